@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Configuration;
+using NexusCore.AppHost.Infrastructure;
+
+var builder = DistributedApplication.CreateBuilder(args);
+builder.Configuration.AddCommandLine(args, new Dictionary<string, string>(InfrastructureModeResolver.SwitchMappings));
+
+// Containers when a container runtime answers, else the machine's PostgreSQL 15 and redis-server.
+var infrastructure = InfrastructureModeResolver.Resolve(builder.Configuration);
+if (infrastructure.Mode is not { } mode)
+{
+    Console.Error.WriteLine(infrastructure.Explanation);
+    return 2;
+}
+
+Console.WriteLine($"NexusCore infrastructure: {mode.ToString().ToLowerInvariant()} ({infrastructure.Explanation}).");
+
+IResourceBuilder<IResourceWithConnectionString> clientsDb;
+IResourceBuilder<IResourceWithConnectionString> cache;
+if (mode == InfrastructureMode.Containers)
+{
+    var postgres = builder.AddPostgres("postgres")
+        .WithArgs("-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=top");
+    clientsDb = postgres.AddDatabase("clientsdb");
+    cache = builder.AddRedis("cache");
+}
+else
+{
+    var runFolder = LocalRunFolder.Create(
+        builder.Configuration["NexusCore:Local:DataRoot"] ?? Path.Combine(Path.GetTempPath(), "nexuscore"));
+    clientsDb = builder.AddLocalPostgres("postgres", infrastructure.Binaries!, runFolder).AddDatabase("clientsdb");
+    cache = builder.AddLocalRedis("cache", infrastructure.Binaries!, runFolder);
+}
+
+var migrator = builder.AddProject<Projects.NexusCore_Migrator>("migrator")
+    .WithReference(clientsDb)
+    .WaitFor(clientsDb);
+
+var clientsApi = builder.AddProject<Projects.NexusCore_ClientsApi>("clients-api")
+    .WithReference(clientsDb)
+    .WithReference(cache)
+    .WaitFor(clientsDb)
+    .WaitFor(cache)
+    .WaitForCompletion(migrator)
+    .WithHttpHealthCheck("/health");
+
+builder.AddProject<Projects.NexusCore_PerfApi>("perf-api")
+    .WithReference(clientsDb)
+    .WithReference(cache)
+    .WithReference(clientsApi)
+    .WaitFor(clientsDb)
+    .WaitFor(cache)
+    .WaitForCompletion(migrator)
+    .WithHttpHealthCheck("/health");
+
+builder.Build().Run();
+return 0;

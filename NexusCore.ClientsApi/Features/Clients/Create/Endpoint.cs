@@ -1,0 +1,37 @@
+using FastEndpoints;
+using Npgsql;
+
+namespace NexusCore.ClientsApi.Features.Clients.Create;
+
+/// <summary><c>POST /api/v1/clients</c>: creates a client; 409 when the email is taken in any letter case.</summary>
+public sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Client>
+{
+    public override void Configure()
+    {
+        Post("");
+        Group<ClientsGroup>();
+        AllowAnonymous();
+        Description(d => d.Produces<Client>(201).ProducesProblemFE(400).ProducesProblemFE(409));
+        Summary(s => s.Summary = "Create a client");
+    }
+
+    public override async Task HandleAsync(Request request, CancellationToken ct)
+    {
+        var created = await Data.InsertAsync(
+            db,
+            request.Name!.Trim(),
+            request.Email!.Trim(),
+            ClientRules.NormalizeStatus(request.Status) ?? "active",
+            ClientRules.NormalizeProgramType(request.ProgramType)!,
+            ct);
+
+        if (created is null)
+        {
+            AddError(r => r.Email, "A client with this email already exists.", "email_taken");
+            await Send.ErrorsAsync(StatusCodes.Status409Conflict, ct);
+            return;
+        }
+
+        await Send.CreatedAtAsync<Get.Endpoint>(new { id = created.Id }, created, cancellation: ct);
+    }
+}

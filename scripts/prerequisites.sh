@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Makes sure this machine can run NexusCore's infrastructure.
+#   scripts/prerequisites.sh local   PostgreSQL 15 (+ extensions) and redis-server, for local mode and the tests
+#   scripts/prerequisites.sh auto    nothing when a container runtime answers, else as 'local'
+# Installs what is missing with apt-get (Debian/Ubuntu, as root or with passwordless sudo);
+# otherwise prints exactly what to install and exits 1.
+set -euo pipefail
+
+mode="${1:-auto}"
+
+say() { printf '[prerequisites] %s\n' "$*"; }
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  say "The .NET 10 SDK is missing: install it from https://dot.net (dotnet-sdk-10.0)."
+  exit 1
+fi
+
+if [ "$mode" = "auto" ] && docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; then
+  say "A container runtime answers: the AppHost will use containers."
+  exit 0
+fi
+
+# The Debian packages local mode needs, and the file that proves each is installed.
+declare -A wanted=(
+  [postgresql-15]="/usr/lib/postgresql/15/bin/postgres"
+  [postgresql-15-hypopg]="/usr/share/postgresql/15/extension/hypopg.control"
+  [redis-server]="/usr/bin/redis-server"
+)
+
+missing=()
+for package in "${!wanted[@]}"; do
+  [ -e "${wanted[$package]}" ] || missing+=("$package")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  say "PostgreSQL 15 and redis-server are installed."
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  sudo=(sudo -n)
+else
+  say "Missing: ${missing[*]}. Install them with:"
+  say "  sudo apt-get install -y ${missing[*]}"
+  exit 1
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  say "Missing: ${missing[*]}, and this is not a Debian/Ubuntu machine: install PostgreSQL 15 (with hypopg) and Redis with your package manager,"
+  say "or set NexusCore:Local:PostgresBinDir and NexusCore:Local:RedisServer to existing binaries."
+  exit 1
+fi
+
+say "Installing ${missing[*]} ..."
+export DEBIAN_FRONTEND=noninteractive
+if ! "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/nexuscore-apt.log 2>&1; then
+  # A fresh machine has no package lists yet.
+  "${sudo[@]}" apt-get update -q >>/tmp/nexuscore-apt.log 2>&1
+  if ! "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >>/tmp/nexuscore-apt.log 2>&1; then
+    tail -n 20 /tmp/nexuscore-apt.log
+    say "apt-get could not install ${missing[*]} (log: /tmp/nexuscore-apt.log)."
+    exit 1
+  fi
+fi
+
+for package in "${missing[@]}"; do
+  if [ ! -e "${wanted[$package]}" ]; then
+    say "$package was installed but ${wanted[$package]} is still missing."
+    exit 1
+  fi
+done
+say "Installed ${missing[*]}."

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test against real PostgreSQL and Redis: each test project boots the AppHost in local
+# mode once. Installs PostgreSQL 15 and redis-server first when they are missing (Debian/Ubuntu).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+scripts/prerequisites.sh local
+
+dotnet build NexusCore.sln -c Release -warnaserror
+dotnet test NexusCore.sln -c Release --no-build \
+  --blame-hang-timeout 10m \
+  --logger "console;verbosity=normal" \
+  "$@"

@@ -1,0 +1,7 @@
+namespace NexusCore.AppHost.Tests;
+
+[CollectionDefinition(Name)]
+public sealed class StackCollection : ICollectionFixture<StackFixture>
+{
+    public const string Name = "stack";
+}

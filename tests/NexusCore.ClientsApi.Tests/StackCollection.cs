@@ -1,0 +1,7 @@
+namespace NexusCore.ClientsApi.Tests;
+
+[CollectionDefinition(Name)]
+public sealed class StackCollection : ICollectionFixture<StackFixture>
+{
+    public const string Name = "stack";
+}

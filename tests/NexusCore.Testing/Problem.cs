@@ -1,0 +1,28 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Xunit;
+
+namespace NexusCore.Testing;
+
+/// <summary>An RFC 9457 problem document as the APIs send it, read from a response.</summary>
+public sealed record Problem(string Type, string Title, int Status, string? Detail, IReadOnlyList<ProblemError> Errors)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Asserts the status and the problem content type, then reads the document.</summary>
+    public static async Task<Problem> ReadAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"Expected {(int)expected}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonSerializer.Deserialize<Problem>(body, Json)!;
+        Assert.Equal((int)expected, problem.Status);
+        Assert.StartsWith("https://nexuscore.dev/problems/", problem.Type);
+        return problem with { Errors = problem.Errors ?? [] };
+    }
+
+    public static Task<T?> ReadJsonAsync<T>(HttpResponseMessage response) => response.Content.ReadFromJsonAsync<T>(Json);
+}
+
+public sealed record ProblemError(string Name, string Reason, string? Code);

@@ -1,0 +1,134 @@
+using System.Text;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Npgsql;
+using Xunit;
+
+namespace NexusCore.Testing;
+
+/// <summary>
+/// Boots the real AppHost in local mode (the machine's PostgreSQL and redis-server) once per test
+/// collection and waits, with a deadline, until every kept resource is healthy or finished.
+/// Subclasses may keep only some resources to boot faster.
+/// </summary>
+public class StackFixture : IAsyncLifetime
+{
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+
+    private DistributedApplication? _app;
+    private NpgsqlDataSource? _clientsDb;
+
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("The stack has not started.");
+
+    /// <summary>The resources to keep; null keeps the whole AppHost.</summary>
+    protected virtual IReadOnlyCollection<string>? KeptResources => null;
+
+    /// <summary>Extra AppHost arguments (configuration overrides).</summary>
+    protected virtual IEnumerable<string> ExtraArgs => [];
+
+    /// <summary>A data source on <c>clientsdb</c>, for asserting what the services wrote.</summary>
+    public NpgsqlDataSource ClientsDb => _clientsDb ?? throw new InvalidOperationException("The stack has not started.");
+
+    public HttpClient CreateClient(string resource) => App.CreateHttpClient(resource, "http");
+
+    public async Task<string> ConnectionStringAsync(string resource) =>
+        await App.GetConnectionStringAsync(resource) ?? throw new InvalidOperationException($"'{resource}' has no connection string.");
+
+    /// <summary>Stops a resource (as the dashboard's stop button does) and waits until it has exited.</summary>
+    public async Task StopResourceAsync(string resource)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var result = await App.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand, deadline.Token);
+        Assert.True(result.Success, result.Message);
+        await App.ResourceNotifications.WaitForResourceAsync(
+            resource, e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), deadline.Token);
+    }
+
+    /// <summary>Starts a stopped resource again and waits until it is healthy.</summary>
+    public async Task StartResourceAsync(string resource)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var result = await App.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand, deadline.Token);
+        Assert.True(result.Success, result.Message);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, deadline.Token);
+    }
+
+    public async Task InitializeAsync()
+    {
+        using var deadline = new CancellationTokenSource(StartTimeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.NexusCore_AppHost>(
+            ["--infra", "local", .. ExtraArgs],
+            (options, _) => options.DisableDashboard = true,
+            deadline.Token);
+
+        if (KeptResources is { } kept)
+        {
+            foreach (var resource in builder.Resources.Where(r => !kept.Contains(r.Name)).ToList())
+            {
+                builder.Resources.Remove(resource);
+            }
+        }
+
+        var waits = builder.Resources
+            .Where(r => r is ProjectResource or ExecutableResource or IResourceWithParent)
+            // Resources that only start on demand (Aspire's project rebuilders) are never waited for.
+            .Where(r => !r.Annotations.OfType<ExplicitStartupAnnotation>().Any())
+            .Select(r => (r.Name, RunsToCompletion: r.Name == "migrator"))
+            .ToList();
+
+        _app = await builder.BuildAsync(deadline.Token);
+        try
+        {
+            await _app.StartAsync(deadline.Token);
+            foreach (var (name, runsToCompletion) in waits)
+            {
+                if (runsToCompletion)
+                {
+                    await _app.ResourceNotifications.WaitForResourceAsync(name, KnownResourceStates.Finished, deadline.Token);
+                }
+                else
+                {
+                    await _app.ResourceNotifications.WaitForResourceHealthyAsync(name, deadline.Token);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The stack did not start within {StartTimeout}.{Environment.NewLine}{DescribeResources(waits.Select(w => w.Name))}");
+        }
+
+        if (waits.Any(w => w.Name == "clientsdb"))
+        {
+            _clientsDb = NpgsqlDataSource.Create(await ConnectionStringAsync("clientsdb"));
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_clientsDb is not null)
+        {
+            await _clientsDb.DisposeAsync();
+        }
+
+        if (_app is not null)
+        {
+            await _app.StopAsync().WaitAsync(TimeSpan.FromMinutes(1));
+            await _app.DisposeAsync();
+        }
+    }
+
+    private string DescribeResources(IEnumerable<string> names)
+    {
+        var text = new StringBuilder("Resource states:");
+        foreach (var name in names)
+        {
+            var state = _app!.ResourceNotifications.TryGetCurrentState(name, out var evt)
+                ? $"{evt.Snapshot.State?.Text ?? "?"} (health: {evt.Snapshot.HealthStatus?.ToString() ?? "none"}, exit code: {evt.Snapshot.ExitCode?.ToString() ?? "-"})"
+                : "unknown";
+            text.AppendLine().Append("  ").Append(name).Append(": ").Append(state);
+        }
+
+        return text.ToString();
+    }
+}
