@@ -2,6 +2,8 @@ using System.Text;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Xunit;
 
@@ -61,6 +63,13 @@ public class StackFixture : IAsyncLifetime
             ["--infra", "local", .. ExtraArgs],
             (options, _) => options.DisableDashboard = true,
             deadline.Token);
+
+        // The stack's own logs only at warning and above; health checks failing while a test stops a
+        // resource are expected and would bury the test output.
+        builder.Services.AddLogging(logging => logging
+            .SetMinimumLevel(LogLevel.Warning)
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None)
+            .AddFilter("Aspire.Hosting.Health", LogLevel.None));
 
         if (KeptResources is { } kept)
         {
