@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using NexusCore.AppHost;
 using NexusCore.AppHost.Infrastructure;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -31,6 +32,10 @@ else
     cache = builder.AddLocalRedis("cache", infrastructure.Binaries!, runFolder);
 }
 
+var apiKeys = builder.AddApiKeys();
+var cursorSigningKey = builder.AddParameter(
+    "cursor-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+
 var migrator = builder.AddProject<Projects.NexusCore_Migrator>("migrator")
     .WithReference(clientsDb)
     .WaitFor(clientsDb);
@@ -41,6 +46,8 @@ var clientsApi = builder.AddProject<Projects.NexusCore_ClientsApi>("clients-api"
     .WaitFor(clientsDb)
     .WaitFor(cache)
     .WaitForCompletion(migrator)
+    .WithApiKeys(apiKeys)
+    .WithEnvironment("Cursors__SigningKey", cursorSigningKey)
     .WithHttpHealthCheck("/health");
 
 builder.AddProject<Projects.NexusCore_PerfApi>("perf-api")
@@ -50,6 +57,7 @@ builder.AddProject<Projects.NexusCore_PerfApi>("perf-api")
     .WaitFor(clientsDb)
     .WaitFor(cache)
     .WaitForCompletion(migrator)
+    .WithApiKeys(apiKeys)
     .WithHttpHealthCheck("/health");
 
 builder.Build().Run();

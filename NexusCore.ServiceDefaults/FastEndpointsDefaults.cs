@@ -42,7 +42,7 @@ public static partial class FastEndpointsDefaults
         var path = exception.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : null;
         if (path is not null && !isSyntaxError)
         {
-            return new ValidationFailure(path, $"'{path}' has the wrong type.") { ErrorCode = "invalid_type" };
+            return new ValidationFailure(path, $"'{path}' has the wrong type or is not one of the allowed values.") { ErrorCode = "invalid_type" };
         }
 
         return new ValidationFailure("body",

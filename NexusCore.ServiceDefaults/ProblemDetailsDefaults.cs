@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -16,6 +17,9 @@ public static class ProblemDetailsDefaults
 {
     public static IServiceCollection AddNexusProblemDetails(this IServiceCollection services)
     {
+        // First in line: problems are always written as JSON, even to a client whose Accept asks for
+        // CSV or XML (the default writer would refuse and leave a bare status code).
+        services.AddSingleton<IProblemDetailsWriter, AlwaysJsonProblemDetailsWriter>();
         services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
@@ -23,8 +27,25 @@ public static class ProblemDetailsDefaults
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
             context.ProblemDetails.Extensions["traceId"] = Activity.Current?.Id ?? context.HttpContext.TraceIdentifier;
         });
+        services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddExceptionHandler<DependencyUnavailableExceptionHandler>();
         return services;
+    }
+}
+
+/// <summary>Writes every problem as <c>application/problem+json</c>, whatever the request's Accept header says.</summary>
+internal sealed class AlwaysJsonProblemDetailsWriter(Microsoft.Extensions.Options.IOptions<ProblemDetailsOptions> options) : IProblemDetailsWriter
+{
+    public bool CanWrite(ProblemDetailsContext context) => true;
+
+    public ValueTask WriteAsync(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        problem.Status ??= context.HttpContext.Response.StatusCode;
+        problem.Title ??= ReasonPhrases.GetReasonPhrase(problem.Status.Value);
+        options.Value.CustomizeProblemDetails?.Invoke(context);
+        return new ValueTask(context.HttpContext.Response.WriteAsJsonAsync(
+            problem, typeof(ProblemDetails), (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", context.HttpContext.RequestAborted));
     }
 }
 
@@ -40,7 +61,9 @@ public static class ProblemTypes
         StatusCodes.Status403Forbidden => Base + "forbidden",
         StatusCodes.Status404NotFound => Base + "not-found",
         StatusCodes.Status405MethodNotAllowed => Base + "method-not-allowed",
+        StatusCodes.Status406NotAcceptable => Base + "not-acceptable",
         StatusCodes.Status409Conflict => Base + "conflict",
+        StatusCodes.Status412PreconditionFailed => Base + "precondition-failed",
         StatusCodes.Status413PayloadTooLarge => Base + "payload-too-large",
         StatusCodes.Status415UnsupportedMediaType => Base + "unsupported-media-type",
         StatusCodes.Status422UnprocessableEntity => Base + "unprocessable",
@@ -48,6 +71,34 @@ public static class ProblemTypes
         StatusCodes.Status503ServiceUnavailable => Base + "dependency-unavailable",
         _ => Base + (status >= 500 ? "server-error" : "client-error"),
     };
+}
+
+/// <summary>
+/// Kestrel rejects some requests while the body is read (too large: 413, malformed framing: 400);
+/// they keep their status instead of becoming a 500.
+/// </summary>
+internal sealed class BadRequestExceptionHandler(IProblemDetailsService problemDetails) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is not BadHttpRequestException bad)
+        {
+            return false;
+        }
+
+        httpContext.Response.StatusCode = bad.StatusCode;
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = new ProblemDetails
+            {
+                Status = bad.StatusCode,
+                Detail = bad.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? "The request body is larger than this endpoint accepts."
+                    : "The request could not be read.",
+            },
+        });
+    }
 }
 
 /// <summary>

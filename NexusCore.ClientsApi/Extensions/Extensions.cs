@@ -1,5 +1,9 @@
 using FastEndpoints;
 using FastEndpoints.Swagger;
+using Microsoft.Extensions.Options;
+using NexusCore.ClientsApi.Features.Clients.Batch;
+using NexusCore.ClientsApi.Features.Clients.Export;
+using NexusCore.ClientsApi.Features.Clients.Query;
 using Microsoft.Extensions.Hosting;
 
 namespace NexusCore.ClientsApi.Extensions;
@@ -11,7 +15,18 @@ internal static class Extensions
         builder.AddNpgsqlDataSource("clientsdb");
         builder.AddRedisClient("cache");
 
+        // Kestrel:Limits (e.g. MaxRequestBodySize, 2 MB by default in appsettings.json) from configuration.
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<CursorOptions>().BindConfiguration(CursorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(sp => new CursorSigner(
+            System.Text.Encoding.UTF8.GetBytes(sp.GetRequiredService<IOptions<CursorOptions>>().Value.SigningKey)));
+        builder.Services.AddOptions<ExportOptions>().BindConfiguration(ExportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<IdempotencyKeyOptions>().BindConfiguration(IdempotencyKeyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHostedService<IdempotencyKeyJanitor>();
+
         builder.Services.AddNexusProblemDetails();
+        builder.Services.AddApiKeyAuthentication();
         builder.Services.AddFastEndpoints();
         builder.Services.SwaggerDocument(options =>
         {
@@ -27,6 +42,8 @@ internal static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
 
         app.UseFastEndpoints(config => config.UseNexusDefaults());
         app.UseSwaggerGen();

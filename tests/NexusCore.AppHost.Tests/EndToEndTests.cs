@@ -11,7 +11,7 @@ public sealed class EndToEndTests(StackFixture stack)
     [Fact]
     public async Task AClientCreatedThroughClientsApiIsReadBackAndPerfApiSeesHealthyDependencies()
     {
-        var clients = stack.CreateClient("clients-api");
+        var clients = stack.CreateClient("clients-api", "writer");
         var perf = stack.CreateClient("perf-api");
         var email = $"e2e.{Guid.NewGuid():N}@example.com";
 

@@ -32,7 +32,23 @@ public class StackFixture : IAsyncLifetime
     /// <summary>A data source on <c>clientsdb</c>, for asserting what the services wrote.</summary>
     public NpgsqlDataSource ClientsDb => _clientsDb ?? throw new InvalidOperationException("The stack has not started.");
 
-    public HttpClient CreateClient(string resource) => App.CreateHttpClient(resource, "http");
+    private readonly Dictionary<string, string> _apiKeys = new(StringComparer.Ordinal);
+
+    /// <summary>An HttpClient for a service, sending the API key of <paramref name="role"/> (reader, writer, admin) when given.</summary>
+    public HttpClient CreateClient(string resource, string? role = null)
+    {
+        var client = App.CreateHttpClient(resource, "http");
+        if (role is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", ApiKey(role));
+        }
+
+        return client;
+    }
+
+    /// <summary>The key the AppHost generated for a role, read from its secret parameter as the services get it.</summary>
+    public string ApiKey(string role) =>
+        _apiKeys.TryGetValue(role, out var key) ? key : throw new InvalidOperationException($"No API key for role '{role}'.");
 
     public async Task<string> ConnectionStringAsync(string resource) =>
         await App.GetConnectionStringAsync(resource) ?? throw new InvalidOperationException($"'{resource}' has no connection string.");
@@ -105,6 +121,12 @@ public class StackFixture : IAsyncLifetime
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             throw new TimeoutException($"The stack did not start within {StartTimeout}.{Environment.NewLine}{DescribeResources(waits.Select(w => w.Name))}");
+        }
+
+        var model = _app.Services.GetRequiredService<DistributedApplicationModel>();
+        foreach (var parameter in model.Resources.OfType<ParameterResource>().Where(p => p.Name.StartsWith("api-key-", StringComparison.Ordinal)))
+        {
+            _apiKeys[parameter.Name["api-key-".Length..]] = await parameter.GetValueAsync(deadline.Token) ?? "";
         }
 
         if (waits.Any(w => w.Name == "clientsdb"))

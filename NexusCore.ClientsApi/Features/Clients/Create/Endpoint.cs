@@ -10,7 +10,7 @@ public sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Client>
     {
         Post("");
         Group<ClientsGroup>();
-        AllowAnonymous();
+        Roles(ApiRoles.Writer);
         Description(d => d.Produces<Client>(201).ProducesProblemFE(400).ProducesProblemFE(409));
         Summary(s => s.Summary = "Create a client");
     }

@@ -19,27 +19,9 @@ public sealed class Validator : Validator<Request>
 {
     public Validator()
     {
-        RuleFor(r => r.Name)
-            .Must(n => !string.IsNullOrWhiteSpace(n)).WithMessage("name is required.").WithErrorCode("name_required")
-            .MaximumLength(ClientRules.NameMaxLength).WithErrorCode("name_too_long")
-            .Must(ClientRules.HasNoControlCharacters).WithMessage("name must not contain control characters.").WithErrorCode("name_invalid");
-
-        RuleFor(r => r.Email)
-            .Must(e => !string.IsNullOrWhiteSpace(e)).WithMessage("email is required.").WithErrorCode("email_required")
-            .Must(e => ClientRules.IsValidEmail(e?.Trim())).WithMessage("email must be a valid email address.").WithErrorCode("email_invalid")
-            .When(r => !string.IsNullOrWhiteSpace(r.Email), ApplyConditionTo.CurrentValidator);
-
-        RuleFor(r => r.Status)
-            .Must(s => ClientRules.NormalizeStatus(s) is not null)
-            .When(r => r.Status is not null)
-            .WithMessage($"status must be one of: {ClientRules.StatusList}.")
-            .WithErrorCode("status_unknown");
-
-        RuleFor(r => r.ProgramType)
-            .Must(p => !string.IsNullOrWhiteSpace(p)).WithMessage("programType is required.").WithErrorCode("program_type_required")
-            .Must(p => ClientRules.NormalizeProgramType(p) is not null)
-            .When(r => !string.IsNullOrWhiteSpace(r.ProgramType), ApplyConditionTo.CurrentValidator)
-            .WithMessage($"programType must be one of: {ClientRules.ProgramTypeList}.")
-            .WithErrorCode("program_type_unknown");
+        RuleFor(r => r.Name).ClientName();
+        RuleFor(r => r.Email).ClientEmail();
+        RuleFor(r => r.Status).ClientStatus();
+        RuleFor(r => r.ProgramType).ClientProgramType();
     }
 }

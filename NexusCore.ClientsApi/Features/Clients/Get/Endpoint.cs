@@ -10,7 +10,7 @@ public sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Client>
     {
         Get("{id}");
         Group<ClientsGroup>();
-        AllowAnonymous();
+        Roles(ApiRoles.Reader);
         Description(d => d.Produces<Client>().ProducesProblemFE(400).ProducesProblemFE(404));
         Summary(s => s.Summary = "Get a client by id");
     }

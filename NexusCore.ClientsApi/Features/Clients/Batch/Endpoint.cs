@@ -1,0 +1,134 @@
+using FastEndpoints;
+using FluentValidation.Results;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace NexusCore.ClientsApi.Features.Clients.Batch;
+
+/// <summary>
+/// <c>POST /api/v1/optimized/clients/batch</c>: up to 1,000 creates, updates, upserts and deletes.
+/// <c>mode: atomic</c> (default) writes all or nothing; <c>perItem</c> reports each item's own status.
+/// With an <c>Idempotency-Key</c>, a retry replays the first answer without writing again; the same key
+/// with a different body is 422, and while the first request still runs, 409.
+/// </summary>
+public sealed partial class Endpoint(NpgsqlDataSource db, IOptions<IdempotencyKeyOptions> idempotency)
+    : Endpoint<Request>
+{
+    private const int MaxAttempts = 3;
+
+    public override void Configure()
+    {
+        Post("batch");
+        Group<OptimizedClientsGroup>();
+        Roles(ApiRoles.Writer);
+        Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(404).ProducesProblemFE(409).ProducesProblemFE(413).ProducesProblemFE(422));
+        Summary(s => s.Summary = "Create, update, upsert or delete up to 1,000 clients");
+    }
+
+    public override async Task HandleAsync(Request request, CancellationToken ct)
+    {
+        var items = request.Items!;
+        var (runnable, planned) = Planner.Plan(items);
+        var invalid = planned.Where(r => r is not null).Select(r => r!).ToList();
+        if (request.Mode == BatchMode.Atomic && invalid.Count > 0)
+        {
+            await SendItemErrorsAsync(StatusCodes.Status400BadRequest, invalid, ct);
+            return;
+        }
+
+        var fingerprint = Planner.Fingerprint(request.Mode, items);
+        var scope = $"{User.Identity?.Name ?? "anonymous"}:batch";
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await RunAsync(request, runnable, (ItemResult?[])planned.Clone(), scope, fingerprint, ct);
+                return;
+            }
+            catch (PostgresException ex) when (attempt < MaxAttempts && IsRetryable(ex))
+            {
+                // Deadlock, serialization failure, or an email taken by a concurrent writer after our
+                // check: the transaction rolled back, nothing was written; run it again.
+                LogRetry(ex.SqlState, attempt);
+            }
+        }
+    }
+
+    private async Task RunAsync(Request request, List<PlannedItem> runnable, ItemResult?[] results, string scope, byte[] fingerprint, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+
+        if (request.IdempotencyKey is { } key)
+        {
+            var (state, status, stored) = await IdempotencyKeys.ClaimAsync(connection, scope, key, fingerprint, idempotency.Value.RetentionHours, ct);
+            switch (state)
+            {
+                case KeyState.InProgress:
+                    await SendProblemAsync(StatusCodes.Status409Conflict, "A request with this Idempotency-Key is still being processed; retry when it has finished.");
+                    return;
+                case KeyState.Mismatch:
+                    await SendProblemAsync(StatusCodes.Status422UnprocessableEntity, "This Idempotency-Key was already used with a different request body.");
+                    return;
+                case KeyState.Replay:
+                    HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
+                    await SendJsonAsync(status, stored!, ct);
+                    return;
+            }
+        }
+
+        await Data.ApplyAsync(connection, runnable, results, ct);
+
+        var all = results.Select(r => r!).ToList();
+        var failed = all.Where(r => !r.Succeeded).ToList();
+        if (request.Mode == BatchMode.Atomic && failed.Count > 0)
+        {
+            await transaction.RollbackAsync(ct);
+            var status = failed.Any(f => f.Status == StatusCodes.Status409Conflict) ? StatusCodes.Status409Conflict : StatusCodes.Status404NotFound;
+            await SendItemErrorsAsync(status, failed, ct);
+            return;
+        }
+
+        var response = new Response(request.Mode, all.Count - failed.Count, failed.Count, all);
+        var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(response, Planner.Json);
+        if (request.IdempotencyKey is { } idempotencyKey)
+        {
+            await IdempotencyKeys.SaveAsync(connection, scope, idempotencyKey, fingerprint, StatusCodes.Status200OK, body, ct);
+        }
+
+        await transaction.CommitAsync(ct);
+        await SendJsonAsync(StatusCodes.Status200OK, body, ct);
+    }
+
+    private static bool IsRetryable(PostgresException ex) =>
+        ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation;
+
+    private async Task SendJsonAsync(int status, byte[] body, CancellationToken ct)
+    {
+        HttpContext.Response.StatusCode = status;
+        HttpContext.Response.ContentType = "application/json; charset=utf-8";
+        HttpContext.Response.ContentLength = body.Length;
+        await HttpContext.Response.Body.WriteAsync(body, ct);
+    }
+
+    private Task SendProblemAsync(int status, string detail) =>
+        Send.ResultAsync(TypedResults.Problem(detail: detail, statusCode: status));
+
+    /// <summary>One problem for the whole batch, naming each failing item as <c>items[i].field</c>.</summary>
+    private Task SendItemErrorsAsync(int status, IEnumerable<ItemResult> failures, CancellationToken ct)
+    {
+        foreach (var failure in failures)
+        {
+            foreach (var error in failure.Problem!.Errors)
+            {
+                ValidationFailures.Add(new ValidationFailure($"items[{failure.Index}].{error.Name}", error.Reason) { ErrorCode = error.Code });
+            }
+        }
+
+        return Send.ErrorsAsync(status, ct);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch transaction rolled back ({SqlState}) on attempt {Attempt}; retrying")]
+    private partial void LogRetry(string sqlState, int attempt);
+}

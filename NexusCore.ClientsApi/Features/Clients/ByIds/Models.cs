@@ -1,0 +1,26 @@
+using FastEndpoints;
+using FluentValidation;
+
+namespace NexusCore.ClientsApi.Features.Clients.ByIds;
+
+public sealed class Request
+{
+    public const int MaxIds = 1000;
+
+    public long[]? Ids { get; init; }
+}
+
+public sealed class Validator : Validator<Request>
+{
+    public Validator()
+    {
+        RuleFor(r => r.Ids)
+            .NotEmpty().WithMessage("ids must list at least one id.").WithErrorCode("ids_required")
+            .Must(ids => ids is null || ids.Length <= Request.MaxIds)
+            .WithMessage($"ids may list at most {Request.MaxIds} ids.").WithErrorCode("too_many_ids")
+            .Must(ids => ids is null || ids.All(id => id > 0)).WithMessage("ids must be positive.").WithErrorCode("id_invalid");
+    }
+}
+
+/// <summary>The clients found, in the order their ids were asked for (each once), and the ids not found.</summary>
+public sealed record Response(IReadOnlyList<Client> Items, IReadOnlyList<long> Missing);

@@ -1,0 +1,4 @@
+namespace NexusCore.ClientsApi.Features.Clients.Dashboard;
+
+/// <summary>The dashboard's figures; <see cref="ActiveRate"/> is a percentage with two decimals.</summary>
+public sealed record Response(long TotalClients, long ActiveClients, long PrimeClients, long LongevityClients, decimal ActiveRate);

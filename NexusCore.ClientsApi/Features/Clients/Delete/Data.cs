@@ -1,0 +1,14 @@
+using Npgsql;
+
+namespace NexusCore.ClientsApi.Features.Clients.Delete;
+
+internal static class Data
+{
+    /// <summary>Deletes the client; false when there was none.</summary>
+    public static async Task<bool> DeleteAsync(NpgsqlDataSource db, long id, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("DELETE FROM clients WHERE id = $1");
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
+        return await command.ExecuteNonQueryAsync(ct) > 0;
+    }
+}

@@ -1,0 +1,28 @@
+using FastEndpoints;
+using Npgsql;
+
+namespace NexusCore.ClientsApi.Features.Clients.Delete;
+
+/// <summary><c>DELETE /api/v1/clients/{id}</c>: 204, or 404 when there is no such client.</summary>
+public sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
+{
+    public override void Configure()
+    {
+        Delete("{id}");
+        Group<ClientsGroup>();
+        Roles(ApiRoles.Writer);
+        Description(d => d.Produces(204).ProducesProblemFE(404));
+        Summary(s => s.Summary = "Delete a client");
+    }
+
+    public override async Task HandleAsync(Request request, CancellationToken ct)
+    {
+        if (!await Data.DeleteAsync(db, request.Id, ct))
+        {
+            await Send.ResultAsync(TypedResults.Problem(detail: $"No client has id {request.Id}.", statusCode: StatusCodes.Status404NotFound));
+            return;
+        }
+
+        await Send.NoContentAsync(ct);
+    }
+}

@@ -1,0 +1,101 @@
+using FastEndpoints;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Npgsql;
+using NexusCore.ClientsApi.Features.Clients.Query;
+
+namespace NexusCore.ClientsApi.Features.Clients.Export;
+
+/// <summary>
+/// <c>GET /api/v1/optimized/clients/bulk-export</c> (admin): every client matching the search filters,
+/// streamed as CSV (<c>Accept: text/csv</c>, the default) or NDJSON (<c>Accept: application/x-ndjson</c>)
+/// from one consistent snapshot, in constant memory.
+/// </summary>
+public sealed class Endpoint(NpgsqlDataSource db, IOptions<ExportOptions> options) : EndpointWithoutRequest
+{
+    public override void Configure()
+    {
+        Get("bulk-export");
+        Group<OptimizedClientsGroup>();
+        Roles(ApiRoles.Admin);
+        Description(d => d.Produces(200, contentType: Writers.Csv).Produces(200, contentType: Writers.Ndjson).ProducesProblemFE(400).ProducesProblemFE(406));
+        Summary(s => s.Summary = "Export clients as CSV or NDJSON");
+    }
+
+    public override async Task HandleAsync(CancellationToken ct)
+    {
+        var errors = new List<QueryError>();
+        var filter = ClientQueryParser.ParseFilter(HttpContext.Request.Query, errors);
+        if (filter is null)
+        {
+            await this.SendQueryErrorsAsync(errors, ct);
+            return;
+        }
+
+        if (Negotiate(HttpContext.Request.GetTypedHeaders().Accept) is not { } format)
+        {
+            await Send.ResultAsync(TypedResults.Problem(
+                detail: $"bulk-export writes {Writers.Csv} or {Writers.Ndjson}; send one of them in Accept.",
+                statusCode: StatusCodes.Status406NotAcceptable));
+            return;
+        }
+
+        var (command, reader) = await Data.OpenAsync(db, filter, options.Value.CommandTimeoutSeconds, ct);
+        await using (command)
+        await using (reader)
+        {
+            var response = HttpContext.Response;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = format + "; charset=utf-8";
+            response.Headers.ContentDisposition =
+                $"attachment; filename=\"clients-{DateTime.UtcNow:yyyyMMddTHHmmssZ}.{(format == Writers.Csv ? "csv" : "ndjson")}\"";
+
+            try
+            {
+                if (format == Writers.Csv)
+                {
+                    await Writers.WriteCsvAsync(reader, response.Body, ct);
+                }
+                else
+                {
+                    await Writers.WriteNdjsonAsync(reader, response.BodyWriter, ct);
+                }
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException && response.HasStarted)
+            {
+                // Headers are gone: abort so the client sees a broken transfer, never a short file that looks whole.
+                HttpContext.Abort();
+            }
+        }
+    }
+
+    private static string? Negotiate(IList<MediaTypeHeaderValue> accept)
+    {
+        if (accept.Count == 0)
+        {
+            return Writers.Csv;
+        }
+
+        foreach (var media in accept.OrderByDescending(a => a.Quality ?? 1))
+        {
+            if (media.Quality == 0)
+            {
+                continue;
+            }
+
+            var type = media.MediaType.Value;
+            if (string.Equals(type, Writers.Csv, StringComparison.OrdinalIgnoreCase) || type is "*/*" or "text/*")
+            {
+                return Writers.Csv;
+            }
+
+            if (string.Equals(type, Writers.Ndjson, StringComparison.OrdinalIgnoreCase)
+                || string.Equals(type, "application/jsonl", StringComparison.OrdinalIgnoreCase))
+            {
+                return Writers.Ndjson;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,55 @@
+using Npgsql;
+
+namespace NexusCore.ClientsApi.Features.Clients.Patch;
+
+internal enum PatchOutcome
+{
+    Updated,
+    NotFound,
+    VersionMismatch,
+    EmailTaken,
+}
+
+internal static class Data
+{
+    private const string Sql = $"""
+        UPDATE clients
+        SET name = coalesce($2, name),
+            email = coalesce($3, email),
+            status = coalesce($4, status),
+            program_type = coalesce($5, program_type),
+            updated_at = now(),
+            version = version + 1
+        WHERE id = $1 AND ($6::int IS NULL OR version = $6)
+        RETURNING {Client.Columns}
+        """;
+
+    public static async Task<(PatchOutcome Outcome, Client? Client)> UpdateAsync(
+        NpgsqlDataSource db, long id, string? name, string? email, string? status, string? programType, int? expectedVersion, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(Sql);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)name ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)email ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)status ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)programType ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)expectedVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
+
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            if (await reader.ReadAsync(ct))
+            {
+                return (PatchOutcome.Updated, Client.Read(reader));
+            }
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            return (PatchOutcome.EmailTaken, null);
+        }
+
+        // Nothing matched: the client is gone, or (with If-Match) it changed since it was read.
+        var current = await Get.Data.FindAsync(db, id, ct);
+        return current is null ? (PatchOutcome.NotFound, null) : (PatchOutcome.VersionMismatch, current);
+    }
+}

@@ -1,0 +1,68 @@
+using FastEndpoints;
+using Npgsql;
+
+namespace NexusCore.ClientsApi.Features.Clients.Patch;
+
+/// <summary>
+/// <c>PATCH /api/v1/clients/{id}</c>: changes the given fields. With <c>If-Match</c> (the client's ETag)
+/// the change applies only to that version, else 412.
+/// </summary>
+public sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Client>
+{
+    public override void Configure()
+    {
+        Patch("{id}");
+        Group<ClientsGroup>();
+        Roles(ApiRoles.Writer);
+        Description(d => d.Produces<Client>().ProducesProblemFE(400).ProducesProblemFE(404).ProducesProblemFE(409).ProducesProblemFE(412));
+        Summary(s => s.Summary = "Update some fields of a client");
+    }
+
+    public override async Task HandleAsync(Request request, CancellationToken ct)
+    {
+        int? expectedVersion = null;
+        if (request.IfMatch is { } ifMatch)
+        {
+            if (ClientETag.TryParseVersion(ifMatch, request.Id) is not { } version)
+            {
+                ValidationFailures.Add(new FluentValidation.Results.ValidationFailure(
+                    "If-Match", "If-Match must be the client's ETag, as returned by GET.") { ErrorCode = "if_match_invalid" });
+                await Send.ErrorsAsync(StatusCodes.Status400BadRequest, ct);
+                return;
+            }
+
+            expectedVersion = version;
+        }
+
+        var (outcome, client) = await Data.UpdateAsync(
+            db,
+            request.Id,
+            request.Name?.Trim(),
+            request.Email?.Trim(),
+            ClientRules.NormalizeStatus(request.Status),
+            ClientRules.NormalizeProgramType(request.ProgramType),
+            expectedVersion,
+            ct);
+
+        switch (outcome)
+        {
+            case PatchOutcome.Updated:
+                HttpContext.Response.Headers.ETag = ClientETag.For(client!);
+                await Send.OkAsync(client!, ct);
+                break;
+            case PatchOutcome.NotFound:
+                await Send.ResultAsync(TypedResults.Problem(detail: $"No client has id {request.Id}.", statusCode: StatusCodes.Status404NotFound));
+                break;
+            case PatchOutcome.VersionMismatch:
+                HttpContext.Response.Headers.ETag = ClientETag.For(client!);
+                await Send.ResultAsync(TypedResults.Problem(
+                    detail: $"The client changed since it was read: its current ETag is {ClientETag.For(client!)}.",
+                    statusCode: StatusCodes.Status412PreconditionFailed));
+                break;
+            case PatchOutcome.EmailTaken:
+                AddError(r => r.Email, "A client with this email already exists.", "email_taken");
+                await Send.ErrorsAsync(StatusCodes.Status409Conflict, ct);
+                break;
+        }
+    }
+}

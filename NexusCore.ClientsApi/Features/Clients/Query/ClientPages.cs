@@ -1,0 +1,81 @@
+using System.Text.Json;
+using Npgsql;
+
+namespace NexusCore.ClientsApi.Features.Clients.Query;
+
+/// <summary>Runs a page query (and its count, in the same round trip) for list and search.</summary>
+internal static class ClientPages
+{
+    public static async Task<ClientPage> ReadAsync(NpgsqlDataSource db, CursorSigner signer, ClientPageQuery query, CancellationToken ct)
+    {
+        var page = ClientQuerySql.ForFilter(query.Filter);
+        if (query.After is { } after)
+        {
+            page.After(query.Sort, query.Descending, after);
+        }
+
+        await using var batch = db.CreateBatch();
+        var pageCommand = new NpgsqlBatchCommand(
+            $"SELECT {Client.Columns} FROM clients{page.Where}{ClientQuerySql.OrderBy(query.Sort, query.Descending)} LIMIT {query.Limit + 1}");
+        pageCommand.Parameters.AddRange(page.Parameters.ToArray());
+        batch.BatchCommands.Add(pageCommand);
+
+        var countCommand = CountCommand(query.Filter, query.Count);
+        if (countCommand is not null)
+        {
+            batch.BatchCommands.Add(countCommand);
+        }
+
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        var items = new List<Client>(query.Limit + 1);
+        while (await reader.ReadAsync(ct))
+        {
+            items.Add(Client.Read(reader));
+        }
+
+        long? count = null;
+        if (countCommand is not null && await reader.NextResultAsync(ct) && await reader.ReadAsync(ct))
+        {
+            count = query.Count == CountMode.Estimated && !query.Filter.CountableFromCounters
+                ? EstimatedRows(reader.GetString(0))
+                : reader.GetInt64(0);
+        }
+
+        string? next = null;
+        if (items.Count > query.Limit)
+        {
+            items.RemoveAt(items.Count - 1);
+            next = Cursor.Create(signer, query.Sort, query.Descending, query.Filter, items[^1]);
+        }
+
+        return new ClientPage(items, next, count, query.Count.ToString().ToLowerInvariant());
+    }
+
+    /// <summary>
+    /// Exact counts of status/program-type filters come from client_counts (nine rows, exact, whatever
+    /// the table size), for both modes. Other exact counts scan; estimates ask the planner, as PostgREST does.
+    /// </summary>
+    private static NpgsqlBatchCommand? CountCommand(ClientFilter filter, CountMode mode)
+    {
+        if (mode == CountMode.None)
+        {
+            return null;
+        }
+
+        var sql = ClientQuerySql.ForFilter(filter);
+        var text = filter.CountableFromCounters
+            ? $"SELECT coalesce(sum(clients), 0)::bigint FROM client_counts{sql.Where}"
+            : mode == CountMode.Exact
+                ? $"SELECT count(*) FROM clients{sql.Where}"
+                : $"EXPLAIN (FORMAT JSON) SELECT 1 FROM clients{sql.Where}";
+        var command = new NpgsqlBatchCommand(text);
+        command.Parameters.AddRange(sql.Parameters.ToArray());
+        return command;
+    }
+
+    private static long EstimatedRows(string plan)
+    {
+        using var document = JsonDocument.Parse(plan);
+        return (long)document.RootElement[0].GetProperty("Plan").GetProperty("Plan Rows").GetDouble();
+    }
+}

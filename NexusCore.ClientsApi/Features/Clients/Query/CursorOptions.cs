@@ -1,0 +1,15 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace NexusCore.ClientsApi.Features.Clients.Query;
+
+/// <summary>
+/// Section <c>Cursors</c>: the secret that signs pagination cursors. Every replica needs the same
+/// one; the AppHost passes its secret parameter <c>cursor-signing-key</c>.
+/// </summary>
+public sealed class CursorOptions
+{
+    public const string Section = "Cursors";
+
+    [Required, MinLength(32)]
+    public string SigningKey { get; init; } = "";
+}

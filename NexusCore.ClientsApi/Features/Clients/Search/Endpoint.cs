@@ -1,0 +1,35 @@
+using FastEndpoints;
+using Npgsql;
+using NexusCore.ClientsApi.Features.Clients.Query;
+
+namespace NexusCore.ClientsApi.Features.Clients.Search;
+
+/// <summary>
+/// <c>GET /api/v1/optimized/clients/search/advanced</c>: every filter (status and program type lists,
+/// created/updated ranges), free text <c>q</c> over names and emails, sort, keyset pages and a count
+/// mode (<c>exact</c>, <c>estimated</c>, <c>none</c>).
+/// </summary>
+public sealed class Endpoint(NpgsqlDataSource db, CursorSigner signer) : EndpointWithoutRequest<ClientPage>
+{
+    public override void Configure()
+    {
+        Get("search/advanced");
+        Group<OptimizedClientsGroup>();
+        Roles(ApiRoles.Reader);
+        Description(d => d.Produces<ClientPage>().ProducesProblemFE(400).ProducesProblemFE(401));
+        Summary(s => s.Summary = "Advanced client search");
+    }
+
+    public override async Task HandleAsync(CancellationToken ct)
+    {
+        var errors = new List<QueryError>();
+        var query = ClientQueryParser.ParsePage(HttpContext.Request.Query, signer, errors);
+        if (query is null)
+        {
+            await this.SendQueryErrorsAsync(errors, ct);
+            return;
+        }
+
+        await Send.OkAsync(await ClientPages.ReadAsync(db, signer, query, ct), ct);
+    }
+}

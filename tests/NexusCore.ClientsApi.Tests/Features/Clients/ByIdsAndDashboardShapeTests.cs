@@ -1,0 +1,61 @@
+using System.Net;
+using System.Net.Http.Json;
+
+namespace NexusCore.ClientsApi.Tests.Features.Clients;
+
+[Collection(StackCollection.Name)]
+public sealed class ByIdsTests(StackFixture stack)
+{
+    private readonly ClientsApiDriver _api = new(stack);
+
+    [Fact]
+    public async Task ClientsComeBackInRequestOrderOnceEachWithTheMissingIdsListed()
+    {
+        var a = await _api.CreateOkAsync("By Id A", ClientsApiDriver.UniqueEmail());
+        var b = await _api.CreateOkAsync("By Id B", ClientsApiDriver.UniqueEmail());
+        var c = await _api.CreateOkAsync("By Id C", ClientsApiDriver.UniqueEmail());
+        var missing = long.MaxValue - 1;
+
+        var response = await _api.Reader.PostAsJsonAsync("/api/v1/optimized/clients/by-ids", new { ids = new[] { c.Id, missing, a.Id, c.Id, b.Id } });
+
+        var result = await ClientsApiDriver.ReadAsync<ByIdsDto>(response);
+        Assert.Equal([c, a, b], result.Items);
+        Assert.Equal([missing], result.Missing);
+    }
+
+    [Theory]
+    [InlineData(0, "ids_required")]
+    [InlineData(1001, "too_many_ids")]
+    public async Task NoIdsOrMoreThanAThousandIs400(int count, string code)
+    {
+        var response = await _api.Reader.PostAsJsonAsync("/api/v1/optimized/clients/by-ids", new { ids = Enumerable.Range(1, count).ToArray() });
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+        Assert.Contains(problem.Errors, e => e.Name == "ids" && e.Code == code);
+    }
+
+    [Theory]
+    [InlineData("{\"ids\":[1,-2]}", "ids", "id_invalid")]
+    [InlineData("{\"ids\":[\"one\"]}", "ids[0]", "invalid_type")]
+    [InlineData("{\"ids\":5}", "ids", "invalid_type")]
+    public async Task IdsThatAreNotPositiveNumbersAre400(string body, string name, string code)
+    {
+        var response = await _api.Reader.PostAsync("/api/v1/optimized/clients/by-ids", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+        Assert.Contains(problem.Errors, e => e.Name == name && e.Code == code);
+    }
+
+    [Fact]
+    public async Task AThousandIdsAreServedInOneRequest()
+    {
+        var ids = await _api.QueryAsync("SELECT id FROM clients ORDER BY id DESC LIMIT 1000", r => r.GetInt64(0));
+
+        var result = await ClientsApiDriver.ReadAsync<ByIdsDto>(await _api.Reader.PostAsJsonAsync("/api/v1/optimized/clients/by-ids", new { ids }));
+
+        Assert.Equal(ids, result.Items.Select(c => c.Id));
+        Assert.Empty(result.Missing);
+    }
+}
+
+internal sealed record ByIdsDto(List<ClientDto> Items, List<long> Missing);
