@@ -21,7 +21,7 @@ public readonly record struct SeedClient(
 /// </summary>
 /// <remarks>
 /// Bogus picks names once, from a fixed seed, into pools; each row then combines pool entries with a
-/// counter-based PRNG keyed by n. Asking Bogus per row would be about ten times slower and would make
+/// counter-based PRNG keyed by n. Asking Bogus per row was six times slower (measured) and would make
 /// row n depend on every row generated before it.
 /// </remarks>
 public sealed class ClientGenerator
