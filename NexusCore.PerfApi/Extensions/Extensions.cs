@@ -1,6 +1,10 @@
 using FastEndpoints;
 using FastEndpoints.Swagger;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using NexusCore.PerfApi.Features.Otlp;
+using NexusCore.PerfApi.Telemetry;
 
 namespace NexusCore.PerfApi.Extensions;
 
@@ -21,6 +25,22 @@ internal static class Extensions
                 settings.Version = "v1";
             };
         });
+
+        builder.AddTelemetryStore();
+    }
+
+    /// <summary>The OTLP receiver's limits, and the bounded store and queue behind it (see <see cref="TelemetryStoreOptions"/>).</summary>
+    private static void AddTelemetryStore(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TelemetryStoreOptions>().BindConfiguration(TelemetryStoreOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<TelemetryStoreOptions>, TelemetryStoreOptionsValidator>();
+        builder.Services.AddOptions<OtlpReceiverOptions>().BindConfiguration(OtlpReceiverOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<TelemetryCounters>();
+        builder.Services.AddSingleton<TelemetryStore>();
+        builder.Services.AddSingleton<TelemetryIngestQueue>();
+        builder.Services.AddHostedService<TelemetryAggregator>();
     }
 
     public static void UseApplicationPipeline(this WebApplication app)

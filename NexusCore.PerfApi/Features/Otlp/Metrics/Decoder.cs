@@ -1,0 +1,139 @@
+using NexusCore.PerfApi.Telemetry;
+using OpenTelemetry.Proto.Collector.Metrics.V1;
+using OpenTelemetry.Proto.Metrics.V1;
+
+namespace NexusCore.PerfApi.Features.Otlp.Metrics;
+
+/// <summary>
+/// Turns an OTLP metrics export into <see cref="MetricPoint"/>s: gauges, sums, explicit-bucket histograms and
+/// (as count and sum) exponential histograms. Points flagged as having no recorded value, and metric kinds
+/// this receiver does not declare (summaries), are counted as unsupported.
+/// </summary>
+internal static class Decoder
+{
+    private const uint NoRecordedValue = (uint)DataPointFlags.NoRecordedValueMask;
+
+    public static MetricBatch Decode(ExportMetricsServiceRequest request)
+    {
+        var points = new List<MetricPoint>();
+        int received = 0, unsupported = 0;
+        foreach (var resourceMetrics in request.ResourceMetrics)
+        {
+            var (service, instance) = OtlpAttributes.ServiceOf(resourceMetrics.Resource);
+            foreach (var scopeMetrics in resourceMetrics.ScopeMetrics)
+            {
+                foreach (var metric in scopeMetrics.Metrics)
+                {
+                    var template = new MetricPoint { Service = service, Instance = instance, Name = metric.Name, Unit = metric.Unit, Kind = MetricKind.Gauge };
+                    switch (metric.DataCase)
+                    {
+                        case Metric.DataOneofCase.Gauge:
+                            Numbers(metric.Gauge.DataPoints, template, MetricTemporality.Unspecified, isMonotonic: false);
+                            break;
+                        case Metric.DataOneofCase.Sum:
+                            Numbers(metric.Sum.DataPoints, template with { Kind = MetricKind.Sum }, Temporality(metric.Sum.AggregationTemporality), metric.Sum.IsMonotonic);
+                            break;
+                        case Metric.DataOneofCase.Histogram:
+                            Histograms(metric.Histogram, template with { Kind = MetricKind.Histogram });
+                            break;
+                        case Metric.DataOneofCase.ExponentialHistogram:
+                            ExponentialHistograms(metric.ExponentialHistogram, template with { Kind = MetricKind.ExponentialHistogram });
+                            break;
+                        default:
+                            received++;
+                            unsupported++;
+                            break;
+                    }
+                }
+            }
+        }
+
+        return new MetricBatch(points, received, unsupported);
+
+        void Numbers(IReadOnlyList<NumberDataPoint> dataPoints, MetricPoint template, MetricTemporality temporality, bool isMonotonic)
+        {
+            received += dataPoints.Count;
+            foreach (var point in dataPoints)
+            {
+                if ((point.Flags & NoRecordedValue) != 0 || point.ValueCase == NumberDataPoint.ValueOneofCase.None)
+                {
+                    unsupported++;
+                    continue;
+                }
+
+                points.Add(template with
+                {
+                    Temporality = temporality,
+                    IsMonotonic = isMonotonic,
+                    Attributes = OtlpAttributes.Sorted(point.Attributes),
+                    StartUnixNanos = Nanos(point.StartTimeUnixNano),
+                    TimeUnixNanos = Nanos(point.TimeUnixNano),
+                    Value = point.ValueCase == NumberDataPoint.ValueOneofCase.AsInt ? point.AsInt : point.AsDouble,
+                });
+            }
+        }
+
+        void Histograms(Histogram histogram, MetricPoint template)
+        {
+            received += histogram.DataPoints.Count;
+            foreach (var point in histogram.DataPoints)
+            {
+                if ((point.Flags & NoRecordedValue) != 0)
+                {
+                    unsupported++;
+                    continue;
+                }
+
+                points.Add(template with
+                {
+                    Temporality = Temporality(histogram.AggregationTemporality),
+                    Attributes = OtlpAttributes.Sorted(point.Attributes),
+                    StartUnixNanos = Nanos(point.StartTimeUnixNano),
+                    TimeUnixNanos = Nanos(point.TimeUnixNano),
+                    Count = Count(point.Count),
+                    Sum = point.HasSum ? point.Sum : 0,
+                    Min = point.HasMin ? point.Min : null,
+                    Max = point.HasMax ? point.Max : null,
+                    Bounds = [.. point.ExplicitBounds],
+                    BucketCounts = point.BucketCounts.Select(Count).ToArray(),
+                });
+            }
+        }
+
+        void ExponentialHistograms(ExponentialHistogram histogram, MetricPoint template)
+        {
+            received += histogram.DataPoints.Count;
+            foreach (var point in histogram.DataPoints)
+            {
+                if ((point.Flags & NoRecordedValue) != 0)
+                {
+                    unsupported++;
+                    continue;
+                }
+
+                points.Add(template with
+                {
+                    Temporality = Temporality(histogram.AggregationTemporality),
+                    Attributes = OtlpAttributes.Sorted(point.Attributes),
+                    StartUnixNanos = Nanos(point.StartTimeUnixNano),
+                    TimeUnixNanos = Nanos(point.TimeUnixNano),
+                    Count = Count(point.Count),
+                    Sum = point.HasSum ? point.Sum : 0,
+                    Min = point.HasMin ? point.Min : null,
+                    Max = point.HasMax ? point.Max : null,
+                });
+            }
+        }
+    }
+
+    private static MetricTemporality Temporality(AggregationTemporality temporality) => temporality switch
+    {
+        AggregationTemporality.Delta => MetricTemporality.Delta,
+        AggregationTemporality.Cumulative => MetricTemporality.Cumulative,
+        _ => MetricTemporality.Unspecified,
+    };
+
+    private static long Nanos(ulong value) => (long)Math.Min(value, long.MaxValue);
+
+    private static long Count(ulong value) => (long)Math.Min(value, long.MaxValue);
+}

@@ -1,0 +1,84 @@
+using FastEndpoints;
+using FluentValidation.Results;
+using Google.Protobuf;
+using Microsoft.Extensions.Options;
+using NexusCore.PerfApi.Telemetry;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+
+namespace NexusCore.PerfApi.Features.Otlp.Traces;
+
+/// <summary>
+/// <c>POST /v1/traces</c>: the OTLP/HTTP trace receiver (binary protobuf, optionally gzip). The payload is
+/// decoded here and its query spans handed to the ingest queue, so the sender waits for decoding only.
+/// 200 with an <c>ExportTraceServiceResponse</c> (partial success when the queue was full); 400, 413, 415
+/// as problem documents.
+/// </summary>
+public sealed class Endpoint(
+    TelemetryIngestQueue queue, TelemetryCounters counters, IOptions<OtlpReceiverOptions> options, TimeProvider time, ILogger<Endpoint> logger)
+    : EndpointWithoutRequest
+{
+    private static readonly MessageParser<ExportTraceServiceRequest> Parser = ExportTraceServiceRequest.Parser.WithDiscardUnknownFields(true);
+
+    public override void Configure()
+    {
+        Post("v1/traces");
+        RoutePrefixOverride(string.Empty);
+        AllowAnonymous();
+        Description(d => d
+            .WithTags("OTLP")
+            .Produces(200, contentType: OtlpBody.ProtobufMediaType)
+            .ProducesProblemFE(400)
+            .ProducesProblemFE(413)
+            .ProducesProblemFE(415));
+        Summary(s => s.Summary = "Receive OpenTelemetry traces (OTLP/HTTP, application/x-protobuf, optionally gzip)");
+    }
+
+    public override async Task HandleAsync(CancellationToken ct)
+    {
+        var (payload, problem) = await OtlpBody.ReadAsync(HttpContext.Request, options.Value.MaxPayloadBytes, ct);
+        ExportTraceServiceRequest? request = null;
+        using (payload)
+        {
+            try
+            {
+                request = payload is null ? null : Parser.ParseFrom(payload.Span);
+            }
+            catch (InvalidProtocolBufferException)
+            {
+                problem = OtlpBody.Malformed("traces");
+            }
+        }
+
+        if (request is null)
+        {
+            await RefuseAsync(problem!, ct);
+            return;
+        }
+
+        var batch = Decoder.Decode(request);
+        var queued = queue.TryEnqueue(batch);
+        counters.SpansReceived(batch.ReceivedSpans, batch.QuerySpans.Count, queued);
+        counters.PayloadAccepted(time.GetUtcNow());
+
+        var response = new ExportTraceServiceResponse();
+        if (!queued)
+        {
+            OtlpLog.QueueFull(logger, "traces", batch.QuerySpans.Count);
+            response.PartialSuccess = new ExportTracePartialSuccess
+            {
+                RejectedSpans = batch.QuerySpans.Count,
+                ErrorMessage = "PerfApi's ingest queue is full; these query spans were dropped.",
+            };
+        }
+
+        await Send.BytesAsync(response.ToByteArray(), contentType: OtlpBody.ProtobufMediaType, cancellation: ct);
+    }
+
+    private Task RefuseAsync(PayloadProblem problem, CancellationToken ct)
+    {
+        counters.PayloadRejected(problem.Reason);
+        OtlpLog.PayloadRefused(logger, "traces", problem.Status, problem.Code);
+        AddError(new ValidationFailure(problem.Field, problem.Message) { ErrorCode = problem.Code });
+        return Send.ErrorsAsync(problem.Status, ct);
+    }
+}

@@ -1,0 +1,61 @@
+using FastEndpoints;
+using Microsoft.Extensions.Options;
+using NexusCore.PerfApi.Telemetry;
+
+namespace NexusCore.PerfApi.Features.Telemetry.Summary;
+
+/// <summary>
+/// <c>GET /api/v1/performance/telemetry/summary</c>: counts of what the OTLP receiver took in, aggregated and
+/// dropped, and how full the store is, so an operator can tell whether telemetry flows.
+/// </summary>
+public sealed class Endpoint(TelemetryStore store, TelemetryIngestQueue queue, IOptions<TelemetryStoreOptions> options)
+    : EndpointWithoutRequest<Response>
+{
+    public override void Configure()
+    {
+        Get("telemetry/summary");
+        Group<PerformanceGroup>();
+        AllowAnonymous();
+        Description(d => d.Produces<Response>(200));
+        Summary(s => s.Summary = "What the OTLP receiver has ingested and dropped");
+    }
+
+    public override Task HandleAsync(CancellationToken ct)
+    {
+        var counts = store.Counters.Snapshot();
+        var settings = options.Value;
+        return Send.OkAsync(
+            new Response(
+                store.StartedAt,
+                counts.LastPayloadAt,
+                new PayloadCounts(counts.PayloadsAccepted, counts.PayloadsMalformed, counts.PayloadsTooLarge, counts.PayloadsUnsupportedMediaType),
+                new SpanCounts(
+                    counts.SpansReceived,
+                    counts.QuerySpansQueued,
+                    counts.QuerySpansAggregated,
+                    counts.QuerySpansDropped,
+                    counts.QuerySpansTooOld,
+                    counts.QuerySpansOverSeriesLimit,
+                    counts.StatementsOverLimit),
+                new MetricPointCounts(
+                    counts.MetricPointsReceived,
+                    counts.MetricPointsQueued,
+                    counts.MetricPointsAggregated,
+                    counts.MetricPointsDropped,
+                    counts.MetricPointsUnsupported,
+                    counts.MetricPointsTooOld,
+                    counts.MetricPointsOverSeriesLimit),
+                new StoreState(
+                    store.Queries.Count,
+                    settings.MaxQuerySeries,
+                    store.Statements.Count,
+                    settings.MaxStatements,
+                    store.Metrics.Count,
+                    settings.MaxMetricSeries,
+                    queue.Pending,
+                    queue.Capacity,
+                    settings.BucketWidth.TotalSeconds,
+                    settings.Retention.TotalSeconds)),
+            ct);
+    }
+}

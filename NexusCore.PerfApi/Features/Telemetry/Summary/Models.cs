@@ -1,0 +1,42 @@
+namespace NexusCore.PerfApi.Features.Telemetry.Summary;
+
+/// <summary>What PerfApi's OTLP receiver has taken in, kept and dropped since it started.</summary>
+public sealed record Response(
+    DateTimeOffset StartedAt,
+    DateTimeOffset? LastPayloadAt,
+    PayloadCounts Payloads,
+    SpanCounts Spans,
+    MetricPointCounts MetricPoints,
+    StoreState Store);
+
+/// <summary>OTLP requests accepted, and refused by reason (400, 413, 415).</summary>
+public sealed record PayloadCounts(long Accepted, long Malformed, long TooLarge, long UnsupportedMediaType);
+
+/// <param name="Received">Every span in accepted payloads.</param>
+/// <param name="QuerySpans">Those that describe a query (logical or PostgreSQL client spans) and were queued.</param>
+/// <param name="Aggregated">Query spans added to a query series.</param>
+/// <param name="DroppedQueueFull">Query spans dropped because the ingest queue was full.</param>
+/// <param name="TooOld">Query spans that ended before the retention window.</param>
+/// <param name="OverSeriesLimit">Query spans of a new series while the store held <c>MaxQuerySeries</c>.</param>
+/// <param name="StatementsOverLimit">SQL executions of a new statement while the store held <c>MaxStatements</c>.</param>
+public sealed record SpanCounts(
+    long Received, long QuerySpans, long Aggregated, long DroppedQueueFull, long TooOld, long OverSeriesLimit, long StatementsOverLimit);
+
+/// <param name="Received">Every data point in accepted payloads.</param>
+/// <param name="Aggregated">Points added to a metric series.</param>
+/// <param name="Unsupported">Points of unsupported kinds (summaries) or flagged as having no recorded value.</param>
+public sealed record MetricPointCounts(
+    long Received, long Queued, long Aggregated, long DroppedQueueFull, long Unsupported, long TooOld, long OverSeriesLimit);
+
+/// <summary>How full the store and its queue are, next to their configured bounds.</summary>
+public sealed record StoreState(
+    int QuerySeries,
+    int MaxQuerySeries,
+    int Statements,
+    int MaxStatements,
+    int MetricSeries,
+    int MaxMetricSeries,
+    long PendingItems,
+    int QueueCapacity,
+    double BucketWidthSeconds,
+    double RetentionSeconds);

@@ -1,0 +1,56 @@
+using NexusCore.PerfApi.Features.Otlp.Metrics;
+using NexusCore.PerfApi.Telemetry;
+using OpenTelemetry.Proto.Metrics.V1;
+using static NexusCore.PerfApi.Tests.Features.Otlp.OtlpPayloads;
+
+namespace NexusCore.PerfApi.Tests.Features.Otlp.Metrics;
+
+public sealed class DecoderTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 3, 2, 9, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Time = new(2026, 3, 2, 10, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void GaugesSumsAndHistogramsBecomePointsWithSortedTextAttributes()
+    {
+        var request = MetricRequest("clients-api", "instance-1",
+            Gauge("nexuscore.cache.entries", "{entry}", Integer(Start, Time, 1500, Attribute("query.type", "find"))),
+            Sum("db.client.connections.usage", "{connection}", isMonotonic: false, AggregationTemporality.Cumulative,
+                Integer(Start, Time, 3, Attribute("state", "idle"), Attribute("pool.name", "clientsdb"))),
+            Histogram("nexuscore.query.duration", "s", AggregationTemporality.Cumulative,
+                HistogramPoint(Start, Time, 0.25, [0.005, 0.01], [1, 2, 3], Attribute("nexuscore.cache.hit", true), Attribute("db.collection.name", "clients"))));
+
+        var batch = Decoder.Decode(request);
+
+        Assert.Equal(3, batch.ReceivedPoints);
+        Assert.Equal(0, batch.UnsupportedPoints);
+        var gauge = batch.Points[0];
+        Assert.Equal(("clients-api", "instance-1", "nexuscore.cache.entries", MetricKind.Gauge, 1500.0), (gauge.Service, gauge.Instance, gauge.Name, gauge.Kind, gauge.Value));
+        var usage = batch.Points[1];
+        Assert.Equal((MetricKind.Sum, false, MetricTemporality.Cumulative), (usage.Kind, usage.IsMonotonic, usage.Temporality));
+        Assert.Equal(["pool.name=clientsdb", "state=idle"], usage.Attributes.Select(a => $"{a.Key}={a.Value}"));
+        Assert.Equal((long)Nanos(Start), usage.StartUnixNanos);
+        Assert.Equal((long)Nanos(Time), usage.TimeUnixNanos);
+        var histogram = batch.Points[2];
+        Assert.Equal(("s", 6L, 0.25), (histogram.Unit, histogram.Count, histogram.Sum));
+        Assert.Equal([0.005, 0.01], histogram.Bounds);
+        Assert.Equal([1L, 2, 3], histogram.BucketCounts);
+        Assert.Equal(["db.collection.name=clients", "nexuscore.cache.hit=true"], histogram.Attributes.Select(a => $"{a.Key}={a.Value}"));
+    }
+
+    [Fact]
+    public void PointsWithoutARecordedValueAndMetricsWithoutDataAreCountedAsUnsupported()
+    {
+        var stale = Number(Start, Time, 1);
+        stale.Flags = (uint)DataPointFlags.NoRecordedValueMask;
+        var request = MetricRequest("clients-api",
+            Gauge("nexuscore.cache.size", "By", stale, Number(Start, Time, 2048)),
+            new Metric { Name = "legacy.summary" });
+
+        var batch = Decoder.Decode(request);
+
+        Assert.Equal(3, batch.ReceivedPoints);
+        Assert.Equal(2, batch.UnsupportedPoints);
+        Assert.Equal(2048, Assert.Single(batch.Points).Value);
+    }
+}
