@@ -32,7 +32,7 @@ public sealed class TelemetryStoreOptions
     public int MaxStatementLength { get; set; } = 2048;
 
     /// <summary>Distinct metric series (service, instance, name, attributes); new ones beyond this are dropped and counted.</summary>
-    public int MaxMetricSeries { get; set; } = 2000;
+    public int MaxMetricSeries { get; set; } = 1000;
 
     /// <summary>How many individual slow query spans are kept as samples (the most recent ones).</summary>
     public int MaxSpanSamples { get; set; } = 1000;
@@ -44,7 +44,7 @@ public sealed class TelemetryStoreOptions
     /// Decoded spans and metric points waiting to be aggregated. When a payload would exceed it, its items are
     /// dropped and counted instead of making the sender wait.
     /// </summary>
-    public int IngestQueueCapacity { get; set; } = 200_000;
+    public int IngestQueueCapacity { get; set; } = 100_000;
 
     internal int BucketCount => (int)(Retention.Ticks / BucketWidth.Ticks);
 
