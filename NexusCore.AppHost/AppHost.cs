@@ -3,7 +3,10 @@ using NexusCore.AppHost;
 using NexusCore.AppHost.Infrastructure;
 
 var builder = DistributedApplication.CreateBuilder(args);
-builder.Configuration.AddCommandLine(args, new Dictionary<string, string>(InfrastructureModeResolver.SwitchMappings));
+builder.Configuration.AddCommandLine(args, new Dictionary<string, string>(InfrastructureModeResolver.SwitchMappings)
+{
+    ["--replicas"] = "NexusCore:ClientsApi:Replicas",
+});
 
 // Containers when a container runtime answers, else the machine's PostgreSQL 15 and redis-server.
 var infrastructure = InfrastructureModeResolver.Resolve(builder.Configuration);
@@ -48,6 +51,8 @@ var clientsApi = builder.AddProject<Projects.NexusCore_ClientsApi>("clients-api"
     .WaitForCompletion(migrator)
     .WithApiKeys(apiKeys)
     .WithEnvironment("Cursors__SigningKey", cursorSigningKey)
+    .WithSeedSettings(builder.Configuration)
+    .WithReplicas(builder.Configuration.GetValue("NexusCore:ClientsApi:Replicas", 1))
     .WithHttpHealthCheck("/health");
 
 builder.AddProject<Projects.NexusCore_PerfApi>("perf-api")
@@ -58,6 +63,7 @@ builder.AddProject<Projects.NexusCore_PerfApi>("perf-api")
     .WaitFor(cache)
     .WaitForCompletion(migrator)
     .WithApiKeys(apiKeys)
+    .WithSeedSettings(builder.Configuration)
     .WithHttpHealthCheck("/health");
 
 builder.Build().Run();

@@ -1,6 +1,7 @@
 using FastEndpoints;
 using FastEndpoints.Swagger;
 using Microsoft.Extensions.Options;
+using NexusCore.ClientsApi.Caching;
 using NexusCore.ClientsApi.Features.Clients.Batch;
 using NexusCore.ClientsApi.Features.Clients.Export;
 using NexusCore.ClientsApi.Features.Clients.Query;
@@ -13,7 +14,10 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNpgsqlDataSource("clientsdb");
-        builder.AddRedisClient("cache");
+        // Redis's health is reported by RedisHealthCheck as "degraded", never "unhealthy": the API keeps
+        // serving without it.
+        builder.AddRedisClient("cache", settings => settings.DisableHealthChecks = true);
+        builder.AddResponseCaching();
 
         // Kestrel:Limits (e.g. MaxRequestBodySize, 2 MB by default in appsettings.json) from configuration.
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));

@@ -16,6 +16,7 @@ internal static class Extensions
         builder.AddRedisClient("cache");
 
         builder.Services.AddNexusProblemDetails();
+        builder.Services.AddApiKeyAuthentication();
         builder.Services.AddFastEndpoints();
         builder.Services.SwaggerDocument(options =>
         {
@@ -47,6 +48,8 @@ internal static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
 
         app.UseFastEndpoints(config => config.UseNexusDefaults());
         app.UseSwaggerGen();

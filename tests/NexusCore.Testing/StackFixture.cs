@@ -53,6 +53,39 @@ public class StackFixture : IAsyncLifetime
     public async Task<string> ConnectionStringAsync(string resource) =>
         await App.GetConnectionStringAsync(resource) ?? throw new InvalidOperationException($"'{resource}' has no connection string.");
 
+    /// <summary>
+    /// One HttpClient per running replica of <paramref name="resource"/>, each aimed at that replica's own
+    /// port (bypassing the load-balancing proxy), so a test can write through one and read through another.
+    /// </summary>
+    public async Task<IReadOnlyList<HttpClient>> CreateReplicaClientsAsync(string resource, string role, int replicas)
+    {
+        // Each replica is its own resource instance; the notification stream names them all. A replica
+        // counts once it is healthy, so the test never talks to one that is still starting.
+        var urls = new Dictionary<string, string>();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await foreach (var evt in App.ResourceNotifications.WatchAsync(deadline.Token))
+        {
+            if (evt.Resource.Name == resource
+                && evt.Snapshot.State?.Text == KnownResourceStates.Running
+                && evt.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy
+                && evt.Snapshot.EnvironmentVariables.FirstOrDefault(e => e.Name == "ASPNETCORE_URLS")?.Value is { } url)
+            {
+                urls[evt.ResourceId] = url.Split(';')[0];
+                if (urls.Count == replicas)
+                {
+                    break;
+                }
+            }
+        }
+
+        return urls.Values.Select(url =>
+        {
+            var client = new HttpClient { BaseAddress = new Uri(url) };
+            client.DefaultRequestHeaders.Add("X-Api-Key", ApiKey(role));
+            return client;
+        }).ToList();
+    }
+
     /// <summary>Stops a resource (as the dashboard's stop button does) and waits until it has exited.</summary>
     public async Task StopResourceAsync(string resource)
     {
@@ -89,7 +122,8 @@ public class StackFixture : IAsyncLifetime
 
         if (KeptResources is { } kept)
         {
-            foreach (var resource in builder.Resources.Where(r => !kept.Contains(r.Name)).ToList())
+            // Parameters (passwords, API keys) always stay: kept resources refer to them.
+            foreach (var resource in builder.Resources.Where(r => r is not ParameterResource && !kept.Contains(r.Name)).ToList())
             {
                 builder.Resources.Remove(resource);
             }
@@ -120,7 +154,13 @@ public class StackFixture : IAsyncLifetime
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            throw new TimeoutException($"The stack did not start within {StartTimeout}.{Environment.NewLine}{DescribeResources(waits.Select(w => w.Name))}");
+            throw new TimeoutException(
+                $"The stack did not start within {StartTimeout}.{Environment.NewLine}{DescribeResources(waits.Select(w => w.Name))}{await RecentErrorsAsync(waits.Select(w => w.Name))}");
+        }
+        catch (DistributedApplicationException ex)
+        {
+            throw new InvalidOperationException(
+                $"{ex.Message}{Environment.NewLine}{DescribeResources(waits.Select(w => w.Name))}{await RecentErrorsAsync(waits.Select(w => w.Name))}", ex);
         }
 
         var model = _app.Services.GetRequiredService<DistributedApplicationModel>();
@@ -147,6 +187,36 @@ public class StackFixture : IAsyncLifetime
             await _app.StopAsync().WaitAsync(TimeSpan.FromMinutes(1));
             await _app.DisposeAsync();
         }
+    }
+
+    /// <summary>The error lines each resource logged so far, so a failed start explains itself in the test output.</summary>
+    private async Task<string> RecentErrorsAsync(IEnumerable<string> names)
+    {
+        var text = new StringBuilder();
+        var logs = _app!.Services.GetRequiredService<ResourceLoggerService>();
+        foreach (var name in names)
+        {
+            using var window = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            var lines = new List<string>();
+            try
+            {
+                await foreach (var batch in logs.WatchAsync(name).WithCancellation(window.Token))
+                {
+                    lines.AddRange(batch.Where(l => l.IsErrorMessage || l.Content.Contains("xception", StringComparison.Ordinal)).Select(l => l.Content));
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The window closed: what was logged so far has been read.
+            }
+
+            foreach (var line in lines.TakeLast(10))
+            {
+                text.AppendLine().Append("  [").Append(name).Append("] ").Append(line);
+            }
+        }
+
+        return text.ToString();
     }
 
     private string DescribeResources(IEnumerable<string> names)

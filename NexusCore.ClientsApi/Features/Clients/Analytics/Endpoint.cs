@@ -1,5 +1,6 @@
 using FastEndpoints;
 using Npgsql;
+using NexusCore.ClientsApi.Caching;
 using NexusCore.ClientsApi.Features.Clients.Query;
 
 namespace NexusCore.ClientsApi.Features.Clients.Analytics;
@@ -9,7 +10,7 @@ namespace NexusCore.ClientsApi.Features.Clients.Analytics;
 /// day, week or month by program type and status, their status distribution, and the active-rate trend.
 /// Days are UTC; the default range is the last 30 days.
 /// </summary>
-public sealed class Endpoint(NpgsqlDataSource db, TimeProvider clock) : EndpointWithoutRequest<Response>
+public sealed class Endpoint(NpgsqlDataSource db, TimeProvider clock, ReadCache cache) : EndpointWithoutRequest<Response>
 {
     public override void Configure()
     {
@@ -30,6 +31,13 @@ public sealed class Endpoint(NpgsqlDataSource db, TimeProvider clock) : Endpoint
             return;
         }
 
-        await Send.OkAsync(await Data.ReadAsync(db, query, ct), ct);
+        var result = await cache.GetAsync(
+            QueryType.Analytics,
+            $"analytics:{query.From:O}:{query.To:O}:{query.Granularity}",
+            [CacheInvalidator.Counts],
+            token => Data.ReadAsync(db, query, token),
+            etag: null,
+            ct);
+        await ReadCache.SendAsync(HttpContext, result!, ct);
     }
 }

@@ -2,6 +2,7 @@ using FastEndpoints;
 using FluentValidation.Results;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using NexusCore.ClientsApi.Caching;
 
 namespace NexusCore.ClientsApi.Features.Clients.Batch;
 
@@ -11,7 +12,7 @@ namespace NexusCore.ClientsApi.Features.Clients.Batch;
 /// With an <c>Idempotency-Key</c>, a retry replays the first answer without writing again; the same key
 /// with a different body is 422, and while the first request still runs, 409.
 /// </summary>
-public sealed partial class Endpoint(NpgsqlDataSource db, IOptions<IdempotencyKeyOptions> idempotency)
+public sealed partial class Endpoint(NpgsqlDataSource db, IOptions<IdempotencyKeyOptions> idempotency, CacheInvalidator invalidator)
     : Endpoint<Request>
 {
     private const int MaxAttempts = 3;
@@ -98,7 +99,22 @@ public sealed partial class Endpoint(NpgsqlDataSource db, IOptions<IdempotencyKe
         }
 
         await transaction.CommitAsync(ct);
+        await InvalidateAsync(runnable, all);
         await SendJsonAsync(StatusCodes.Status200OK, body, ct);
+    }
+
+    /// <summary>What the committed items made stale: changed clients' entries, lists, and counts when the groups moved.</summary>
+    private Task InvalidateAsync(List<PlannedItem> runnable, List<ItemResult> results)
+    {
+        var succeeded = runnable.Where(item => results[item.Index].Succeeded).ToList();
+        if (succeeded.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        var changed = succeeded.Where(i => i.Op != BatchOp.Create).Select(i => results[i.Index].Id!.Value).ToList();
+        var countsChanged = succeeded.Any(i => i.Op != BatchOp.Update || i.Status is not null || i.ProgramType is not null);
+        return invalidator.AfterWriteAsync(changed, countsChanged);
     }
 
     private static bool IsRetryable(PostgresException ex) =>

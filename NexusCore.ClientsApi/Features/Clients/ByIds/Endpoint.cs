@@ -1,10 +1,11 @@
 using FastEndpoints;
 using Npgsql;
+using NexusCore.ClientsApi.Caching;
 
 namespace NexusCore.ClientsApi.Features.Clients.ByIds;
 
 /// <summary><c>POST /api/v1/optimized/clients/by-ids</c>: up to 1,000 clients in one query, in request order, with the missing ids.</summary>
-public sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Response>
+public sealed class Endpoint(NpgsqlDataSource db, ReadCache cache) : Endpoint<Request, Response>
 {
     public override void Configure()
     {
@@ -15,6 +16,16 @@ public sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Response>
         Summary(s => s.Summary = "Clients by ids");
     }
 
-    public override async Task HandleAsync(Request request, CancellationToken ct) =>
-        await Send.OkAsync(await Data.FindAsync(db, request.Ids!, ct), ct);
+    public override async Task HandleAsync(Request request, CancellationToken ct)
+    {
+        var ids = request.Ids!;
+        var result = await cache.GetAsync(
+            QueryType.Search,
+            "by-ids:" + string.Join(',', ids),
+            [CacheInvalidator.Lists],
+            token => Data.FindAsync(db, ids, token),
+            etag: null,
+            ct);
+        await ReadCache.SendAsync(HttpContext, result!, ct);
+    }
 }

@@ -1,10 +1,11 @@
 using FastEndpoints;
 using Npgsql;
+using NexusCore.ClientsApi.Caching;
 
 namespace NexusCore.ClientsApi.Features.Clients.Create;
 
 /// <summary><c>POST /api/v1/clients</c>: creates a client; 409 when the email is taken in any letter case.</summary>
-public sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Client>
+public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator) : Endpoint<Request, Client>
 {
     public override void Configure()
     {
@@ -32,6 +33,7 @@ public sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Client>
             return;
         }
 
+        await invalidator.AfterWriteAsync([created.Id], countsChanged: true);
         await Send.CreatedAtAsync<Get.Endpoint>(new { id = created.Id }, created, cancellation: ct);
     }
 }

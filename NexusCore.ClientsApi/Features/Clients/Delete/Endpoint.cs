@@ -1,10 +1,11 @@
 using FastEndpoints;
 using Npgsql;
+using NexusCore.ClientsApi.Caching;
 
 namespace NexusCore.ClientsApi.Features.Clients.Delete;
 
 /// <summary><c>DELETE /api/v1/clients/{id}</c>: 204, or 404 when there is no such client.</summary>
-public sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
+public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator) : Endpoint<Request>
 {
     public override void Configure()
     {
@@ -23,6 +24,7 @@ public sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
             return;
         }
 
+        await invalidator.AfterWriteAsync([request.Id], countsChanged: true);
         await Send.NoContentAsync(ct);
     }
 }

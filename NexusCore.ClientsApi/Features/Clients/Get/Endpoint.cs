@@ -1,29 +1,37 @@
 using FastEndpoints;
 using Npgsql;
+using NexusCore.ClientsApi.Caching;
 
 namespace NexusCore.ClientsApi.Features.Clients.Get;
 
-/// <summary><c>GET /api/v1/clients/{id}</c>: one client, or 404.</summary>
-public sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Client>
+/// <summary><c>GET /api/v1/clients/{id}</c>: one client (cached; its ETag is the client's version), or 404.</summary>
+public sealed class Endpoint(NpgsqlDataSource db, ReadCache cache) : Endpoint<Request, Client>
 {
     public override void Configure()
     {
         Get("{id}");
         Group<ClientsGroup>();
         Roles(ApiRoles.Reader);
-        Description(d => d.Produces<Client>().ProducesProblemFE(400).ProducesProblemFE(404));
+        Description(d => d.Produces<Client>().Produces(304).ProducesProblemFE(400).ProducesProblemFE(404));
         Summary(s => s.Summary = "Get a client by id");
     }
 
     public override async Task HandleAsync(Request request, CancellationToken ct)
     {
-        var client = await Data.FindAsync(db, request.Id, ct);
-        if (client is null)
+        var result = await cache.GetOrNullAsync(
+            QueryType.Find,
+            $"find:{request.Id}",
+            [CacheInvalidator.Client(request.Id), CacheInvalidator.Finds],
+            token => Data.FindAsync(db, request.Id, token),
+            ClientETag.For,
+            ct);
+
+        if (result is null)
         {
             await Send.ResultAsync(TypedResults.Problem(detail: $"No client has id {request.Id}.", statusCode: StatusCodes.Status404NotFound));
             return;
         }
 
-        await Send.OkAsync(client, ct);
+        await ReadCache.SendAsync(HttpContext, result, ct);
     }
 }

@@ -1,5 +1,6 @@
 using FastEndpoints;
 using Npgsql;
+using NexusCore.ClientsApi.Caching;
 
 namespace NexusCore.ClientsApi.Features.Clients.Patch;
 
@@ -7,7 +8,7 @@ namespace NexusCore.ClientsApi.Features.Clients.Patch;
 /// <c>PATCH /api/v1/clients/{id}</c>: changes the given fields. With <c>If-Match</c> (the client's ETag)
 /// the change applies only to that version, else 412.
 /// </summary>
-public sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Client>
+public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator) : Endpoint<Request, Client>
 {
     public override void Configure()
     {
@@ -47,6 +48,7 @@ public sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Client>
         switch (outcome)
         {
             case PatchOutcome.Updated:
+                await invalidator.AfterWriteAsync([request.Id], countsChanged: request.Status is not null || request.ProgramType is not null);
                 HttpContext.Response.Headers.ETag = ClientETag.For(client!);
                 await Send.OkAsync(client!, ct);
                 break;

@@ -1,5 +1,6 @@
 using FastEndpoints;
 using Npgsql;
+using NexusCore.ClientsApi.Caching;
 using NexusCore.ClientsApi.Features.Clients.Query;
 
 namespace NexusCore.ClientsApi.Features.Clients.Search;
@@ -9,14 +10,14 @@ namespace NexusCore.ClientsApi.Features.Clients.Search;
 /// created/updated ranges), free text <c>q</c> over names and emails, sort, keyset pages and a count
 /// mode (<c>exact</c>, <c>estimated</c>, <c>none</c>).
 /// </summary>
-public sealed class Endpoint(NpgsqlDataSource db, CursorSigner signer) : EndpointWithoutRequest<ClientPage>
+public sealed class Endpoint(NpgsqlDataSource db, CursorSigner signer, ReadCache cache) : EndpointWithoutRequest<ClientPage>
 {
     public override void Configure()
     {
         Get("search/advanced");
         Group<OptimizedClientsGroup>();
         Roles(ApiRoles.Reader);
-        Description(d => d.Produces<ClientPage>().ProducesProblemFE(400).ProducesProblemFE(401));
+        Description(d => d.Produces<ClientPage>().Produces(304).ProducesProblemFE(400).ProducesProblemFE(401));
         Summary(s => s.Summary = "Advanced client search");
     }
 
@@ -30,6 +31,13 @@ public sealed class Endpoint(NpgsqlDataSource db, CursorSigner signer) : Endpoin
             return;
         }
 
-        await Send.OkAsync(await ClientPages.ReadAsync(db, signer, query, ct), ct);
+        var result = await cache.GetAsync(
+            QueryType.Search,
+            "search:" + query.Canonical(),
+            [CacheInvalidator.Lists],
+            token => ClientPages.ReadAsync(db, signer, query, token),
+            etag: null,
+            ct);
+        await ReadCache.SendAsync(HttpContext, result!, ct);
     }
 }

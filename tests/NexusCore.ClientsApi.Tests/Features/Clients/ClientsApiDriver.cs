@@ -32,6 +32,19 @@ internal sealed class ClientsApiDriver(StackFixture stack)
         return (await response.Content.ReadFromJsonAsync<ClientDto>(Json))!;
     }
 
+    /// <summary>
+    /// Inserts a client straight into the table, returning it as the API would: no API write, so no
+    /// cache invalidation (immediate or delayed) can disturb a test of cache hits.
+    /// </summary>
+    public async Task<ClientDto> InsertAsync(string name, string programType = "PRIME", string status = "active")
+    {
+        var rows = await QueryAsync(
+            "INSERT INTO clients (name, email, status, program_type) VALUES ($1, $2, $3, $4) RETURNING id, name, email, status, program_type, created_at, updated_at, version",
+            r => new ClientDto(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetFieldValue<DateTime>(5), r.GetFieldValue<DateTime>(6), r.GetInt32(7)),
+            name, UniqueEmail("sql"), status, programType);
+        return rows[0];
+    }
+
     public Task<HttpResponseMessage> PostRawAsync(string body, string contentType = "application/json") =>
         Http.PostAsync("/api/v1/clients", new StringContent(body, System.Text.Encoding.UTF8, contentType));
 

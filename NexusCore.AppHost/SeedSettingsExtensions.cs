@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Configuration;
+
+namespace NexusCore.AppHost;
+
+/// <summary>
+/// The seed's operational settings, forwarded from the AppHost's configuration (environment, command
+/// line, user secrets) to the services, so <c>CACHE_DEFAULT_TTL=60 ./run.sh</c> reaches ClientsApi.
+/// </summary>
+internal static class SeedSettingsExtensions
+{
+    public static readonly string[] Names =
+    [
+        "CACHE_DEFAULT_TTL", "CACHE_TTL_COUNT", "CACHE_TTL_FIND", "CACHE_TTL_SEARCH", "CACHE_TTL_ANALYTICS",
+        "DB_POOL_SIZE", "DB_CONNECTION_TIMEOUT", "DB_MAX_RETRIES", "DB_RETRY_DELAY",
+        "PERFORMANCE_MONITORING", "SLOW_QUERY_THRESHOLD",
+    ];
+
+    public static IResourceBuilder<T> WithSeedSettings<T>(this IResourceBuilder<T> service, IConfiguration configuration)
+        where T : IResourceWithEnvironment
+    {
+        foreach (var name in Names)
+        {
+            if (configuration[name] is { Length: > 0 } value)
+            {
+                service.WithEnvironment(name, value);
+            }
+        }
+
+        return service;
+    }
+}

@@ -1,0 +1,74 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Caching.Memory;
+
+namespace NexusCore.ClientsApi.Caching;
+
+/// <summary>
+/// Cache statistics as OpenTelemetry metrics on the service's meter: <c>nexuscore.cache.hits</c>,
+/// <c>.misses</c>, <c>.stale</c> (by <c>query.type</c>), and the in-process cache's <c>.entries</c> and
+/// <c>.size</c> (bytes). The same figures are served by <c>GET /api/v1/cache/statistics</c>.
+/// </summary>
+public sealed class CacheMetrics
+{
+    public const string MeterName = "NexusCore.ClientsApi";
+
+    private readonly Counter<long> _hits;
+    private readonly Counter<long> _misses;
+    private readonly Counter<long> _stale;
+    private readonly ConcurrentDictionary<QueryType, Tally> _tallies = new();
+    private readonly MemoryCache _memory;
+
+    public CacheMetrics(IMeterFactory meters, MemoryCache memory)
+    {
+        _memory = memory;
+        var meter = meters.Create(MeterName);
+        _hits = meter.CreateCounter<long>("nexuscore.cache.hits", "{request}", "Reads served from the cache within their TTL");
+        _misses = meter.CreateCounter<long>("nexuscore.cache.misses", "{request}", "Reads that queried Postgres");
+        _stale = meter.CreateCounter<long>("nexuscore.cache.stale", "{request}", "Reads served past their TTL because Postgres failed");
+        meter.CreateObservableGauge("nexuscore.cache.entries", () => Entries, "{entry}", "Entries in the in-process cache");
+        meter.CreateObservableGauge("nexuscore.cache.size", () => SizeBytes, "By", "Estimated size of the in-process cache");
+    }
+
+    public long Entries => _memory.GetCurrentStatistics()?.CurrentEntryCount ?? _memory.Count;
+
+    public long SizeBytes => _memory.GetCurrentStatistics()?.CurrentEstimatedSize ?? 0;
+
+    public void Record(QueryType type, CacheOutcome outcome)
+    {
+        var tag = new KeyValuePair<string, object?>("query.type", Name(type));
+        var tally = _tallies.GetOrAdd(type, _ => new Tally());
+        switch (outcome)
+        {
+            case CacheOutcome.Hit:
+                _hits.Add(1, tag);
+                Interlocked.Increment(ref tally.Hits);
+                break;
+            case CacheOutcome.Stale:
+                _stale.Add(1, tag);
+                Interlocked.Increment(ref tally.Stale);
+                break;
+            case CacheOutcome.Miss or CacheOutcome.Bypass:
+                _misses.Add(1, tag);
+                Interlocked.Increment(ref tally.Misses);
+                break;
+        }
+    }
+
+    /// <summary>Counts since this process started.</summary>
+    public IReadOnlyDictionary<QueryType, (long Hits, long Misses, long Stale)> Snapshot() =>
+        Enum.GetValues<QueryType>().ToDictionary(
+            t => t,
+            t => _tallies.TryGetValue(t, out var tally)
+                ? (Interlocked.Read(ref tally.Hits), Interlocked.Read(ref tally.Misses), Interlocked.Read(ref tally.Stale))
+                : (0L, 0L, 0L));
+
+    public static string Name(QueryType type) => type.ToString().ToLowerInvariant();
+
+    private sealed class Tally
+    {
+        public long Hits;
+        public long Misses;
+        public long Stale;
+    }
+}

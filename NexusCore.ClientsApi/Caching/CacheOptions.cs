@@ -1,0 +1,67 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace NexusCore.ClientsApi.Caching;
+
+/// <summary>The kinds of read the cache knows, each with its own TTL and statistics.</summary>
+public enum QueryType
+{
+    /// <summary>Counts: the dashboard.</summary>
+    Count,
+
+    /// <summary>One client by id.</summary>
+    Find,
+
+    /// <summary>Lists, searches and by-ids.</summary>
+    Search,
+
+    /// <summary>Analytics over a date range.</summary>
+    Analytics,
+}
+
+/// <summary>
+/// Section <c>Cache</c>, with the seed's flat names as overrides: <c>CACHE_DEFAULT_TTL</c>,
+/// <c>CACHE_TTL_COUNT</c>, <c>CACHE_TTL_FIND</c>, <c>CACHE_TTL_SEARCH</c>, <c>CACHE_TTL_ANALYTICS</c> (seconds).
+/// </summary>
+public sealed class CacheOptions
+{
+    public const string Section = "Cache";
+
+    /// <summary>False turns caching off: every read goes to Postgres (the benchmark's "before").</summary>
+    public bool Enabled { get; set; } = true;
+
+    [Range(1, 86_400)] public int DefaultTtlSeconds { get; set; } = 300;
+    [Range(1, 86_400)] public int CountTtlSeconds { get; set; } = 60;
+    [Range(1, 86_400)] public int FindTtlSeconds { get; set; } = 300;
+    [Range(1, 86_400)] public int SearchTtlSeconds { get; set; } = 180;
+    [Range(1, 86_400)] public int AnalyticsTtlSeconds { get; set; } = 300;
+
+    /// <summary>How long past its TTL an entry may still be served (marked stale) while Postgres is failing.</summary>
+    [Range(0, 86_400)] public int FailSafeMaxSeconds { get; set; } = 3_600;
+
+    /// <summary>Having served a stale entry, how long to wait before asking Postgres again.</summary>
+    [Range(1, 3_600)] public int FailSafeThrottleSeconds { get; set; } = 5;
+
+    /// <summary>When a stale entry exists, a slower query is left to finish in the background and the stale entry is served.</summary>
+    [Range(1, 60_000)] public int FactorySoftTimeoutMs { get; set; } = 250;
+
+    /// <summary>With nothing to fall back on, a query slower than this fails (503 with Retry-After) instead of hanging.</summary>
+    [Range(1, 300_000)] public int FactoryHardTimeoutMs { get; set; } = 3_000;
+
+    /// <summary>The in-process (L1) cache evicts beyond this many megabytes of responses.</summary>
+    [Range(1, 16_384)] public int MaxMemoryMb { get; set; } = 256;
+
+    /// <summary>
+    /// After a write, its invalidation is repeated once after this delay, so a read that was already
+    /// running against the old data when the write committed cannot keep a stale entry alive.
+    /// </summary>
+    [Range(0, 60_000)] public int InvalidationRepeatMs { get; set; } = 1_000;
+
+    public TimeSpan Ttl(QueryType type) => TimeSpan.FromSeconds(type switch
+    {
+        QueryType.Count => CountTtlSeconds,
+        QueryType.Find => FindTtlSeconds,
+        QueryType.Search => SearchTtlSeconds,
+        QueryType.Analytics => AnalyticsTtlSeconds,
+        _ => DefaultTtlSeconds,
+    });
+}

@@ -1,0 +1,21 @@
+namespace NexusCore.ClientsApi.Caching;
+
+/// <summary>A serialized JSON response as cached in memory and in Redis, with its ETag and when Postgres produced it.</summary>
+public sealed record CachedResponse(byte[] Body, string ETag, DateTime ProducedAt);
+
+public enum CacheOutcome
+{
+    /// <summary>Served from the cache, within its TTL.</summary>
+    Hit,
+
+    /// <summary>Produced by Postgres for this request.</summary>
+    Miss,
+
+    /// <summary>Served past its TTL because Postgres failed or was too slow (fail-safe).</summary>
+    Stale,
+
+    /// <summary>Caching is off.</summary>
+    Bypass,
+}
+
+public sealed record CacheResult(CachedResponse Response, CacheOutcome Outcome, TimeSpan Age);

@@ -1,0 +1,173 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+using ZiggyCreatures.Caching.Fusion;
+
+namespace NexusCore.ClientsApi.Caching;
+
+/// <summary>
+/// Caches whole JSON responses of reads in FusionCache (memory L1, Redis L2, Redis backplane), keyed by
+/// the normalized, validated request. A hit writes the stored bytes as they are: no query, no
+/// serialization. Every cached GET carries an ETag and answers 304 to a matching If-None-Match.
+/// </summary>
+public sealed class ReadCache(IFusionCache cache, IOptionsMonitor<CacheOptions> options, CacheMetrics metrics, TimeProvider clock)
+{
+    /// <summary>How every cached (and uncached) read is serialized, so a hit is byte-identical to a miss.</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    /// <summary>
+    /// Returns the cached response for <paramref name="request"/> (a canonical description of a validated
+    /// request), or runs <paramref name="produce"/> once per instance however many requests wait for it.
+    /// </summary>
+    public async Task<CacheResult> GetAsync<T>(
+        QueryType type,
+        string request,
+        IReadOnlyCollection<string> tags,
+        Func<CancellationToken, Task<T>> produce,
+        Func<T, string>? etag,
+        CancellationToken ct)
+        where T : class =>
+        (await GetOrNullAsync<T>(type, request, tags, async token => await produce(token), etag, ct))!;
+
+    /// <summary>
+    /// As <see cref="GetAsync{T}"/>, but a null from <paramref name="produce"/> (nothing found) is returned
+    /// as null and never cached: an id that does not exist yet may exist a moment later.
+    /// </summary>
+    public async Task<CacheResult?> GetOrNullAsync<T>(
+        QueryType type,
+        string request,
+        IReadOnlyCollection<string> tags,
+        Func<CancellationToken, Task<T?>> produce,
+        Func<T, string>? etag,
+        CancellationToken ct)
+        where T : class
+    {
+        var settings = options.CurrentValue;
+        if (!settings.Enabled)
+        {
+            var fresh = await ProduceAsync(produce, etag, ct);
+            metrics.Record(type, CacheOutcome.Bypass);
+            return fresh is null ? null : new CacheResult(fresh, CacheOutcome.Bypass, TimeSpan.Zero);
+        }
+
+        var produced = false;
+        var entry = await cache.GetOrSetAsync<CachedResponse?>(
+            Key(type, request),
+            async (context, token) =>
+            {
+                produced = true;
+                var response = await ProduceAsync(produce, etag, token);
+                if (response is null)
+                {
+                    context.Options.SkipMemoryCacheWrite = true;
+                    context.Options.SkipDistributedCacheWrite = true;
+                    return null;
+                }
+
+                // Sized entries let the memory cache's SizeLimit bound memory in bytes.
+                context.Options.Size = response.Body.Length + 256;
+                return response;
+            },
+            options: EntryOptions(settings, type),
+            tags: tags,
+            token: ct);
+
+        if (entry is null)
+        {
+            metrics.Record(type, CacheOutcome.Miss);
+            return null;
+        }
+
+        var age = clock.GetUtcNow().UtcDateTime - entry.ProducedAt;
+        var outcome = age > settings.Ttl(type) ? CacheOutcome.Stale : produced ? CacheOutcome.Miss : CacheOutcome.Hit;
+        metrics.Record(type, outcome);
+        return new CacheResult(entry, outcome, age < TimeSpan.Zero ? TimeSpan.Zero : age);
+    }
+
+    /// <summary>Writes a cached read: ETag, X-Cache (HIT, MISS, STALE, BYPASS), Age, and 304 when If-None-Match matches.</summary>
+    public static async Task SendAsync(HttpContext http, CacheResult result, CancellationToken ct)
+    {
+        var response = http.Response;
+        response.Headers.ETag = result.Response.ETag;
+        response.Headers.CacheControl = "private, no-cache";
+        response.Headers["X-Cache"] = result.Outcome.ToString().ToUpperInvariant();
+        response.Headers.Age = ((long)result.Age.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (result.Outcome == CacheOutcome.Stale)
+        {
+            // RFC 9111's warning for content served past its freshness because the origin failed.
+            response.Headers["X-Cache-Stale"] = "true";
+        }
+
+        if (IfNoneMatchMatches(http.Request.Headers.IfNoneMatch, result.Response.ETag))
+        {
+            response.StatusCode = StatusCodes.Status304NotModified;
+            await response.StartAsync(ct);
+            return;
+        }
+
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/json; charset=utf-8";
+        response.ContentLength = result.Response.Body.Length;
+        await response.Body.WriteAsync(result.Response.Body, ct);
+    }
+
+    private async Task<CachedResponse?> ProduceAsync<T>(Func<CancellationToken, Task<T?>> produce, Func<T, string>? etag, CancellationToken ct)
+        where T : class
+    {
+        var value = await produce(ct);
+        if (value is null)
+        {
+            return null;
+        }
+
+        var body = JsonSerializer.SerializeToUtf8Bytes(value, Json);
+        return new CachedResponse(body, etag?.Invoke(value) ?? ContentETag(body), clock.GetUtcNow().UtcDateTime);
+    }
+
+    private static FusionCacheEntryOptions EntryOptions(CacheOptions settings, QueryType type) => new()
+    {
+        Duration = settings.Ttl(type),
+        IsFailSafeEnabled = settings.FailSafeMaxSeconds > 0,
+        FailSafeMaxDuration = settings.Ttl(type) + TimeSpan.FromSeconds(settings.FailSafeMaxSeconds),
+        FailSafeThrottleDuration = TimeSpan.FromSeconds(settings.FailSafeThrottleSeconds),
+        FactorySoftTimeout = TimeSpan.FromMilliseconds(settings.FactorySoftTimeoutMs),
+        FactoryHardTimeout = TimeSpan.FromMilliseconds(settings.FactoryHardTimeoutMs),
+        AllowTimedOutFactoryBackgroundCompletion = true,
+        // Redis is an accelerator, never on the request's critical path: L2 writes and backplane
+        // messages go out in the background, and a slow Redis read gives up after 100 ms.
+        AllowBackgroundDistributedCacheOperations = true,
+        AllowBackgroundBackplaneOperations = true,
+        DistributedCacheSoftTimeout = TimeSpan.FromMilliseconds(100),
+        DistributedCacheHardTimeout = TimeSpan.FromMilliseconds(500),
+    };
+
+    /// <summary>Keys are digests of the canonical request: bounded length whatever the input.</summary>
+    private static string Key(QueryType type, string request) =>
+        $"{CacheMetrics.Name(type)}:{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(request)).AsSpan(0, 16))}";
+
+    private static string ContentETag(byte[] body) =>
+        "\"" + Convert.ToBase64String(SHA256.HashData(body).AsSpan(0, 12)).TrimEnd('=').Replace('+', '-').Replace('/', '_') + "\"";
+
+    private static bool IfNoneMatchMatches(Microsoft.Extensions.Primitives.StringValues header, string etag)
+    {
+        foreach (var value in header)
+        {
+            foreach (var candidate in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                // Weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
+                var tag = candidate.StartsWith("W/", StringComparison.Ordinal) ? candidate[2..] : candidate;
+                if (tag == "*" || tag == etag)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,51 @@
+using FastEndpoints;
+using NexusCore.ClientsApi.Caching;
+
+namespace NexusCore.ClientsApi.Features.Cache.Statistics;
+
+public sealed record QueryTypeStatistics(long Hits, long Misses, long Stale, decimal HitRate);
+
+/// <summary>This instance's cache figures since it started; <c>HitRate</c> is a percentage of reads served from the cache (stale included).</summary>
+public sealed record Response(
+    string Instance,
+    IReadOnlyDictionary<string, QueryTypeStatistics> ByQueryType,
+    long Hits,
+    long Misses,
+    long Stale,
+    decimal HitRate,
+    long Entries,
+    decimal SizeMb);
+
+/// <summary><c>GET /api/v1/cache/statistics</c> (admin): hits and misses by query type, hit rate, entries, size.</summary>
+public sealed class Endpoint(CacheMetrics metrics) : EndpointWithoutRequest<Response>
+{
+    public override void Configure()
+    {
+        Get("statistics");
+        Group<CacheGroup>();
+        Roles(ApiRoles.Admin);
+        Description(d => d.Produces<Response>());
+        Summary(s => s.Summary = "Cache statistics of this instance");
+    }
+
+    public override async Task HandleAsync(CancellationToken ct)
+    {
+        var snapshot = metrics.Snapshot();
+        var byType = snapshot.ToDictionary(
+            s => CacheMetrics.Name(s.Key),
+            s => new QueryTypeStatistics(s.Value.Hits, s.Value.Misses, s.Value.Stale, Rate(s.Value.Hits + s.Value.Stale, s.Value.Misses)));
+        long hits = snapshot.Values.Sum(s => s.Hits), misses = snapshot.Values.Sum(s => s.Misses), stale = snapshot.Values.Sum(s => s.Stale);
+        await Send.OkAsync(new Response(
+            $"{Environment.MachineName}:{Environment.ProcessId}",
+            byType,
+            hits,
+            misses,
+            stale,
+            Rate(hits + stale, misses),
+            metrics.Entries,
+            Math.Round(metrics.SizeBytes / 1024m / 1024m, 3)), ct);
+    }
+
+    private static decimal Rate(long served, long missed) =>
+        served + missed == 0 ? 0m : Math.Round(100m * served / (served + missed), 2, MidpointRounding.AwayFromZero);
+}

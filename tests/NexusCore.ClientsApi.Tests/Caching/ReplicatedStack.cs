@@ -1,0 +1,24 @@
+namespace NexusCore.ClientsApi.Tests.Caching;
+
+/// <summary>
+/// ClientsApi with two replicas sharing Redis (L2 and backplane), and short TTLs so that fail-safe
+/// (serving past the TTL while Postgres is down) can be seen within a test.
+/// </summary>
+public sealed class ReplicatedStack : StackFixture
+{
+    public const int ShortTtlSeconds = 2;
+
+    protected override IReadOnlyCollection<string> KeptResources => ["postgres", "clientsdb", "cache", "migrator", "clients-api"];
+
+    protected override IEnumerable<string> ExtraArgs =>
+    [
+        "--replicas", "2",
+        "--CACHE_TTL_FIND", ShortTtlSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    ];
+}
+
+[CollectionDefinition(Name)]
+public sealed class ReplicatedCollection : ICollectionFixture<ReplicatedStack>
+{
+    public const string Name = "replicated";
+}
