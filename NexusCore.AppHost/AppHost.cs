@@ -55,16 +55,20 @@ var clientsApi = builder.AddProject<Projects.NexusCore_ClientsApi>("clients-api"
     .WithReplicas(builder.Configuration.GetValue("NexusCore:ClientsApi:Replicas", 1))
     .WithHttpHealthCheck("/health");
 
-builder.AddProject<Projects.NexusCore_PerfApi>("perf-api")
+var perfApi = builder.AddProject<Projects.NexusCore_PerfApi>("perf-api")
     .WithReference(clientsDb)
     .WithReference(cache)
     .WithReference(clientsApi)
     .WaitFor(clientsDb)
     .WaitFor(cache)
     .WaitForCompletion(migrator)
-    .WithApiKeys(apiKeys)
+    .WithApiKeys(apiKeys, ingest: true)
     .WithSeedSettings(builder.Configuration)
     .WithHttpHealthCheck("/health");
+
+// ClientsApi's traces and metrics go to the dashboard and to PerfApi, which computes the
+// performance endpoints from them (no WaitFor: telemetry must never hold a service back).
+clientsApi.WithTelemetryTo(perfApi, apiKeys);
 
 builder.Build().Run();
 return 0;

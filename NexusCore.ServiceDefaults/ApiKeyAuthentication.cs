@@ -12,20 +12,25 @@ using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.Hosting;
 
-/// <summary>The three roles; each includes the ones below it (admin ⊃ writer ⊃ reader).</summary>
+/// <summary>
+/// The roles: reader, writer and admin each include the ones below (admin ⊃ writer ⊃ reader);
+/// ingest may only send telemetry to PerfApi's OTLP receiver (admin may too).
+/// </summary>
 public static class ApiRoles
 {
     public const string Reader = "reader";
     public const string Writer = "writer";
     public const string Admin = "admin";
+    public const string Ingest = "ingest";
 
-    public static readonly IReadOnlyList<string> All = [Reader, Writer, Admin];
+    public static readonly IReadOnlyList<string> All = [Reader, Writer, Admin, Ingest];
 
     /// <summary>The roles a key of <paramref name="role"/> holds.</summary>
     public static IReadOnlyList<string> Granted(string role) => role switch
     {
-        Admin => [Admin, Writer, Reader],
+        Admin => [Admin, Writer, Reader, Ingest],
         Writer => [Writer, Reader],
+        Ingest => [Ingest],
         _ => [Reader],
     };
 }
@@ -46,7 +51,7 @@ public sealed class ApiKeyEntry
     [Required, MinLength(16)]
     public string Key { get; init; } = "";
 
-    [Required, AllowedValues(ApiRoles.Reader, ApiRoles.Writer, ApiRoles.Admin)]
+    [Required, AllowedValues(ApiRoles.Reader, ApiRoles.Writer, ApiRoles.Admin, ApiRoles.Ingest)]
     public string Role { get; init; } = "";
 }
 
@@ -64,7 +69,7 @@ public static class ApiKeyAuthentication
         services.AddOptions<ApiKeyOptions>()
             .BindConfiguration(ApiKeyOptions.Section)
             .Validate(o => o.Keys.Values.All(k => k.Key.Length >= 16 && ApiRoles.All.Contains(k.Role)),
-                "Every API key needs at least 16 characters and a role of reader, writer or admin.")
+                "Every API key needs at least 16 characters and a role of reader, writer, admin or ingest.")
             .ValidateOnStart();
         services.AddAuthentication(Scheme).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(Scheme, null);
         services.AddAuthorization();

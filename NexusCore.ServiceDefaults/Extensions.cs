@@ -4,6 +4,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Logs;
+using Microsoft.Extensions.Configuration;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -17,6 +20,14 @@ public static class Extensions
 {
     public const string HealthEndpointPath = "/health";
     public const string AlivenessEndpointPath = "/alive";
+
+    /// <summary>PerfApi's base address, set by the AppHost for services it monitors.</summary>
+    public const string TelemetryEndpointKey = "NexusCore:Telemetry:PerfApiEndpoint";
+
+    /// <summary>The key PerfApi's OTLP ingest requires, sent in X-Api-Key.</summary>
+    public const string TelemetryKeyKey = "NexusCore:Telemetry:PerfApiKey";
+
+    private const string PerfApiExporter = "perfapi";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -65,13 +76,45 @@ public static class Extensions
         return builder;
     }
 
+    /// <summary>
+    /// Exports to the Aspire dashboard when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (as the template
+    /// does), and, when <c>NexusCore:Telemetry:PerfApiEndpoint</c> is set, traces and metrics also to
+    /// PerfApi over OTLP/HTTP protobuf with its ingest key. Per-signal exporters, because
+    /// <c>UseOtlpExporter()</c> cannot be combined with a second <c>AddOtlpExporter</c>.
+    /// </summary>
     private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        var useOtlpExporter = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var openTelemetry = builder.Services.AddOpenTelemetry();
 
-        if (useOtlpExporter)
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
-            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+            builder.Logging.AddOpenTelemetry(logging => logging.AddOtlpExporter());
+            openTelemetry.WithTracing(tracing => tracing.AddOtlpExporter());
+            openTelemetry.WithMetrics(metrics => metrics.AddOtlpExporter());
+        }
+
+        var perfApi = builder.Configuration[TelemetryEndpointKey];
+        if (!string.IsNullOrWhiteSpace(perfApi))
+        {
+            var baseUri = new Uri(perfApi.TrimEnd('/') + "/");
+            var headers = builder.Configuration[TelemetryKeyKey] is { Length: > 0 } key ? $"X-Api-Key={key}" : null;
+            var interval = builder.Configuration.GetValue("NexusCore:Telemetry:MetricExportIntervalMs", 1000);
+
+            // Distinct names: exporters sharing a name share one options object, and the last
+            // endpoint set would win for both signals.
+            openTelemetry.WithTracing(tracing => tracing.AddOtlpExporter(PerfApiExporter + "-traces", options =>
+            {
+                options.Protocol = OtlpExportProtocol.HttpProtobuf;
+                options.Endpoint = new Uri(baseUri, "v1/traces");
+                options.Headers = headers;
+            }));
+            openTelemetry.WithMetrics(metrics => metrics.AddOtlpExporter(PerfApiExporter + "-metrics", (options, reader) =>
+            {
+                options.Protocol = OtlpExportProtocol.HttpProtobuf;
+                options.Endpoint = new Uri(baseUri, "v1/metrics");
+                options.Headers = headers;
+                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = interval;
+            }));
         }
 
         return builder;

@@ -1,7 +1,14 @@
 namespace NexusCore.ClientsApi.Caching;
 
-/// <summary>A serialized JSON response as cached in memory and in Redis, with its ETag and when Postgres produced it.</summary>
-public sealed record CachedResponse(byte[] Body, string ETag, DateTime ProducedAt);
+/// <summary>A serialized JSON response as cached in memory and in Redis, with its ETag, when Postgres produced it, and how many rows it holds.</summary>
+public sealed record CachedResponse(byte[] Body, string ETag, DateTime ProducedAt, int Rows);
+
+/// <summary>A response that knows how many rows it holds, for the query's telemetry (others count as one).</summary>
+public interface IRowCount
+{
+    [System.Text.Json.Serialization.JsonIgnore]
+    int Rows { get; }
+}
 
 public enum CacheOutcome
 {

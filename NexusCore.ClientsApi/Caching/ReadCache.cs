@@ -3,6 +3,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Registry;
+using NexusCore.ClientsApi.Telemetry;
 using ZiggyCreatures.Caching.Fusion;
 
 namespace NexusCore.ClientsApi.Caching;
@@ -12,7 +15,13 @@ namespace NexusCore.ClientsApi.Caching;
 /// the normalized, validated request. A hit writes the stored bytes as they are: no query, no
 /// serialization. Every cached GET carries an ETag and answers 304 to a matching If-None-Match.
 /// </summary>
-public sealed class ReadCache(IFusionCache cache, IOptionsMonitor<CacheOptions> options, CacheMetrics metrics, TimeProvider clock)
+public sealed class ReadCache(
+    IFusionCache cache,
+    IOptionsMonitor<CacheOptions> options,
+    CacheMetrics metrics,
+    QueryTelemetry telemetry,
+    ResiliencePipelineProvider<string> pipelines,
+    TimeProvider clock)
 {
     /// <summary>How every cached (and uncached) read is serialized, so a hit is byte-identical to a miss.</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -39,6 +48,32 @@ public sealed class ReadCache(IFusionCache cache, IOptionsMonitor<CacheOptions> 
     /// as null and never cached: an id that does not exist yet may exist a moment later.
     /// </summary>
     public async Task<CacheResult?> GetOrNullAsync<T>(
+        QueryType type,
+        string request,
+        IReadOnlyCollection<string> tags,
+        Func<CancellationToken, Task<T?>> produce,
+        Func<T, string>? etag,
+        CancellationToken ct)
+        where T : class
+    {
+        // The logical query is the read as the caller sees it: a hit costs microseconds, a miss
+        // includes Postgres (whose own spans nest under this one).
+        using var query = telemetry.Start(CacheMetrics.Name(type), "SELECT");
+        try
+        {
+            var result = await ReadAsync(type, request, tags, produce, etag, ct);
+            query.CacheHit = result?.Outcome is CacheOutcome.Hit or CacheOutcome.Stale;
+            query.Rows = result?.Response.Rows ?? 0;
+            return result;
+        }
+        catch (Exception ex)
+        {
+            query.Fail(ex);
+            throw;
+        }
+    }
+
+    private async Task<CacheResult?> ReadAsync<T>(
         QueryType type,
         string request,
         IReadOnlyCollection<string> tags,
@@ -116,17 +151,20 @@ public sealed class ReadCache(IFusionCache cache, IOptionsMonitor<CacheOptions> 
         await response.Body.WriteAsync(result.Response.Body, ct);
     }
 
+    private readonly ResiliencePipeline _retries = pipelines.GetPipeline(DatabaseOptions.ReadPipeline);
+
     private async Task<CachedResponse?> ProduceAsync<T>(Func<CancellationToken, Task<T?>> produce, Func<T, string>? etag, CancellationToken ct)
         where T : class
     {
-        var value = await produce(ct);
+        // Reads are idempotent: a transient Postgres error (restart, lost connection) is retried.
+        var value = await _retries.ExecuteAsync(async token => await produce(token), ct);
         if (value is null)
         {
             return null;
         }
 
         var body = JsonSerializer.SerializeToUtf8Bytes(value, Json);
-        return new CachedResponse(body, etag?.Invoke(value) ?? ContentETag(body), clock.GetUtcNow().UtcDateTime);
+        return new CachedResponse(body, etag?.Invoke(value) ?? ContentETag(body), clock.GetUtcNow().UtcDateTime, (value as IRowCount)?.Rows ?? 1);
     }
 
     private static FusionCacheEntryOptions EntryOptions(CacheOptions settings, QueryType type) => new()

@@ -2,6 +2,7 @@ using FastEndpoints;
 using FastEndpoints.Swagger;
 using Microsoft.Extensions.Options;
 using NexusCore.ClientsApi.Caching;
+using NexusCore.ClientsApi.Telemetry;
 using NexusCore.ClientsApi.Features.Clients.Batch;
 using NexusCore.ClientsApi.Features.Clients.Export;
 using NexusCore.ClientsApi.Features.Clients.Query;
@@ -13,10 +14,13 @@ internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource("clientsdb");
+        var database = DatabaseOptions.From(builder.Configuration);
+        builder.AddNpgsqlDataSource("clientsdb", configureDataSourceBuilder: source => database.ApplyTo(source.ConnectionStringBuilder));
+        builder.Services.AddDatabaseReadRetries(database);
         // Redis's health is reported by RedisHealthCheck as "degraded", never "unhealthy": the API keeps
         // serving without it.
         builder.AddRedisClient("cache", settings => settings.DisableHealthChecks = true);
+        builder.Services.AddSingleton<QueryTelemetry>();
         builder.AddResponseCaching();
 
         // Kestrel:Limits (e.g. MaxRequestBodySize, 2 MB by default in appsettings.json) from configuration.

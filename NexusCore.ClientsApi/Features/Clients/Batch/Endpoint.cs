@@ -2,6 +2,7 @@ using FastEndpoints;
 using FluentValidation.Results;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using NexusCore.ClientsApi.Telemetry;
 using NexusCore.ClientsApi.Caching;
 
 namespace NexusCore.ClientsApi.Features.Clients.Batch;
@@ -12,7 +13,7 @@ namespace NexusCore.ClientsApi.Features.Clients.Batch;
 /// With an <c>Idempotency-Key</c>, a retry replays the first answer without writing again; the same key
 /// with a different body is 422, and while the first request still runs, 409.
 /// </summary>
-public sealed partial class Endpoint(NpgsqlDataSource db, IOptions<IdempotencyKeyOptions> idempotency, CacheInvalidator invalidator)
+public sealed partial class Endpoint(NpgsqlDataSource db, IOptions<IdempotencyKeyOptions> idempotency, CacheInvalidator invalidator, QueryTelemetry telemetry)
     : Endpoint<Request>
 {
     private const int MaxAttempts = 3;
@@ -79,7 +80,11 @@ public sealed partial class Endpoint(NpgsqlDataSource db, IOptions<IdempotencyKe
             }
         }
 
-        await Data.ApplyAsync(connection, runnable, results, ct);
+        using (var query = telemetry.Start("write", "BATCH"))
+        {
+            await Data.ApplyAsync(connection, runnable, results, ct);
+            query.Rows = results.Count(r => r?.Succeeded == true);
+        }
 
         var all = results.Select(r => r!).ToList();
         var failed = all.Where(r => !r.Succeeded).ToList();

@@ -23,4 +23,7 @@ public sealed class Validator : Validator<Request>
 }
 
 /// <summary>The clients found, in the order their ids were asked for (each once), and the ids not found.</summary>
-public sealed record Response(IReadOnlyList<Client> Items, IReadOnlyList<long> Missing);
+public sealed record Response(IReadOnlyList<Client> Items, IReadOnlyList<long> Missing) : Caching.IRowCount
+{
+    public int Rows => Items.Count;
+}

@@ -1,11 +1,12 @@
 using FastEndpoints;
 using Npgsql;
+using NexusCore.ClientsApi.Telemetry;
 using NexusCore.ClientsApi.Caching;
 
 namespace NexusCore.ClientsApi.Features.Clients.Create;
 
 /// <summary><c>POST /api/v1/clients</c>: creates a client; 409 when the email is taken in any letter case.</summary>
-public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator) : Endpoint<Request, Client>
+public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator, QueryTelemetry telemetry) : Endpoint<Request, Client>
 {
     public override void Configure()
     {
@@ -18,6 +19,7 @@ public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator) 
 
     public override async Task HandleAsync(Request request, CancellationToken ct)
     {
+        using var query = telemetry.Start("write", "INSERT");
         var created = await Data.InsertAsync(
             db,
             request.Name!.Trim(),
@@ -26,6 +28,7 @@ public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator) 
             ClientRules.NormalizeProgramType(request.ProgramType)!,
             ct);
 
+        query.Rows = created is null ? 0 : 1;
         if (created is null)
         {
             AddError(r => r.Email, "A client with this email already exists.", "email_taken");

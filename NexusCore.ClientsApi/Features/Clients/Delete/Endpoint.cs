@@ -1,11 +1,12 @@
 using FastEndpoints;
 using Npgsql;
+using NexusCore.ClientsApi.Telemetry;
 using NexusCore.ClientsApi.Caching;
 
 namespace NexusCore.ClientsApi.Features.Clients.Delete;
 
 /// <summary><c>DELETE /api/v1/clients/{id}</c>: 204, or 404 when there is no such client.</summary>
-public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator) : Endpoint<Request>
+public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator, QueryTelemetry telemetry) : Endpoint<Request>
 {
     public override void Configure()
     {
@@ -18,7 +19,10 @@ public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator) 
 
     public override async Task HandleAsync(Request request, CancellationToken ct)
     {
-        if (!await Data.DeleteAsync(db, request.Id, ct))
+        using var query = telemetry.Start("write", "DELETE");
+        var deleted = await Data.DeleteAsync(db, request.Id, ct);
+        query.Rows = deleted ? 1 : 0;
+        if (!deleted)
         {
             await Send.ResultAsync(TypedResults.Problem(detail: $"No client has id {request.Id}.", statusCode: StatusCodes.Status404NotFound));
             return;

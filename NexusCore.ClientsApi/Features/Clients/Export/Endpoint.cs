@@ -2,6 +2,7 @@ using FastEndpoints;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Npgsql;
+using NexusCore.ClientsApi.Telemetry;
 using NexusCore.ClientsApi.Features.Clients.Query;
 
 namespace NexusCore.ClientsApi.Features.Clients.Export;
@@ -11,7 +12,7 @@ namespace NexusCore.ClientsApi.Features.Clients.Export;
 /// streamed as CSV (<c>Accept: text/csv</c>, the default) or NDJSON (<c>Accept: application/x-ndjson</c>)
 /// from one consistent snapshot, in constant memory.
 /// </summary>
-public sealed class Endpoint(NpgsqlDataSource db, IOptions<ExportOptions> options) : EndpointWithoutRequest
+public sealed class Endpoint(NpgsqlDataSource db, IOptions<ExportOptions> options, QueryTelemetry telemetry) : EndpointWithoutRequest
 {
     public override void Configure()
     {
@@ -40,6 +41,7 @@ public sealed class Endpoint(NpgsqlDataSource db, IOptions<ExportOptions> option
             return;
         }
 
+        using var query = telemetry.Start("export", "SELECT");
         var (command, reader) = await Data.OpenAsync(db, filter, options.Value.CommandTimeoutSeconds, ct);
         await using (command)
         await using (reader)
@@ -52,14 +54,9 @@ public sealed class Endpoint(NpgsqlDataSource db, IOptions<ExportOptions> option
 
             try
             {
-                if (format == Writers.Csv)
-                {
-                    await Writers.WriteCsvAsync(reader, response.Body, ct);
-                }
-                else
-                {
-                    await Writers.WriteNdjsonAsync(reader, response.BodyWriter, ct);
-                }
+                query.Rows = (int)Math.Min(int.MaxValue, format == Writers.Csv
+                    ? await Writers.WriteCsvAsync(reader, response.Body, ct)
+                    : await Writers.WriteNdjsonAsync(reader, response.BodyWriter, ct));
             }
             catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException && response.HasStarted)
             {

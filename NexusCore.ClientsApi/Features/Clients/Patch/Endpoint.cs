@@ -1,5 +1,6 @@
 using FastEndpoints;
 using Npgsql;
+using NexusCore.ClientsApi.Telemetry;
 using NexusCore.ClientsApi.Caching;
 
 namespace NexusCore.ClientsApi.Features.Clients.Patch;
@@ -8,7 +9,7 @@ namespace NexusCore.ClientsApi.Features.Clients.Patch;
 /// <c>PATCH /api/v1/clients/{id}</c>: changes the given fields. With <c>If-Match</c> (the client's ETag)
 /// the change applies only to that version, else 412.
 /// </summary>
-public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator) : Endpoint<Request, Client>
+public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator, QueryTelemetry telemetry) : Endpoint<Request, Client>
 {
     public override void Configure()
     {
@@ -35,6 +36,7 @@ public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator) 
             expectedVersion = version;
         }
 
+        using var query = telemetry.Start("write", "UPDATE");
         var (outcome, client) = await Data.UpdateAsync(
             db,
             request.Id,
@@ -45,6 +47,7 @@ public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator) 
             expectedVersion,
             ct);
 
+        query.Rows = outcome == PatchOutcome.Updated ? 1 : 0;
         switch (outcome)
         {
             case PatchOutcome.Updated:

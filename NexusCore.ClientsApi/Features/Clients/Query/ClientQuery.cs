@@ -59,4 +59,7 @@ public sealed record ClientPageQuery(
 }
 
 /// <summary>A page of clients; <see cref="NextCursor"/> is null on the last page.</summary>
-public sealed record ClientPage(IReadOnlyList<Client> Items, string? NextCursor, long? Count, string CountMode);
+public sealed record ClientPage(IReadOnlyList<Client> Items, string? NextCursor, long? Count, string CountMode) : Caching.IRowCount
+{
+    public int Rows => Items.Count;
+}

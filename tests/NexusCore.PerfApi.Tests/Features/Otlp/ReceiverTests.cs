@@ -16,7 +16,7 @@ namespace NexusCore.PerfApi.Tests.Features.Otlp;
 public sealed class ReceiverTests(StackFixture stack)
 {
     private const string Protobuf = "application/x-protobuf";
-    private readonly HttpClient _http = stack.CreateClient("perf-api");
+    private readonly HttpClient _http = stack.CreateClient("perf-api", "ingest");
 
     [Fact]
     public async Task GoodTracesAnswerAnEmptyExportResponseAndTheirQuerySpansAreAggregated()

@@ -1,0 +1,77 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Polly;
+using Polly.Retry;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// The seed's database settings (its SUPABASE_* ones, renamed), read from configuration:
+/// <c>DB_POOL_SIZE</c> (max pooled connections per instance, default 50), <c>DB_CONNECTION_TIMEOUT</c>
+/// (seconds to open a connection or wait for a pooled one, default 5), <c>DB_COMMAND_TIMEOUT</c>
+/// (seconds a query may run, default 30), <c>DB_MAX_RETRIES</c> (retries of idempotent reads on
+/// transient errors, default 3) and <c>DB_RETRY_DELAY</c> (first retry delay in milliseconds, doubled
+/// each time with jitter, default 200).
+/// </summary>
+public sealed record DatabaseOptions(int PoolSize, int ConnectionTimeoutSeconds, int CommandTimeoutSeconds, int MaxRetries, int RetryDelayMs)
+{
+    /// <summary>The resilience pipeline that retries idempotent reads; writes are never retried by it.</summary>
+    public const string ReadPipeline = "db-read";
+
+    public static DatabaseOptions From(IConfiguration configuration) => new(
+        Read(configuration, "DB_POOL_SIZE", 50, 1, 1000),
+        Read(configuration, "DB_CONNECTION_TIMEOUT", 5, 1, 300),
+        Read(configuration, "DB_COMMAND_TIMEOUT", 30, 1, 3600),
+        Read(configuration, "DB_MAX_RETRIES", 3, 0, 10),
+        Read(configuration, "DB_RETRY_DELAY", 200, 1, 60_000));
+
+    public void ApplyTo(NpgsqlConnectionStringBuilder connection)
+    {
+        connection.MaxPoolSize = PoolSize;
+        connection.MinPoolSize = Math.Min(connection.MinPoolSize, PoolSize);
+        connection.Timeout = ConnectionTimeoutSeconds;
+        connection.CommandTimeout = CommandTimeoutSeconds;
+    }
+
+    private static int Read(IConfiguration configuration, string key, int fallback, int min, int max)
+    {
+        var text = configuration[key];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return fallback;
+        }
+
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? value
+            : throw new InvalidOperationException($"{key} must be a whole number from {min} to {max}; it is '{text}'.");
+    }
+}
+
+public static class DatabaseResilienceExtensions
+{
+    /// <summary>
+    /// Registers <see cref="DatabaseOptions.ReadPipeline"/>: retries a read when Npgsql calls the error
+    /// transient (connection lost, server restarting, pool timeout), with exponential back-off and jitter.
+    /// </summary>
+    public static IServiceCollection AddDatabaseReadRetries(this IServiceCollection services, DatabaseOptions options)
+    {
+        services.AddResiliencePipeline(DatabaseOptions.ReadPipeline, pipeline =>
+        {
+            if (options.MaxRetries > 0)
+            {
+                pipeline.AddRetry(new RetryStrategyOptions
+                {
+                    ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>(e => e.IsTransient),
+                    MaxRetryAttempts = options.MaxRetries,
+                    Delay = TimeSpan.FromMilliseconds(options.RetryDelayMs),
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    MaxDelay = TimeSpan.FromSeconds(2),
+                });
+            }
+        });
+        return services;
+    }
+}
