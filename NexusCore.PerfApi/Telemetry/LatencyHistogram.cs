@@ -162,6 +162,15 @@ public sealed class HistogramAccumulator
 
     public long MaxNanos { get; private set; }
 
+    /// <summary>Empties the accumulator so that one can serve several reads.</summary>
+    public void Clear()
+    {
+        Array.Clear(Counts);
+        Count = 0;
+        MinNanos = long.MaxValue;
+        MaxNanos = 0;
+    }
+
     internal void Include(long count, long min, long max)
     {
         Count += count;

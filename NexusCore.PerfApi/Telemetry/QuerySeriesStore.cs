@@ -17,8 +17,15 @@ public sealed record QueryFilter(string? Service = null, string? Table = null, s
 {
     public static readonly QueryFilter All = new();
 
+    /// <summary>Logical queries only: plain database spans (query type <c>sql</c>) would count each query twice.</summary>
+    public static readonly QueryFilter Logical = new() { LogicalOnly = true };
+
+    /// <summary>Leaves out the series of plain database client spans (<see cref="QueryKey.SqlQueryType"/>).</summary>
+    public bool LogicalOnly { get; init; }
+
     public bool Matches(in QueryKey key) =>
-        Is(Service, key.Service) && Is(Table, key.Table) && Is(Operation, key.Operation) && Is(QueryType, key.QueryType);
+        Is(Service, key.Service) && Is(Table, key.Table) && Is(Operation, key.Operation) && Is(QueryType, key.QueryType)
+        && !(LogicalOnly && string.Equals(key.QueryType, QueryKey.SqlQueryType, StringComparison.OrdinalIgnoreCase));
 
     private static bool Is(string? wanted, string actual) => wanted is null || string.Equals(wanted, actual, StringComparison.OrdinalIgnoreCase);
 }
@@ -64,6 +71,9 @@ public sealed record QuerySeriesStats(QueryKey Key, QueryStats Stats, DateTimeOf
 /// <summary>One time bucket of a query timeline (zeros where nothing ran).</summary>
 public sealed record QueryPoint(
     DateTimeOffset Start, long Count, double MeanMs, double MaxMs, long CacheHits, long CacheMisses, long Rows, long Errors);
+
+/// <summary>One latency roll-up of a window: its start, how many queries it holds and the asked quantile (null when empty).</summary>
+public sealed record QueryRollupQuantile(DateTimeOffset Start, long Count, double? ValueMs);
 
 /// <summary>
 /// Time-bucketed query statistics per <see cref="QueryKey"/>: a ring of <c>Retention / BucketWidth</c> buckets of
@@ -162,6 +172,31 @@ public sealed class QuerySeriesStore
                 b.CacheMisses,
                 b.Rows,
                 b.Errors);
+        }
+
+        return points;
+    }
+
+    /// <summary>
+    /// The <paramref name="quantile"/> of each latency roll-up (<c>HistogramWidth</c>) of the window, matching series
+    /// merged, oldest first; null where nothing ran. Within <see cref="LatencyHistogram.RelativeError"/>.
+    /// </summary>
+    public IReadOnlyList<QueryRollupQuantile> RollupQuantiles(TimeSpan window, double quantile, QueryFilter? filter = null)
+    {
+        var (_, _, from, to) = Window(window);
+        var matching = _series.Values.Where(series => (filter ?? QueryFilter.All).Matches(series.Key)).ToList();
+        var points = new QueryRollupQuantile[to - from + 1];
+        var histogram = new HistogramAccumulator();
+        for (var index = from; index <= to; index++)
+        {
+            histogram.Clear();
+            foreach (var series in matching)
+            {
+                series.AddRollupTo(index, histogram);
+            }
+
+            points[index - from] = new QueryRollupQuantile(
+                Histograms.StartOf(index), histogram.Count, QueryStats.Ms(histogram.ValueAtQuantileNanos(quantile)));
         }
 
         return points;
@@ -352,6 +387,19 @@ internal sealed class QuerySeries(QueryKey key, int bucketSlots, int histogramSl
                 {
                     slot.Histogram?.AddTo(histogram);
                 }
+            }
+        }
+    }
+
+    /// <summary>Adds roll-up <paramref name="index"/>'s histogram, if it is still held, to <paramref name="histogram"/>.</summary>
+    public void AddRollupTo(long index, HistogramAccumulator histogram)
+    {
+        lock (_gate)
+        {
+            ref readonly var slot = ref _histograms[index % _histograms.Length];
+            if (slot.Index == index)
+            {
+                slot.Histogram?.AddTo(histogram);
             }
         }
     }

@@ -1,0 +1,107 @@
+using NexusCore.PerfApi.Performance;
+
+namespace NexusCore.PerfApi.Tests.Performance;
+
+public sealed class PerformanceReaderTests
+{
+    private static readonly TimeSpan FiveMinutes = TimeSpan.FromMinutes(5);
+
+    [Fact]
+    public void CacheLookupsCountEveryLogicalSpanOutcomePerQueryTypeAndIgnorePlainSqlSpans()
+    {
+        var telemetry = new SyntheticTelemetry();
+        telemetry.Lookups("find", hits: 7, misses: 3);
+        telemetry.Lookups("search", hits: 1, misses: 4);
+        telemetry.Lookups("find", hits: 2, misses: 0, service: "clients-api-2");
+        telemetry.Queries("write", [2, 3]);
+        telemetry.Sql("SELECT 1", [1, 1, 1]);
+
+        var lookups = telemetry.Reader.CacheLookups(FiveMinutes);
+
+        Assert.Equal(["find", "search"], lookups.Select(l => l.QueryType));
+        var find = lookups[0];
+        Assert.Equal((9L, 3L, CacheCountSource.Spans), (find.Hits, find.Misses, find.Source));
+        Assert.Equal(75.0, find.HitRatePercent!.Value, 9);
+        Assert.Equal(20.0, lookups[1].HitRatePercent!.Value, 9);
+        var total = PerformanceReader.Total(lookups);
+        Assert.Equal((10L, 7L), (total.Hits, total.Misses));
+    }
+
+    [Fact]
+    public void AQueryTypeWithoutSpanOutcomesIsCountedFromTheCacheCounters()
+    {
+        var telemetry = new SyntheticTelemetry();
+        telemetry.Lookups("find", hits: 1, misses: 1);
+        telemetry.CacheCounters("find", hits: 500, misses: 500);
+        telemetry.CacheCounters("analytics", hits: 12, misses: 4);
+
+        var lookups = telemetry.Reader.CacheLookups(FiveMinutes);
+
+        // Spans win where they exist (exact, one per read); the counters fill in the rest.
+        Assert.Equal(new CacheLookups("analytics", 12, 4, CacheCountSource.Metrics), lookups[0]);
+        Assert.Equal(new CacheLookups("find", 1, 1, CacheCountSource.Spans), lookups[1]);
+    }
+
+    [Fact]
+    public void LogicalQueriesLeaveOutPlainSqlSpans()
+    {
+        var telemetry = new SyntheticTelemetry();
+        telemetry.Queries("find", [10, 20, 30]);
+        telemetry.Sql("SELECT 1", [500]);
+
+        var stats = telemetry.Reader.Queries(FiveMinutes);
+
+        Assert.Equal(3, stats.Count);
+        Assert.Equal(20.0, stats.MeanMs, 9);
+        Assert.Equal(30.0, stats.MaxMs, 9);
+    }
+
+    [Fact]
+    public void PoolsReadNpgsql10AndNpgsql8NamesWithUtilizationAvailabilityAndTheirPeak()
+    {
+        var telemetry = new SyntheticTelemetry();
+        telemetry.Pool(used: 9, idle: 1, max: 10, at: telemetry.Now.AddSeconds(-30));
+        telemetry.Pool(used: 2, idle: 8, max: 10);
+        telemetry.Pool(used: 3, idle: 1, max: 20, service: "perf-api", legacyNames: true);
+
+        var pools = telemetry.Reader.Pools(FiveMinutes);
+
+        Assert.Equal(2, pools.Count);
+        var clients = pools[0];
+        Assert.Equal(("clients-api", "instance-1", "clientsdb"), (clients.Service, clients.Instance, clients.Pool));
+        Assert.Equal((2L, 8L, (long?)10L, (long?)8L, 9L), (clients.Used, clients.Idle, clients.Max, clients.Available, clients.PeakUsed));
+        Assert.Equal(20.0, clients.UtilizationPercent!.Value, 9);
+        Assert.Equal(90.0, clients.PeakUtilizationPercent!.Value, 9);
+        Assert.Equal((3L, 1L, (long?)20L), (pools[1].Used, pools[1].Idle, pools[1].Max));
+
+        var totals = PoolTotals.Of(pools);
+        Assert.Equal(new PoolTotals(5, 9, 30, 25, 100.0 * 5 / 30, 2), totals);
+    }
+
+    [Fact]
+    public void APoolOrCacheThatStoppedReportingAMinuteAgoIsGone()
+    {
+        var telemetry = new SyntheticTelemetry();
+        var old = telemetry.Now - PerformanceReader.Freshness - TimeSpan.FromSeconds(1);
+        telemetry.Pool(used: 10, idle: 0, max: 10, at: old);
+        telemetry.CacheMemory(entries: 10, megabytes: 500, at: old);
+
+        Assert.Empty(telemetry.Reader.Pools(FiveMinutes));
+        Assert.Empty(telemetry.Reader.CacheMemory());
+    }
+
+    [Fact]
+    public void CacheMemoryIsReadPerServiceInstanceInMegabytes()
+    {
+        var telemetry = new SyntheticTelemetry();
+        telemetry.CacheMemory(entries: 1200, megabytes: 12.5);
+        telemetry.CacheMemory(entries: 30, megabytes: 0.25, instance: "instance-2");
+
+        var caches = telemetry.Reader.CacheMemory();
+
+        Assert.Equal(2, caches.Count);
+        Assert.Equal(("instance-1", 1200L), (caches[0].Instance, caches[0].Entries));
+        Assert.Equal(12.5, caches[0].SizeMb, 9);
+        Assert.Equal(0.25, caches[1].SizeMb, 9);
+    }
+}

@@ -1,0 +1,136 @@
+using Google.Protobuf;
+using Microsoft.Extensions.Options;
+using NexusCore.PerfApi.Performance;
+using NexusCore.PerfApi.Telemetry;
+using NexusCore.PerfApi.Tests.Features.Otlp;
+using NexusCore.PerfApi.Tests.Telemetry;
+using OpenTelemetry.Proto.Metrics.V1;
+using OpenTelemetry.Proto.Trace.V1;
+using static NexusCore.PerfApi.Tests.Features.Otlp.OtlpPayloads;
+using MetricsDecoder = NexusCore.PerfApi.Features.Otlp.Metrics.Decoder;
+using TracesDecoder = NexusCore.PerfApi.Features.Otlp.Traces.Decoder;
+
+namespace NexusCore.PerfApi.Tests.Performance;
+
+/// <summary>
+/// A store on a manual clock fed as the receiver feeds it: OTLP messages built with the generated classes and
+/// decoded by the receiver's own decoders, describing the queries, cache and pools a test wants.
+/// </summary>
+internal sealed class SyntheticTelemetry
+{
+    public const string Service = "clients-api";
+
+    private int _spanCount;
+
+    public SyntheticTelemetry(Action<TelemetryStoreOptions>? configure = null)
+    {
+        (Store, Clock) = StoreFixtures.Create(configure);
+        var options = new TelemetryStoreOptions();
+        configure?.Invoke(options);
+
+        // The store has been up a while: rates divide by whole windows, and counters started after it count whole.
+        Clock.Advance(TimeSpan.FromMinutes(30));
+        Reader = new PerformanceReader(Store, Clock, Options.Create(options));
+    }
+
+    public TelemetryStore Store { get; }
+
+    public ManualTimeProvider Clock { get; }
+
+    public PerformanceReader Reader { get; }
+
+    public DateTimeOffset Now => Clock.GetUtcNow();
+
+    /// <summary>When the cumulative counters of <see cref="CacheCounters"/> started: after the store, so they count whole.</summary>
+    public DateTimeOffset CountersStart => StoreFixtures.Start.AddSeconds(1);
+
+    /// <summary>Logical query spans of one query type, one per duration, ending now; <paramref name="cacheHits"/> of them hits, then misses.</summary>
+    public void Queries(string queryType, IEnumerable<double> durationsMs, int cacheHits = 0, int cacheMisses = 0, string service = Service, string operation = "SELECT")
+    {
+        var spans = new List<Span>();
+        var index = 0;
+        foreach (var ms in durationsMs)
+        {
+            var attributes = new List<OpenTelemetry.Proto.Common.V1.KeyValue>
+            {
+                Attribute("nexuscore.query.type", queryType),
+                Attribute("db.collection.name", "clients"),
+                Attribute("db.operation.name", operation),
+            };
+            if (index < cacheHits + cacheMisses)
+            {
+                attributes.Add(Attribute("nexuscore.cache.hit", index < cacheHits));
+            }
+
+            spans.Add(WithIds(Span(Now, TimeSpan.FromMilliseconds(ms), [.. attributes])));
+            index++;
+        }
+
+        Traces(service, [.. spans]);
+    }
+
+    /// <summary>Cache lookups of one query type (each 1 ms long), <paramref name="hits"/> hits and <paramref name="misses"/> misses.</summary>
+    public void Lookups(string queryType, int hits, int misses, string service = Service) =>
+        Queries(queryType, Enumerable.Repeat(1.0, hits + misses), hits, misses, service);
+
+    /// <summary>PostgreSQL client spans running <paramref name="sql"/>, one per duration, ending now.</summary>
+    public void Sql(string sql, IEnumerable<double> durationsMs, string service = Service) =>
+        Traces(service, durationsMs.Select(ms => WithIds(Span(Now, TimeSpan.FromMilliseconds(ms),
+            Attribute("db.system.name", "postgresql"), Attribute("db.query.text", sql)))).ToArray());
+
+    /// <summary>A pool as Npgsql 10 reports it (or Npgsql 8/9 with <paramref name="legacyNames"/>), at <paramref name="at"/> (default now).</summary>
+    public void Pool(int used, int idle, int? max, string service = Service, string pool = "clientsdb", DateTimeOffset? at = null, bool legacyNames = false)
+    {
+        var time = at ?? Now;
+        var start = StoreFixtures.Start.AddSeconds(1);
+        var (count, maxName, stateKey, poolKey) = legacyNames
+            ? (WellKnownMetrics.ConnectionsUsage, WellKnownMetrics.ConnectionsMax, "state", "pool.name")
+            : (WellKnownMetrics.ConnectionCount, WellKnownMetrics.ConnectionMax, "db.client.connection.state", "db.client.connection.pool.name");
+        var metrics = new List<Metric>
+        {
+            Sum(count, "{connection}", isMonotonic: false, AggregationTemporality.Cumulative,
+                Integer(start, time, used, Attribute(poolKey, pool), Attribute(stateKey, "used")),
+                Integer(start, time, idle, Attribute(poolKey, pool), Attribute(stateKey, "idle"))),
+        };
+        if (max is { } size)
+        {
+            metrics.Add(Sum(maxName, "{connection}", isMonotonic: false, AggregationTemporality.Cumulative, Integer(start, time, size, Attribute(poolKey, pool))));
+        }
+
+        Metrics(service, "instance-1", [.. metrics]);
+    }
+
+    /// <summary>The in-process cache's gauges, at <paramref name="at"/> (default now).</summary>
+    public void CacheMemory(long entries, double megabytes, string service = Service, string instance = "instance-1", DateTimeOffset? at = null)
+    {
+        var time = at ?? Now;
+        Metrics(service, instance,
+            Gauge(WellKnownMetrics.CacheEntries, "{entry}", Integer(time, time, entries)),
+            Gauge(WellKnownMetrics.CacheSize, "By", Number(time, time, megabytes * PerformanceReader.BytesPerMb)));
+    }
+
+    /// <summary>The cache counters of one query type, cumulative since <see cref="CountersStart"/>.</summary>
+    public void CacheCounters(string queryType, long hits, long misses, string service = Service) =>
+        Metrics(service, "instance-1",
+            Sum(WellKnownMetrics.CacheHits, "{request}", isMonotonic: true, AggregationTemporality.Cumulative,
+                Integer(CountersStart, Now, hits, Attribute(PerformanceReader.QueryTypeAttribute, queryType))),
+            Sum(WellKnownMetrics.CacheMisses, "{request}", isMonotonic: true, AggregationTemporality.Cumulative,
+                Integer(CountersStart, Now, misses, Attribute(PerformanceReader.QueryTypeAttribute, queryType))));
+
+    public void Traces(string service, params Span[] spans) => Store.Apply(TracesDecoder.Decode(TraceRequest(service, spans)));
+
+    public void Metrics(string service, string instance, params Metric[] metrics) =>
+        Store.Apply(MetricsDecoder.Decode(MetricRequest(service, instance, metrics)));
+
+    /// <summary>Each span its own trace and span id, so that samples can be told apart.</summary>
+    private Span WithIds(Span span)
+    {
+        var n = ++_spanCount;
+        var traceId = new byte[16];
+        BitConverter.GetBytes(n).CopyTo(traceId, 12);
+        traceId[0] = 0x7e;
+        span.TraceId = ByteString.CopyFrom(traceId);
+        span.SpanId = ByteString.CopyFrom(BitConverter.GetBytes((long)n | (1L << 62)));
+        return span;
+    }
+}
