@@ -3,7 +3,9 @@ using FastEndpoints.Swagger;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using NexusCore.PerfApi.Alerts;
 using NexusCore.PerfApi.Features.Otlp;
+using NexusCore.PerfApi.Performance;
 using NexusCore.PerfApi.Telemetry;
 
 namespace NexusCore.PerfApi.Extensions;
@@ -28,6 +30,20 @@ internal static class Extensions
         });
 
         builder.AddTelemetryStore();
+        builder.AddPerformanceMonitoring();
+    }
+
+    /// <summary>What the performance endpoints compute from the store: readings, alerts, recommendations, benchmark.</summary>
+    private static void AddPerformanceMonitoring(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<PerformanceReader>();
+        SlowQueryOptions.Register(builder.Services);
+
+        builder.Services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AlertOptions>, AlertOptionsValidator>();
+        builder.Services.AddSingleton<AlertEvaluator>();
+        builder.Services.AddSingleton<AlertBoard>();
+        builder.Services.AddHostedService<AlertMonitor>();
     }
 
     /// <summary>The OTLP receiver's limits, and the bounded store and queue behind it (see <see cref="TelemetryStoreOptions"/>).</summary>
