@@ -1,0 +1,56 @@
+using Npgsql;
+
+namespace NexusCore.PerfApi.Features.SlowQueries;
+
+/// <summary>One <c>pg_stat_statements</c> row of this database: counted since the statistics were last reset.</summary>
+public sealed record PgStatRow(string Query, long Calls, double TotalExecTimeMs, double MeanExecTimeMs, long Rows, long SharedBlksHit, long SharedBlksRead);
+
+/// <summary>The rows, or why there are none to join (the extension missing, Postgres unreachable).</summary>
+public sealed record PgStatRead(IReadOnlyList<PgStatRow> Rows, string? Unavailable);
+
+internal static class Data
+{
+    /// <summary>pg_stat_statements keeps 5,000 statements by default; the busiest are the ones worth joining.</summary>
+    public const int MaxRows = 5000;
+
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
+
+    public static async Task<PgStatRead> ReadPgStatStatementsAsync(NpgsqlDataSource db, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(Timeout);
+        try
+        {
+            await using var command = db.CreateCommand("""
+                SELECT s.query, s.calls, s.total_exec_time, s.mean_exec_time, s.rows, s.shared_blks_hit, s.shared_blks_read
+                FROM pg_stat_statements s
+                WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND s.query IS NOT NULL
+                ORDER BY s.total_exec_time DESC
+                LIMIT $1
+                """);
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = MaxRows });
+            var rows = new List<PgStatRow>();
+            await using var reader = await command.ExecuteReaderAsync(timeout.Token);
+            while (await reader.ReadAsync(timeout.Token))
+            {
+                rows.Add(new PgStatRow(
+                    reader.GetString(0), reader.GetInt64(1), reader.GetDouble(2), reader.GetDouble(3),
+                    reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6)));
+            }
+
+            return new PgStatRead(rows, null);
+        }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.ObjectNotInPrerequisiteState)
+        {
+            return new PgStatRead([], $"pg_stat_statements is not available in this database: {ex.MessageText}");
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new PgStatRead([], $"pg_stat_statements did not answer within {Timeout.TotalSeconds:0} s");
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            return new PgStatRead([], $"postgres is unreachable: {ex.Message}");
+        }
+    }
+}
