@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using NexusCore.PerfApi.Alerts;
+using NexusCore.PerfApi.Features.Optimization.Rules;
 using NexusCore.PerfApi.Features.Otlp;
 using NexusCore.PerfApi.Performance;
 using NexusCore.PerfApi.Telemetry;
@@ -44,6 +45,8 @@ internal static class Extensions
         builder.Services.AddSingleton<AlertEvaluator>();
         builder.Services.AddSingleton<AlertBoard>();
         builder.Services.AddHostedService<AlertMonitor>();
+
+        builder.Services.AddRecommendationRules();
     }
 
     /// <summary>The OTLP receiver's limits, and the bounded store and queue behind it (see <see cref="TelemetryStoreOptions"/>).</summary>
