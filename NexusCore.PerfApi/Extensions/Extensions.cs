@@ -4,6 +4,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using NexusCore.PerfApi.Alerts;
+using NexusCore.PerfApi.ClientsApi;
+using NexusCore.PerfApi.Features.Benchmark;
 using NexusCore.PerfApi.Features.Optimization.Rules;
 using NexusCore.PerfApi.Features.Otlp;
 using NexusCore.PerfApi.Performance;
@@ -32,6 +34,7 @@ internal static class Extensions
 
         builder.AddTelemetryStore();
         builder.AddPerformanceMonitoring();
+        builder.AddClientsApi();
     }
 
     /// <summary>What the performance endpoints compute from the store: readings, alerts, recommendations, benchmark.</summary>
@@ -47,6 +50,18 @@ internal static class Extensions
         builder.Services.AddHostedService<AlertMonitor>();
 
         builder.Services.AddRecommendationRules();
+
+        builder.Services.AddOptions<BenchmarkOptions>().BindConfiguration(BenchmarkOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<BenchmarkOptions>, BenchmarkOptionsValidator>();
+        builder.Services.AddSingleton<BenchmarkRunner>();
+    }
+
+    /// <summary>ClientsApi by its service-discovery name, with the standard resilience handler ServiceDefaults puts on every HttpClient.</summary>
+    private static void AddClientsApi(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ClientsApiOptions>().BindConfiguration(ClientsApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHttpClient<ClientsApiClient>((services, http) =>
+            http.BaseAddress = new Uri(services.GetRequiredService<IOptions<ClientsApiOptions>>().Value.BaseAddress));
     }
 
     /// <summary>The OTLP receiver's limits, and the bounded store and queue behind it (see <see cref="TelemetryStoreOptions"/>).</summary>

@@ -1,0 +1,103 @@
+using FastEndpoints;
+using Microsoft.Extensions.Options;
+using NexusCore.PerfApi.ClientsApi;
+
+namespace NexusCore.PerfApi.Features.Benchmark;
+
+/// <summary>
+/// <c>POST /api/v1/performance/benchmark</c> (admin): a short, bounded benchmark of ClientsApi's read routes
+/// (dashboard, search, get by id, by ids, analytics) with PerfApi's reader key; per operation: requests, errors,
+/// mean and p50/p95/p99 ms and a rating. One at a time: 409 while one runs.
+/// </summary>
+public sealed class Endpoint(BenchmarkRunner runner, ClientsApiClient clientsApi, IOptionsMonitor<BenchmarkOptions> options, IOptions<ClientsApiOptions> clientsApiOptions)
+    : Endpoint<Request, Response>
+{
+    public override void Configure()
+    {
+        Post("benchmark");
+        Group<PerformanceGroup>();
+        Roles(ApiRoles.Admin);
+        Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403).ProducesProblemFE(409).ProducesProblemFE(503));
+        Summary(s => s.Summary = "Benchmark ClientsApi's read routes for a few seconds");
+    }
+
+    public override async Task HandleAsync(Request request, CancellationToken ct)
+    {
+        var settings = options.CurrentValue;
+        var parameters = new QueryParameters(HttpContext.Request.Query);
+        var errors = parameters.Errors.Concat(Check(request, settings)).ToList();
+        if (errors.Count > 0)
+        {
+            await this.SendQueryErrorsAsync(errors, ct);
+            return;
+        }
+
+        if (clientsApi.Key(clientsApiOptions.Value.ReaderKeyName) is not { } readerKey)
+        {
+            await SendProblemAsync(StatusCodes.Status503ServiceUnavailable, "clients_api_key_missing",
+                $"PerfApi has no API key named '{clientsApiOptions.Value.ReaderKeyName}' (ApiKeys:Keys:{clientsApiOptions.Value.ReaderKeyName}:Key) to read ClientsApi with.");
+            return;
+        }
+
+        var names = request.Operations?.Distinct(StringComparer.Ordinal).ToList() ?? [.. BenchmarkOperations.Names];
+        var plan = new BenchmarkPlan(
+            TimeSpan.FromSeconds(request.DurationSeconds ?? settings.DefaultDurationSeconds),
+            request.RequestsPerOperation ?? settings.DefaultRequestsPerOperation,
+            request.Concurrency ?? settings.DefaultConcurrency,
+            BenchmarkOperations.All.Where(o => names.Contains(o.Name)).ToList(),
+            new RatingThresholds(settings.ExcellentP95Ms, settings.GoodP95Ms));
+
+        var startedAt = DateTimeOffset.UtcNow;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var results = await runner.TryRunAsync(clientsApi, readerKey, plan, ct);
+        if (results is null)
+        {
+            await SendProblemAsync(StatusCodes.Status409Conflict, "benchmark_running", "A benchmark is already running; retry when it has finished.");
+            return;
+        }
+
+        await Send.OkAsync(
+            new Response(
+                startedAt,
+                System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                new Settings(plan.Duration.TotalSeconds, plan.RequestsPerOperation, plan.Concurrency, plan.Operations.Select(o => o.Name).ToList()),
+                plan.Ratings,
+                results),
+            ct);
+    }
+
+    /// <summary>The request's values against the configured bounds.</summary>
+    internal static IEnumerable<QueryError> Check(Request request, BenchmarkOptions settings)
+    {
+        if (request.DurationSeconds is { } duration && !(duration > 0 && duration <= settings.MaxDurationSeconds))
+        {
+            yield return new("durationSeconds", $"durationSeconds must be greater than 0 and at most {settings.MaxDurationSeconds}.", "duration_out_of_range");
+        }
+
+        if (request.RequestsPerOperation is { } requests && (requests < 1 || requests > settings.MaxRequestsPerOperation))
+        {
+            yield return new("requestsPerOperation", $"requestsPerOperation must be from 1 to {settings.MaxRequestsPerOperation}.", "requests_out_of_range");
+        }
+
+        if (request.Concurrency is { } concurrency && (concurrency < 1 || concurrency > settings.MaxConcurrency))
+        {
+            yield return new("concurrency", $"concurrency must be from 1 to {settings.MaxConcurrency}.", "concurrency_out_of_range");
+        }
+
+        if (request.Operations is { } operations)
+        {
+            if (operations.Length == 0)
+            {
+                yield return new("operations", "operations must name at least one operation, or be left out for all.", "operations_empty");
+            }
+
+            foreach (var name in operations.Where(name => !BenchmarkOperations.Names.Contains(name)))
+            {
+                yield return new("operations", $"'{name}' is not an operation. Known: {string.Join(", ", BenchmarkOperations.Names)}.", "operation_unknown");
+            }
+        }
+    }
+
+    private Task SendProblemAsync(int status, string code, string detail) =>
+        Send.ResultAsync(TypedResults.Problem(detail: detail, statusCode: status, extensions: new Dictionary<string, object?> { ["code"] = code }));
+}

@@ -1,0 +1,55 @@
+using FastEndpoints;
+using NexusCore.PerfApi.ClientsApi;
+
+namespace NexusCore.PerfApi.Features.Cache.Clear;
+
+/// <summary>
+/// <c>POST /api/v1/performance/cache/clear</c> (admin): clears the ClientsApi cache on every instance by calling
+/// ClientsApi's own admin-only clear, which reaches the other instances through the cache backplane.
+/// 204 when done; 503 when ClientsApi cannot be reached (or PerfApi has no admin key); 502 when it refuses.
+/// </summary>
+public sealed class Endpoint(ClientsApiClient clientsApi) : EndpointWithoutRequest
+{
+    public override void Configure()
+    {
+        Post("cache/clear");
+        Group<PerformanceGroup>();
+        Roles(ApiRoles.Admin);
+        Description(d => d.Produces(204).ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403).ProducesProblemFE(502).ProducesProblemFE(503));
+        Summary(s => s.Summary = "Clear the ClientsApi cache on every instance");
+    }
+
+    public override async Task HandleAsync(CancellationToken ct)
+    {
+        var parameters = new QueryParameters(HttpContext.Request.Query);
+        if (parameters.Errors.Count > 0)
+        {
+            await this.SendQueryErrorsAsync(parameters.Errors, ct);
+            return;
+        }
+
+        var result = await clientsApi.ClearCacheAsync(ct);
+        if (result.Outcome == ClientsApiOutcome.Succeeded)
+        {
+            await Send.NoContentAsync(ct);
+            return;
+        }
+
+        var (status, code) = result.Outcome switch
+        {
+            ClientsApiOutcome.Failed => (StatusCodes.Status502BadGateway, "clients_api_failed"),
+            ClientsApiOutcome.NotConfigured => (StatusCodes.Status503ServiceUnavailable, "clients_api_key_missing"),
+            _ => (StatusCodes.Status503ServiceUnavailable, "clients_api_unavailable"),
+        };
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            HttpContext.Response.Headers.RetryAfter = "5";
+        }
+
+        await Send.ResultAsync(TypedResults.Problem(
+            detail: result.Detail,
+            statusCode: status,
+            title: "The ClientsApi cache could not be cleared",
+            extensions: new Dictionary<string, object?> { ["code"] = code }));
+    }
+}
