@@ -8,8 +8,6 @@ public sealed class ReplicatedStack : StackFixture
 {
     public const int ShortTtlSeconds = 2;
 
-    protected override IReadOnlyCollection<string> KeptResources => ["postgres", "clientsdb", "cache", "migrator", "clients-api"];
-
     protected override IEnumerable<string> ExtraArgs =>
     [
         "--replicas", "2",
