@@ -26,6 +26,13 @@ internal static class SeedSettingsExtensions
             }
         }
 
+        // Any other setting for one service: NexusCore:Services:<resource>:Environment:<NAME>=<value>,
+        // e.g. --NexusCore:Services:clients-api:Environment:Cache__Enabled=false (the benchmark's "before").
+        foreach (var setting in configuration.GetSection($"NexusCore:Services:{service.Resource.Name}:Environment").GetChildren())
+        {
+            service.WithEnvironment(setting.Key, setting.Value ?? "");
+        }
+
         return service;
     }
 }
