@@ -17,12 +17,19 @@ public sealed class Endpoint(BenchmarkRunner runner, ClientsApiClient clientsApi
         Post("benchmark");
         Group<PerformanceGroup>();
         Roles(ApiRoles.Admin);
-        Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403).ProducesProblemFE(409).ProducesProblemFE(503));
+        // No body at all runs the defaults; a body must be JSON (checked in HandleAsync, answered as a problem).
+        Description(d => d.ClearDefaultAccepts().Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403).ProducesProblemFE(409).ProducesProblemFE(503));
         Summary(s => s.Summary = "Benchmark ClientsApi's read routes for a few seconds");
     }
 
     public override async Task HandleAsync(Request request, CancellationToken ct)
     {
+        if (HasBody(HttpContext.Request) && !HttpContext.Request.HasJsonContentType())
+        {
+            await SendProblemAsync(StatusCodes.Status415UnsupportedMediaType, "content_type_unsupported", "The body, when there is one, must be JSON (application/json).");
+            return;
+        }
+
         var settings = options.CurrentValue;
         var parameters = new QueryParameters(HttpContext.Request.Query);
         var errors = parameters.Errors.Concat(Check(request, settings)).ToList();
@@ -97,6 +104,9 @@ public sealed class Endpoint(BenchmarkRunner runner, ClientsApiClient clientsApi
             }
         }
     }
+
+    private static bool HasBody(HttpRequest request) =>
+        request.ContentLength is > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0) || request.ContentType is not null;
 
     private Task SendProblemAsync(int status, string code, string detail) =>
         Send.ResultAsync(TypedResults.Problem(detail: detail, statusCode: status, extensions: new Dictionary<string, object?> { ["code"] = code }));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using FastEndpoints;
 using Npgsql;
 using NexusCore.PerfApi.Alerts;
@@ -56,7 +57,7 @@ public sealed class Endpoint(NpgsqlDataSource db, IConnectionMultiplexer redis, 
             reasons.Add($"redis is unreachable: {redisHealth.Error}");
         }
 
-        reasons.AddRange(activeAlerts.Select(alert => $"alert {alert.Kind} is active: {alert.Message}"));
+        reasons.AddRange(activeAlerts.Select(alert => $"alert {JsonNamingPolicy.CamelCase.ConvertName(alert.Kind.ToString())} is active: {alert.Message}"));
 
         var status = postgres.Status != HealthStatus.Healthy ? HealthStatus.Unhealthy
             : redisHealth.Status != HealthStatus.Healthy || activeAlerts.Count > 0 ? HealthStatus.Degraded

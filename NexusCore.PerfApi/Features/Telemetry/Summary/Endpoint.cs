@@ -5,7 +5,7 @@ using NexusCore.PerfApi.Telemetry;
 namespace NexusCore.PerfApi.Features.Telemetry.Summary;
 
 /// <summary>
-/// <c>GET /api/v1/performance/telemetry/summary</c>: counts of what the OTLP receiver took in, aggregated and
+/// <c>GET /api/v1/performance/telemetry/summary</c> (reader): counts of what the OTLP receiver took in, aggregated and
 /// dropped, and how full the store is, so an operator can tell whether telemetry flows.
 /// </summary>
 public sealed class Endpoint(TelemetryStore store, TelemetryIngestQueue queue, IOptions<TelemetryStoreOptions> options)
@@ -15,16 +15,23 @@ public sealed class Endpoint(TelemetryStore store, TelemetryIngestQueue queue, I
     {
         Get("telemetry/summary");
         Group<PerformanceGroup>();
-        AllowAnonymous();
-        Description(d => d.Produces<Response>(200));
+        Roles(ApiRoles.Reader);
+        Description(d => d.Produces<Response>(200).ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403));
         Summary(s => s.Summary = "What the OTLP receiver has ingested and dropped");
     }
 
-    public override Task HandleAsync(CancellationToken ct)
+    public override async Task HandleAsync(CancellationToken ct)
     {
+        var parameters = new QueryParameters(HttpContext.Request.Query);
+        if (parameters.Errors.Count > 0)
+        {
+            await this.SendQueryErrorsAsync(parameters.Errors, ct);
+            return;
+        }
+
         var counts = store.Counters.Snapshot();
         var settings = options.Value;
-        return Send.OkAsync(
+        await Send.OkAsync(
             new Response(
                 store.StartedAt,
                 counts.LastPayloadAt,

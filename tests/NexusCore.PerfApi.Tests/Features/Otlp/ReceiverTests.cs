@@ -17,6 +17,7 @@ public sealed class ReceiverTests(StackFixture stack)
 {
     private const string Protobuf = "application/x-protobuf";
     private readonly HttpClient _http = stack.CreateClient("perf-api", "ingest");
+    private readonly HttpClient _reader = stack.CreateClient("perf-api", "reader");
 
     [Fact]
     public async Task GoodTracesAnswerAnEmptyExportResponseAndTheirQuerySpansAreAggregated()
@@ -221,7 +222,7 @@ public sealed class ReceiverTests(StackFixture stack)
 
     private async Task<JsonElement> SummaryAsync()
     {
-        var response = await _http.GetAsync("/api/v1/performance/telemetry/summary");
+        var response = await _reader.GetAsync("/api/v1/performance/telemetry/summary");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
     }
