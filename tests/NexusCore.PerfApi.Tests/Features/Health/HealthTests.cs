@@ -26,6 +26,37 @@ public sealed class HealthTests(StackFixture stack)
     }
 
     [Fact]
+    public async Task HealthSummarizesFiveMinutesOfQueriesAndShowsClientsApisPoolAtItsConfiguredSize()
+    {
+        // ClientsApi's Npgsql pool reports through its metrics export; its maximum is DB_POOL_SIZE (default 50).
+        var perf = new PerfApiClient(stack);
+        var clientsPool = await Eventually.WaitAsync(async () =>
+            (await perf.GetAsync("/api/v1/performance/metrics")).GetProperty("connectionPool").Items("pools")
+                .Select(p => (JsonElement?)p).FirstOrDefault(p => p!.Value.Text("service") == "clients-api"),
+            "ClientsApi's connection pool in metrics", TimeSpan.FromSeconds(30));
+        Assert.Equal(50, clientsPool.Long("max"));
+        Assert.InRange(clientsPool.Long("active"), 0, 50);
+        Assert.Equal(50 - clientsPool.Long("active"), clientsPool.Long("available"));
+
+        var (_, health) = await GetHealthAsync();
+
+        var summary = health.GetProperty("summary");
+        Assert.Equal(300, summary.Number("windowSeconds"));
+        Assert.True(summary.Long("recentQueries") >= 0);
+        var pool = health.GetProperty("connectionPool");
+        Assert.True(pool.Long("max") >= 50 && pool.Long("pools") >= 1);
+        Assert.Equal(JsonValueKind.Array, health.GetProperty("activeAlerts").ValueKind);
+    }
+
+    [Fact]
+    public async Task AnUnknownParameterIsA400()
+    {
+        var problem = await Problem.ReadAsync(await _http.GetAsync("/api/v1/performance/health?full=1"), HttpStatusCode.BadRequest);
+
+        Assert.Equal("full", Assert.Single(problem.Errors).Name);
+    }
+
+    [Fact]
     public async Task RedisDownIsDegradedNamingRedisAndRecoversWhenItReturns()
     {
         await stack.StopResourceAsync("cache");

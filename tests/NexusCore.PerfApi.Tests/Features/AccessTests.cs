@@ -1,0 +1,42 @@
+using System.Net;
+
+namespace NexusCore.PerfApi.Tests.Features;
+
+/// <summary>Every PerfApi route but health (and the OTLP ingest, which takes the ingest key) needs a reader key or more.</summary>
+[Collection(StackCollection.Name)]
+public sealed class AccessTests(StackFixture stack)
+{
+    public static readonly TheoryData<string> ReaderRoutes =
+    [
+        "/api/v1/performance/analytics",
+        "/api/v1/performance/metrics",
+        "/api/v1/performance/slow-queries",
+        "/api/v1/performance/alerts",
+        "/api/v1/performance/optimization/recommendations",
+        "/api/v1/performance/telemetry/summary",
+    ];
+
+    [Theory]
+    [MemberData(nameof(ReaderRoutes))]
+    public async Task AReadRouteAnswers401WithoutAKey403ToTheIngestKeyAnd200ToAReader(string route)
+    {
+        await Problem.ReadAsync(await stack.CreateClient("perf-api").GetAsync(route), HttpStatusCode.Unauthorized);
+        await Problem.ReadAsync(await stack.CreateClient("perf-api", "ingest").GetAsync(route), HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.OK, (await stack.CreateClient("perf-api", "reader").GetAsync(route)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await stack.CreateClient("perf-api", "admin").GetAsync(route)).StatusCode);
+    }
+
+    [Theory]
+    [MemberData(nameof(ReaderRoutes))]
+    public async Task AnUnknownParameterIsA400NamingIt(string route)
+    {
+        var response = await stack.CreateClient("perf-api", "reader").GetAsync($"{route}?verbose=true");
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal(("verbose", "unknown_parameter"), (Assert.Single(problem.Errors).Name, problem.Errors[0].Code));
+    }
+
+    [Fact]
+    public async Task HealthNeedsNoKey() =>
+        Assert.Equal(HttpStatusCode.OK, (await stack.CreateClient("perf-api").GetAsync("/api/v1/performance/health")).StatusCode);
+}

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using Aspire.Hosting.Testing;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace NexusCore.PerfApi.Tests;
+
+/// <summary>
+/// The test process as a monitored service: its own Npgsql spans and pool metrics go to PerfApi's OTLP
+/// receiver over HTTP/protobuf with the ingest key, as ServiceDefaults sends ClientsApi's. Real statements,
+/// real durations, through the real exporter; each test names its own service so its figures are its own.
+/// The Npgsql spans are also kept here, so a test can compute exactly what PerfApi should report.
+/// </summary>
+internal sealed class TestTelemetry : IDisposable
+{
+    public const string SourceName = "NexusCore.PerfApi.Tests";
+
+    public static readonly ActivitySource Source = new(SourceName);
+
+    private readonly TracerProvider _traces;
+    private readonly MeterProvider _metrics;
+    private readonly List<Activity> _npgsqlSpans = [];
+
+    public TestTelemetry(StackFixture stack, string service)
+    {
+        // Unique per run of a test: a rerun against the same stack starts from zero.
+        Service = $"{service}-{Guid.NewGuid().ToString("N")[..8]}";
+        var perfApi = stack.App.GetEndpoint("perf-api", "http");
+        var headers = $"X-Api-Key={stack.ApiKey("ingest")}";
+        var resource = ResourceBuilder.CreateEmpty().AddService(Service, serviceInstanceId: "tests");
+        _traces = Sdk.CreateTracerProviderBuilder()
+            .SetResourceBuilder(resource)
+            .AddSource("Npgsql", SourceName)
+            .AddProcessor(new Keep(this))
+            .AddOtlpExporter(options =>
+            {
+                options.Protocol = OtlpExportProtocol.HttpProtobuf;
+                options.Endpoint = new Uri(perfApi, "/v1/traces");
+                options.Headers = headers;
+                // Each span leaves as it ends: the test measures ingest latency, not a batching delay.
+                options.ExportProcessorType = ExportProcessorType.Simple;
+            })
+            .Build();
+        _metrics = Sdk.CreateMeterProviderBuilder()
+            .SetResourceBuilder(resource)
+            .AddMeter("Npgsql")
+            .AddOtlpExporter((options, reader) =>
+            {
+                options.Protocol = OtlpExportProtocol.HttpProtobuf;
+                options.Endpoint = new Uri(perfApi, "/v1/metrics");
+                options.Headers = headers;
+                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 500;
+            })
+            .Build();
+    }
+
+    public string Service { get; }
+
+    /// <summary>The Npgsql spans that ended so far running exactly <paramref name="sql"/>.</summary>
+    public IReadOnlyList<Activity> SpansOf(string sql)
+    {
+        lock (_npgsqlSpans)
+        {
+            return _npgsqlSpans.Where(span => span.GetTagItem("db.query.text") as string == sql).ToList();
+        }
+    }
+
+    public void Dispose()
+    {
+        _traces.ForceFlush(5_000);
+        _traces.Dispose();
+        _metrics.ForceFlush(5_000);
+        _metrics.Dispose();
+    }
+
+    private sealed class Keep(TestTelemetry owner) : BaseProcessor<Activity>
+    {
+        public override void OnEnd(Activity data)
+        {
+            if (data.Source.Name == "Npgsql")
+            {
+                lock (owner._npgsqlSpans)
+                {
+                    owner._npgsqlSpans.Add(data);
+                }
+            }
+        }
+    }
+}
+
+internal static class Eventually
+{
+    /// <summary>Polls <paramref name="read"/> until it returns an element, or fails the test at the deadline.</summary>
+    public static async Task<System.Text.Json.JsonElement> WaitAsync(
+        Func<Task<System.Text.Json.JsonElement?>> read, string what, TimeSpan? within = null)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)((within ?? TimeSpan.FromSeconds(15)).TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            if (await read() is { } value)
+            {
+                return value;
+            }
+
+            Assert.True(Stopwatch.GetTimestamp() < deadline, $"Timed out waiting for {what}.");
+            await Task.Delay(200);
+        }
+    }
+}
+
+internal static class ClientsDb
+{
+    /// <summary>
+    /// A data source of its own on clientsdb: the fixture's shared one may still pool connections that a test
+    /// stopping Postgres has broken.
+    /// </summary>
+    public static async Task<Npgsql.NpgsqlDataSource> OpenAsync(StackFixture stack, string name, int maxPoolSize = 4)
+    {
+        var builder = new Npgsql.NpgsqlDataSourceBuilder(await stack.ConnectionStringAsync("clientsdb")) { Name = name };
+        builder.ConnectionStringBuilder.MaxPoolSize = maxPoolSize;
+        return builder.Build();
+    }
+}
