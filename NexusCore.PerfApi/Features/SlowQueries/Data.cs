@@ -44,6 +44,11 @@ internal static class Data
         {
             return new PgStatRead([], $"pg_stat_statements is not available in this database: {ex.MessageText}");
         }
+        catch (PostgresException ex)
+        {
+            // Anything else Postgres itself refuses (permissions, a broken view) is said, not thrown.
+            return new PgStatRead([], $"pg_stat_statements could not be read: {ex.MessageText}");
+        }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             return new PgStatRead([], $"pg_stat_statements did not answer within {Timeout.TotalSeconds:0} s");
