@@ -11,7 +11,7 @@ internal static class SeedSettingsExtensions
     public static readonly string[] Names =
     [
         "CACHE_DEFAULT_TTL", "CACHE_TTL_COUNT", "CACHE_TTL_FIND", "CACHE_TTL_SEARCH", "CACHE_TTL_ANALYTICS",
-        "DB_POOL_SIZE", "DB_CONNECTION_TIMEOUT", "DB_MAX_RETRIES", "DB_RETRY_DELAY",
+        "DB_POOL_SIZE", "DB_CONNECTION_TIMEOUT", "DB_COMMAND_TIMEOUT", "DB_MAX_RETRIES", "DB_RETRY_DELAY",
         "PERFORMANCE_MONITORING", "SLOW_QUERY_THRESHOLD",
     ];
 

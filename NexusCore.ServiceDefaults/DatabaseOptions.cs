@@ -57,13 +57,19 @@ public static class DatabaseResilienceExtensions
     /// </summary>
     public static IServiceCollection AddDatabaseReadRetries(this IServiceCollection services, DatabaseOptions options)
     {
+        // Polly's telemetry would log each attempt's result with ToString(): rows of clients. Only
+        // the result's type is logged.
+        services.Configure<Polly.Telemetry.TelemetryOptions>(telemetry =>
+            telemetry.ResultFormatter = (_, result) => result?.GetType().Name);
         services.AddResiliencePipeline(DatabaseOptions.ReadPipeline, pipeline =>
         {
             if (options.MaxRetries > 0)
             {
                 pipeline.AddRetry(new RetryStrategyOptions
                 {
-                    ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>(e => e.IsTransient),
+                    // Not a pool timeout: when every connection is busy, waiting again only adds load
+                    // and latency; the caller gets 503 with Retry-After after one acquire timeout.
+                    ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>(e => e.IsTransient && e.InnerException is not TimeoutException),
                     MaxRetryAttempts = options.MaxRetries,
                     Delay = TimeSpan.FromMilliseconds(options.RetryDelayMs),
                     BackoffType = DelayBackoffType.Exponential,

@@ -64,11 +64,28 @@ public static class Extensions
             {
                 tracing.AddSource(builder.Environment.ApplicationName)
                     .AddAspNetCoreInstrumentation(options =>
+                    {
                         // Probes would drown real traffic in the traces.
                         options.Filter = context =>
                             !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                            && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
-                    .AddHttpClientInstrumentation();
+                            && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath);
+                        // Query strings carry what users typed (a searched name, an email): keep the names only.
+                        options.EnrichWithHttpRequest = (activity, request) =>
+                        {
+                            if (request.QueryString.HasValue)
+                            {
+                                activity.SetTag("url.query", RedactedQuery(request.Query.Keys));
+                            }
+                        };
+                    })
+                    .AddHttpClientInstrumentation(options => options.EnrichWithHttpRequestMessage = (activity, request) =>
+                    {
+                        if (request.RequestUri is { Query.Length: > 1 } uri)
+                        {
+                            activity.SetTag("url.full", uri.GetLeftPart(UriPartial.Path) + "?" + RedactedQuery(
+                                uri.Query.TrimStart('?').Split('&').Select(pair => pair.Split('=')[0])));
+                        }
+                    });
             });
 
         builder.AddOpenTelemetryExporters();
@@ -119,6 +136,10 @@ public static class Extensions
 
         return builder;
     }
+
+    /// <summary><c>q=Redacted&amp;limit=Redacted</c>: which parameters were sent, never their values.</summary>
+    private static string RedactedQuery(IEnumerable<string> names) =>
+        string.Join('&', names.Select(name => Uri.EscapeDataString(name) + "=Redacted"));
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {

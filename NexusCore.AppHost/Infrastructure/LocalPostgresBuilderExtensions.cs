@@ -36,6 +36,9 @@ public static class LocalPostgresBuilderExtensions
             ["maintenance_work_mem"] = "256MB",
             ["effective_cache_size"] = "4GB",
             ["random_page_cost"] = "1.1",
+            // A backend whose client died (a killed API) notices within a second and rolls back,
+            // releasing its locks, instead of waiting until it next writes to the socket.
+            ["client_connection_check_interval"] = "1s",
         };
         foreach (var setting in builder.Configuration.GetSection("NexusCore:Local:PostgresSettings").GetChildren())
         {

@@ -35,6 +35,7 @@ internal static class Extensions
 
         builder.Services.AddNexusProblemDetails();
         builder.Services.AddApiKeyAuthentication();
+        builder.Services.AddNexusRateLimiting(builder.Configuration);
         builder.Services.AddFastEndpoints();
         builder.Services.SwaggerDocument(options =>
         {
@@ -51,6 +52,7 @@ internal static class Extensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.UseRateLimiter();
         app.UseAuthorization();
 
         app.UseFastEndpoints(config => config.UseNexusDefaults());

@@ -16,6 +16,9 @@ public sealed record Client(
     /// <summary>The columns <see cref="Read"/> expects, in order.</summary>
     public const string Columns = "id, name, email, status, program_type, created_at, updated_at, version";
 
+    /// <summary>Only the id: a client logged by accident (a library printing a result) must not leak its name or email.</summary>
+    public override string ToString() => $"Client {Id}";
+
     public static Client Read(NpgsqlDataReader reader) => new(
         reader.GetInt64(0),
         reader.GetString(1),

@@ -22,8 +22,9 @@ public sealed partial class Endpoint(NpgsqlDataSource db, IOptions<IdempotencyKe
     {
         Post("batch");
         Group<OptimizedClientsGroup>();
+        Options(route => route.RequireRateLimiting(RateLimitingDefaults.BatchPolicy));
         Roles(ApiRoles.Writer);
-        Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(404).ProducesProblemFE(409).ProducesProblemFE(413).ProducesProblemFE(422));
+        Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(429).ProducesProblemFE(404).ProducesProblemFE(409).ProducesProblemFE(413).ProducesProblemFE(422));
         Summary(s => s.Summary = "Create, update, upsert or delete up to 1,000 clients");
     }
 

@@ -18,8 +18,9 @@ public sealed class Endpoint(NpgsqlDataSource db, IOptions<ExportOptions> option
     {
         Get("bulk-export");
         Group<OptimizedClientsGroup>();
+        Options(route => route.RequireRateLimiting(RateLimitingDefaults.ExportPolicy));
         Roles(ApiRoles.Admin);
-        Description(d => d.Produces(200, contentType: Writers.Csv).Produces(200, contentType: Writers.Ndjson).ProducesProblemFE(400).ProducesProblemFE(406));
+        Description(d => d.Produces(200, contentType: Writers.Csv).Produces(200, contentType: Writers.Ndjson).ProducesProblemFE(400).ProducesProblemFE(429).ProducesProblemFE(406));
         Summary(s => s.Summary = "Export clients as CSV or NDJSON");
     }
 
