@@ -86,6 +86,75 @@ public class StackFixture : IAsyncLifetime
         }).ToList();
     }
 
+    /// <summary>The operating-system process id of a running resource (a project or an executable).</summary>
+    public int ProcessId(string resource)
+    {
+        Assert.True(App.ResourceNotifications.TryGetCurrentState(resource, out var state), $"No state for {resource}");
+        var pid = state.Snapshot.Properties.FirstOrDefault(p => p.Name.EndsWith(".pid", StringComparison.Ordinal))?.Value
+            ?? throw new InvalidOperationException($"{resource} has no pid property.");
+        return Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Kills a resource's processes with SIGKILL (no shutdown of any kind) and waits until Aspire sees it
+    /// gone. Projects run under <c>dotnet run</c>, so the service itself is a child of the recorded pid:
+    /// the whole tree is killed, the service first.
+    /// </summary>
+    public async Task KillResourceAsync(string resource)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var root = ProcessId(resource);
+        foreach (var pid in Descendants(root).Reverse().Append(root))
+        {
+            try
+            {
+                using var process = System.Diagnostics.Process.GetProcessById(pid);
+                process.Kill();
+            }
+            catch (ArgumentException)
+            {
+                // Already gone.
+            }
+        }
+
+        await App.ResourceNotifications.WaitForResourceAsync(
+            resource, e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), deadline.Token);
+    }
+
+    /// <summary>The processes below <paramref name="root"/>, parents before children (Linux /proc).</summary>
+    private static IEnumerable<int> Descendants(int root)
+    {
+        var parents = new Dictionary<int, int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                try
+                {
+                    // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after ')'.
+                    var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    parents[pid] = int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+                }
+                catch (IOException)
+                {
+                    // The process ended while we looked.
+                }
+            }
+        }
+
+        var queue = new Queue<int>([root]);
+        while (queue.Count > 0)
+        {
+            var parent = queue.Dequeue();
+            foreach (var child in parents.Where(p => p.Value == parent).Select(p => p.Key))
+            {
+                yield return child;
+                queue.Enqueue(child);
+            }
+        }
+    }
+
     /// <summary>Stops a resource (as the dashboard's stop button does) and waits until it has exited.</summary>
     public async Task StopResourceAsync(string resource)
     {

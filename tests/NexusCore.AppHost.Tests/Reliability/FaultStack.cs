@@ -1,0 +1,41 @@
+namespace NexusCore.AppHost.Tests.Reliability;
+
+/// <summary>
+/// The whole stack configured for fault tests: a pool of 5 connections that waits 2 s for a free one,
+/// 10 s query timeouts, per-key rate limits low enough to reach (50/s), and every signal ClientsApi
+/// emits copied to an <see cref="OtlpCapture"/> for the privacy scan.
+/// </summary>
+public sealed class FaultStack : StackFixture, IAsyncLifetime
+{
+    public const int PoolSize = 5;
+    public const int PerKeyPermitsPerSecond = 50;
+
+    public OtlpCapture Capture { get; } = new();
+
+    protected override IEnumerable<string> ExtraArgs =>
+    [
+        "--DB_POOL_SIZE", PoolSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--DB_CONNECTION_TIMEOUT", "2",
+        "--DB_COMMAND_TIMEOUT", "10",
+        .. ClientsApi("RateLimiting__PerKey__PermitsPerSecond", PerKeyPermitsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        .. ClientsApi("RateLimiting__PerKey__Burst", PerKeyPermitsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        .. ClientsApi("OTEL_EXPORTER_OTLP_ENDPOINT", Capture.Endpoint),
+        .. ClientsApi("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        .. ClientsApi("OTEL_BLRP_SCHEDULE_DELAY", "500"),
+        .. ClientsApi("OTEL_BSP_SCHEDULE_DELAY", "500"),
+    ];
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        await Capture.DisposeAsync();
+    }
+
+    private static string[] ClientsApi(string name, string value) => [$"--NexusCore:Services:clients-api:Environment:{name}", value];
+}
+
+[CollectionDefinition(Name)]
+public sealed class FaultCollection : ICollectionFixture<FaultStack>
+{
+    public const string Name = "faults";
+}

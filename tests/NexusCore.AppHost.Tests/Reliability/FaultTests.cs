@@ -1,0 +1,364 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Npgsql;
+
+namespace NexusCore.AppHost.Tests.Reliability;
+
+[Collection(FaultCollection.Name)]
+public sealed class FaultTests(FaultStack stack)
+{
+    private HttpClient Writer => stack.CreateClient("clients-api", "writer");
+    private HttpClient Reader => stack.CreateClient("clients-api", "reader");
+
+    [Fact]
+    public async Task ACallerOverItsRateLimitGets429WithRetryAfterWhileOtherKeysAreServed()
+    {
+        var reader = Reader;
+        var responses = await Task.WhenAll(Enumerable.Range(0, 3 * FaultStack.PerKeyPermitsPerSecond)
+            .Select(_ => reader.GetAsync("/api/v1/optimized/clients/dashboard")));
+        var other = await Writer.GetAsync("/api/v1/optimized/clients/dashboard");
+
+        var limited = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.NotEmpty(limited);
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, r.StatusCode.ToString()));
+        var problem = await Problem.ReadAsync(limited[0], HttpStatusCode.TooManyRequests);
+        Assert.Equal("https://nexuscore.dev/problems/rate-limited", problem.Type);
+        Assert.True(limited[0].Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+    }
+
+    [Fact]
+    public async Task ExportHasItsOwnStricterLimit()
+    {
+        var admin = stack.CreateClient("clients-api", "admin");
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 6; i++)
+        {
+            statuses.Add((await admin.GetAsync("/api/v1/optimized/clients/bulk-export?createdFrom=1900-01-01&createdTo=1900-01-02")).StatusCode);
+        }
+
+        Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
+        Assert.Equal(HttpStatusCode.OK, statuses[0]);
+    }
+
+    [Fact]
+    public async Task WithThePoolExhaustedFurtherRequestsGet503WithRetryAfterWithinTheAcquireTimeoutAndThePoolRecovers()
+    {
+        var ids = new List<long>();
+        for (var i = 0; i < FaultStack.PoolSize + 2; i++)
+        {
+            ids.Add(await InsertClientAsync());
+        }
+
+        await using var locker = await stack.ClientsDb.OpenConnectionAsync();
+        await using var transaction = await locker.BeginTransactionAsync();
+        await using (var lockTable = new NpgsqlCommand("LOCK TABLE clients IN ACCESS EXCLUSIVE MODE", locker, transaction))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+
+        // Every pooled connection blocks behind the lock, as slow queries would.
+        var reader = Reader;
+        var blocked = ids.Take(FaultStack.PoolSize).Select(id => reader.GetAsync($"/api/v1/clients/{id}")).ToList();
+        await WaitUntilAsync(async () => await WaitingOnLocksAsync() >= FaultStack.PoolSize, TimeSpan.FromSeconds(20));
+
+        var clock = Stopwatch.StartNew();
+        var refusedRead = await reader.GetAsync($"/api/v1/clients/{ids[^1]}");
+        var readElapsed = clock.Elapsed;
+        clock.Restart();
+        var refusedWrite = await Writer.PostAsJsonAsync("/api/v1/clients", new { name = "Pool Full", email = $"pool.{Guid.NewGuid():N}@example.com", programType = "PRIME" });
+        var writeElapsed = clock.Elapsed;
+
+        await transaction.RollbackAsync();
+        var released = await Task.WhenAll(blocked);
+        var after = await reader.GetAsync($"/api/v1/clients/{ids[^2]}");
+
+        foreach (var (refused, elapsed) in new[] { (refusedRead, readElapsed), (refusedWrite, writeElapsed) })
+        {
+            await Problem.ReadAsync(refused, HttpStatusCode.ServiceUnavailable);
+            Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+            Assert.True(elapsed < TimeSpan.FromSeconds(5), $"503 after {elapsed}");
+        }
+
+        // The requests stuck behind the lock end either way, never with a 500: served once it is
+        // released, or 503 when their read outlived the cache's hard timeout.
+        Assert.All(released, r => Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, r.StatusCode.ToString()));
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task APostgresRestartUnderLoadLosesAndDuplicatesNoAcknowledgedWriteAndReadsRecoverWithinFiveSeconds()
+    {
+        var acknowledged = new ConcurrentBag<string>();
+        var batches = new ConcurrentBag<(string Key, string[] Emails)>();
+        var reads = new ConcurrentQueue<(DateTime At, HttpStatusCode Status)>();
+        var serverErrors = new ConcurrentBag<HttpStatusCode>();
+        using var stop = new CancellationTokenSource();
+        var writer = Writer;
+        var reader = Reader;
+
+        var load = new[]
+        {
+            Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var email = $"restart.{Guid.NewGuid():N}@example.com";
+                    var response = await TryAsync(() => writer.PostAsJsonAsync("/api/v1/clients", new { name = "Restart", email, programType = "PRIME" }));
+                    Record(response, serverErrors);
+                    if (response?.StatusCode == HttpStatusCode.Created)
+                    {
+                        acknowledged.Add(email);
+                    }
+                }
+            }),
+            Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    // A client that retries a batch with its Idempotency-Key until it is acknowledged.
+                    var key = Guid.NewGuid().ToString();
+                    var emails = Enumerable.Range(0, 20).Select(_ => $"restart.batch.{Guid.NewGuid():N}@example.com").ToArray();
+                    var body = new { items = emails.Select(e => new { op = "create", name = "Restart Batch", email = e, programType = "LONGEVITY" }) };
+                    while (true)
+                    {
+                        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/optimized/clients/batch") { Content = JsonContent.Create(body) };
+                        request.Headers.Add("Idempotency-Key", key);
+                        var response = await TryAsync(() => writer.SendAsync(request));
+                        Record(response, serverErrors);
+                        if (response?.StatusCode == HttpStatusCode.OK)
+                        {
+                            batches.Add((key, emails));
+                            break;
+                        }
+
+                        await Task.Delay(100);
+                    }
+                }
+            }),
+            Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    // A fresh query each time: always a cache miss, so it needs Postgres.
+                    var response = await TryAsync(() => reader.GetAsync($"/api/v1/optimized/clients/search/advanced?q=r{Guid.NewGuid():N}"));
+                    Record(response, serverErrors);
+                    reads.Enqueue((DateTime.UtcNow, response?.StatusCode ?? 0));
+                    await Task.Delay(20);
+                }
+            }),
+        };
+
+        await WaitUntilAsync(() => Task.FromResult(acknowledged.Count > 20 && batches.Count > 2), TimeSpan.FromSeconds(30));
+        await FastShutdownPostgresAsync();
+        await stack.StartResourceAsync("postgres");
+        var back = DateTime.UtcNow;
+        await WaitUntilAsync(() => Task.FromResult(reads.Any(r => r.At > back && r.Status == HttpStatusCode.OK)), TimeSpan.FromSeconds(30));
+        var recovered = reads.First(r => r.At > back && r.Status == HttpStatusCode.OK).At - back;
+        await WaitUntilAsync(() => Task.FromResult(batches.Count > 6), TimeSpan.FromSeconds(30));
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+        // The test's own pooled connections died with the server too.
+        stack.ClientsDb.Clear();
+
+        Assert.DoesNotContain(serverErrors, s => s != HttpStatusCode.ServiceUnavailable);
+        Assert.True(recovered < TimeSpan.FromSeconds(5), $"reads recovered {recovered} after Postgres was back");
+        var stored = await CountByEmailAsync(acknowledged.Concat(batches.SelectMany(b => b.Emails)).ToArray());
+        Assert.Equal(acknowledged.Count + batches.Sum(b => b.Emails.Length), stored.Count);
+        Assert.All(stored.Values, n => Assert.Equal(1, n));
+    }
+
+    [Fact]
+    public async Task AnApiKilledMidBatchLeavesNothingAndTheSameBatchRetriedWithItsKeyWritesEachRowOnce()
+    {
+        var key = Guid.NewGuid().ToString();
+        var emails = Enumerable.Range(0, 500).Select(_ => $"killed.{Guid.NewGuid():N}@example.com").ToArray();
+        var body = new { items = emails.Select(e => new { op = "create", name = "Killed Batch", email = e, programType = "PRIME" }) };
+
+        await using var locker = await stack.ClientsDb.OpenConnectionAsync();
+        var transaction = await locker.BeginTransactionAsync();
+        await using (var lockTable = new NpgsqlCommand("LOCK TABLE clients IN SHARE MODE", locker, transaction))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+
+        var inFlight = SendBatchAsync(Writer, body, key);
+        await WaitUntilAsync(async () => await WaitingOnLocksAsync() >= 1, TimeSpan.FromSeconds(20));
+        await stack.KillResourceAsync("clients-api");
+        await transaction.RollbackAsync();
+        await transaction.DisposeAsync();
+        var killed = await TryAsync(() => inFlight);
+        await stack.StartResourceAsync("clients-api");
+
+        HttpResponseMessage? retried = null;
+        await WaitUntilAsync(async () =>
+        {
+            // 409 while Postgres rolls back the dead request's transaction; then the retry runs.
+            retried = await SendBatchAsync(Writer, body, key);
+            return retried.StatusCode != HttpStatusCode.Conflict;
+        }, TimeSpan.FromSeconds(30));
+        var replayed = await SendBatchAsync(Writer, body, key);
+
+        Assert.True(killed is null || (int)killed.StatusCode >= 500, "the killed request was not acknowledged");
+        Assert.Equal(HttpStatusCode.OK, retried!.StatusCode);
+        Assert.Equal("true", replayed.Headers.GetValues("Idempotent-Replayed").Single());
+        var stored = await CountByEmailAsync(emails);
+        Assert.Equal(emails.Length, stored.Count);
+        Assert.All(stored.Values, n => Assert.Equal(1, n));
+    }
+
+    [Fact]
+    public async Task RedisKilledUnderLoadCausesNo5xxAndTheBackplaneResubscribesWhenItReturns()
+    {
+        var statuses = new ConcurrentBag<HttpStatusCode>();
+        using var stop = new CancellationTokenSource();
+        var writer = Writer;
+        var reader = Reader;
+        var ids = new List<long>();
+        for (var i = 0; i < 10; i++)
+        {
+            ids.Add(await InsertClientAsync());
+        }
+
+        var load = Task.Run(async () =>
+        {
+            var random = new Random(3);
+            while (!stop.IsCancellationRequested)
+            {
+                statuses.Add((await reader.GetAsync($"/api/v1/clients/{ids[random.Next(ids.Count)]}")).StatusCode);
+                statuses.Add((await writer.PatchAsJsonAsync($"/api/v1/clients/{ids[random.Next(ids.Count)]}", new { name = $"Redis {random.Next()}" })).StatusCode);
+                await Task.Delay(10);
+            }
+        });
+
+        await WaitUntilAsync(() => Task.FromResult(statuses.Count > 50), TimeSpan.FromSeconds(20));
+        await stack.KillResourceAsync("cache");
+        var during = statuses.Count;
+        await WaitUntilAsync(() => Task.FromResult(statuses.Count > during + 50), TimeSpan.FromSeconds(30));
+        await stack.StartResourceAsync("cache");
+        await WaitUntilAsync(async () => (await RedisAsync("PUBSUB", "CHANNELS", "*")).Trim().Length > 0, TimeSpan.FromSeconds(30));
+        await stop.CancelAsync();
+        await load;
+
+        Assert.DoesNotContain(statuses, s => (int)s >= 500);
+        Assert.All(statuses, s => Assert.True(s is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, s.ToString()));
+    }
+
+    private static void Record(HttpResponseMessage? response, ConcurrentBag<HttpStatusCode> serverErrors)
+    {
+        if (response is not null && (int)response.StatusCode >= 500)
+        {
+            serverErrors.Add(response.StatusCode);
+        }
+    }
+
+    private static Task<HttpResponseMessage> SendBatchAsync(HttpClient client, object body, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/optimized/clients/batch") { Content = JsonContent.Create(body) };
+        request.Headers.Add("Idempotency-Key", key);
+        return client.SendAsync(request);
+    }
+
+    /// <summary>A request whose connection dies (the API killed) counts as no answer, not as a test failure.</summary>
+    private static async Task<HttpResponseMessage?> TryAsync(Func<Task<HttpResponseMessage>> send)
+    {
+        try
+        {
+            return await send();
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<long> InsertClientAsync()
+    {
+        await using var command = stack.ClientsDb.CreateCommand("INSERT INTO clients (name, email, program_type) VALUES ('Fault', $1, 'PRIME') RETURNING id");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = $"fault.{Guid.NewGuid():N}@example.com" });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private async Task<long> WaitingOnLocksAsync()
+    {
+        await using var command = stack.ClientsDb.CreateCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private async Task<Dictionary<string, long>> CountByEmailAsync(string[] emails)
+    {
+        await using var command = stack.ClientsDb.CreateCommand("SELECT email, count(*) FROM clients WHERE email = ANY($1) GROUP BY email");
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = emails });
+        await using var reader = await command.ExecuteReaderAsync();
+        var counts = new Dictionary<string, long>();
+        while (await reader.ReadAsync())
+        {
+            counts[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return counts;
+    }
+
+    /// <summary>pg_ctl's "fast" shutdown (clients disconnected, open transactions rolled back), as an operator restarting the server would.</summary>
+    private async Task FastShutdownPostgresAsync()
+    {
+        await using var command = stack.ClientsDb.CreateCommand("SHOW data_directory");
+        var dataDirectory = (string)(await command.ExecuteScalarAsync())!;
+        var pgCtl = Directory.GetFiles("/usr/lib/postgresql", "pg_ctl", SearchOption.AllDirectories).Order().First();
+        var root = Environment.IsPrivilegedProcess;
+        var startInfo = new ProcessStartInfo(root ? "setpriv" : pgCtl)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        if (root)
+        {
+            foreach (var arg in new[] { "--reuid=postgres", "--regid=postgres", "--init-groups", "--", pgCtl })
+            {
+                startInfo.ArgumentList.Add(arg);
+            }
+        }
+
+        foreach (var arg in new[] { "stop", "-D", dataDirectory, "-m", "fast", "-w" })
+        {
+            startInfo.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(startInfo)!;
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(deadline.Token);
+        Assert.True(process.ExitCode == 0, await process.StandardError.ReadToEndAsync());
+        await stack.App.ResourceNotifications.WaitForResourceAsync(
+            "postgres", e => Aspire.Hosting.ApplicationModel.KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), deadline.Token);
+    }
+
+    private async Task<string> RedisAsync(params string[] command)
+    {
+        var connection = await stack.ConnectionStringAsync("cache");
+        var parts = connection.Split(',');
+        var (host, port) = (parts[0].Split(':')[0], parts[0].Split(':')[1]);
+        var password = parts.First(p => p.StartsWith("password=", StringComparison.Ordinal))["password=".Length..];
+        var startInfo = new ProcessStartInfo("redis-cli", ["-h", host, "-p", port, "--no-auth-warning", "-a", password, .. command])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(startInfo)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return output;
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(clock.Elapsed < limit, $"condition not met within {limit}");
+            await Task.Delay(50);
+        }
+    }
+}
