@@ -43,20 +43,23 @@ public sealed class BenchmarkTests(StackFixture stack)
     [Fact]
     public async Task ASecondBenchmarkWhileOneRunsIsAConflict()
     {
-        // The first runs for its whole three seconds (far more requests than fit); the second asks meanwhile.
+        // A long run, and short ones asked for while it lasts: whichever reaches PerfApi second gets 409.
         var first = _admin.PostAsync("/api/v1/performance/benchmark",
-            new { durationSeconds = 3, requestsPerOperation = 1000, concurrency = 1, operations = new[] { "dashboard" } });
-        (HttpStatusCode Status, JsonElement Body)? conflict = null;
-        while (!first.IsCompleted && conflict is null)
+            new { durationSeconds = 3, requestsPerOperation = 1000, concurrency = 1, operations = new[] { "dashboard", "analytics" } });
+        var answers = new List<(HttpStatusCode Status, JsonElement Body)>();
+        while (!first.IsCompleted)
         {
-            var second = await _admin.PostAsync("/api/v1/performance/benchmark", new { durationSeconds = 0.1, operations = new[] { "dashboard" } });
-            conflict = second.Status == HttpStatusCode.Conflict ? second : null;
+            answers.Add(await _admin.PostAsync("/api/v1/performance/benchmark", new { durationSeconds = 0.1, operations = new[] { "dashboard" } }));
         }
 
-        Assert.NotNull(conflict);
-        Assert.Equal("benchmark_running", conflict.Value.Body.Text("code"));
-        Assert.Equal("https://nexuscore.dev/problems/conflict", conflict.Value.Body.Text("type"));
-        Assert.Equal(HttpStatusCode.OK, (await first).Status);
+        answers.Add(await first);
+
+        var conflict = answers.FirstOrDefault(a => a.Status == HttpStatusCode.Conflict);
+        Assert.Equal(HttpStatusCode.Conflict, conflict.Status);
+        Assert.Equal("benchmark_running", conflict.Body.Text("code"));
+        Assert.Equal("https://nexuscore.dev/problems/conflict", conflict.Body.Text("type"));
+        Assert.Contains(answers, a => a.Status == HttpStatusCode.OK);
+        Assert.All(answers, a => Assert.Contains(a.Status, new[] { HttpStatusCode.OK, HttpStatusCode.Conflict }));
     }
 
     [Fact]
