@@ -37,6 +37,18 @@ public sealed class AccessTests(StackFixture stack)
     }
 
     [Fact]
+    public async Task TheOpenApiDocumentListsEveryPerformanceRoute()
+    {
+        var document = System.Text.Json.JsonDocument.Parse(await stack.CreateClient("perf-api").GetStringAsync("/swagger/v1/swagger.json")).RootElement;
+
+        var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        foreach (var route in new[] { "health", "analytics", "metrics", "slow-queries", "alerts", "optimization/recommendations", "cache/clear", "benchmark" })
+        {
+            Assert.Contains($"/api/v1/performance/{route}", paths);
+        }
+    }
+
+    [Fact]
     public async Task HealthNeedsNoKey() =>
         Assert.Equal(HttpStatusCode.OK, (await stack.CreateClient("perf-api").GetAsync("/api/v1/performance/health")).StatusCode);
 }
