@@ -20,23 +20,6 @@ public sealed class Endpoint(NpgsqlDataSource db, CursorSigner signer, ReadCache
         Summary(s => s.Summary = "List clients (status, programType, sort, order, limit, cursor)");
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
-    {
-        var errors = new List<QueryError>();
-        var query = ClientQueryParser.ParsePage(HttpContext.Request.Query, signer, errors, ClientQueryParser.ListParameters);
-        if (query is null)
-        {
-            await this.SendQueryErrorsAsync(errors, ct);
-            return;
-        }
-
-        var result = await cache.GetAsync(
-            QueryType.Search,
-            "list:" + query.Canonical(),
-            [CacheInvalidator.Lists],
-            token => ClientPages.ReadAsync(db, signer, query, token),
-            etag: null,
-            ct);
-        await ReadCache.SendAsync(HttpContext, result!, ct);
-    }
+    public override Task HandleAsync(CancellationToken ct) =>
+        ClientPages.HandleAsync(this, db, signer, cache, "list", ClientQueryParser.ListParameters, ct);
 }

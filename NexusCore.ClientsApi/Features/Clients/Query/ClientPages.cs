@@ -1,11 +1,47 @@
 using System.Text.Json;
+using FastEndpoints;
 using Npgsql;
+using NexusCore.ClientsApi.Caching;
 
 namespace NexusCore.ClientsApi.Features.Clients.Query;
 
 /// <summary>Runs a page query (and its count, in the same round trip) for list and search.</summary>
 internal static class ClientPages
 {
+    /// <summary>
+    /// What list and search share: parse the query string against <paramref name="allowed"/> (400 on
+    /// any problem), then answer from the cache (keyed by <paramref name="route"/> and the normalized
+    /// query) or Postgres.
+    /// </summary>
+    public static async Task HandleAsync(
+        EndpointWithoutRequest<ClientPage> endpoint,
+        NpgsqlDataSource db,
+        CursorSigner signer,
+        ReadCache cache,
+        string route,
+        IReadOnlyList<string>? allowed,
+        CancellationToken ct)
+    {
+        var http = endpoint.HttpContext;
+        var errors = new List<QueryError>();
+        var query = ClientQueryParser.ParsePage(http.Request.Query, signer, errors, allowed);
+        if (query is null)
+        {
+            await endpoint.SendQueryErrorsAsync(errors, ct);
+            return;
+        }
+
+        var result = await cache.GetAsync(
+            QueryType.Search,
+            // The route's fixed name, not the request path: paths match case-insensitively, keys must not.
+            route + ":" + query.Canonical(),
+            [CacheInvalidator.Lists],
+            token => ReadAsync(db, signer, query, token),
+            etag: null,
+            ct);
+        await ReadCache.SendAsync(http, result, ct);
+    }
+
     public static async Task<ClientPage> ReadAsync(NpgsqlDataSource db, CursorSigner signer, ClientPageQuery query, CancellationToken ct)
     {
         var page = ClientQuerySql.ForFilter(query.Filter);

@@ -21,23 +21,6 @@ public sealed class Endpoint(NpgsqlDataSource db, CursorSigner signer, ReadCache
         Summary(s => s.Summary = "Advanced client search");
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
-    {
-        var errors = new List<QueryError>();
-        var query = ClientQueryParser.ParsePage(HttpContext.Request.Query, signer, errors);
-        if (query is null)
-        {
-            await this.SendQueryErrorsAsync(errors, ct);
-            return;
-        }
-
-        var result = await cache.GetAsync(
-            QueryType.Search,
-            "search:" + query.Canonical(),
-            [CacheInvalidator.Lists],
-            token => ClientPages.ReadAsync(db, signer, query, token),
-            etag: null,
-            ct);
-        await ReadCache.SendAsync(HttpContext, result!, ct);
-    }
+    public override Task HandleAsync(CancellationToken ct) =>
+        ClientPages.HandleAsync(this, db, signer, cache, "search", allowed: null, ct);
 }
