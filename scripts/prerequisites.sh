@@ -2,6 +2,7 @@
 # Makes sure this machine can run NexusCore's infrastructure.
 #   scripts/prerequisites.sh local   PostgreSQL 15 (+ extensions) and redis-server, for local mode and the tests
 #   scripts/prerequisites.sh auto    nothing when a container runtime answers, else as 'local'
+#   scripts/prerequisites.sh bench   as 'local', plus wrk and the PostgreSQL client tools (pgbench, psql) for bench/run
 # Installs what is missing with apt-get (Debian/Ubuntu, as root or with passwordless sudo);
 # otherwise prints exactly what to install and exits 1.
 set -euo pipefail
@@ -26,6 +27,10 @@ declare -A wanted=(
   [postgresql-15-hypopg]="/usr/share/postgresql/15/extension/hypopg.control"
   [redis-server]="/usr/bin/redis-server"
 )
+if [ "$mode" = "bench" ]; then
+  wanted[postgresql-client-15]="/usr/lib/postgresql/15/bin/pgbench"
+  wanted[wrk]="/usr/bin/wrk"
+fi
 
 missing=()
 for package in "${!wanted[@]}"; do
