@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace NexusCore.Bench.Tests;
+
+/// <summary>
+/// Runs <c>bench/run --tiny</c> end to end (its own stack on free ports, 10,000 clients, one short run
+/// per figure) so the harness cannot rot. Only the shape of the results is asserted: tiny numbers on a
+/// busy CI machine say nothing about speed.
+/// </summary>
+public sealed class TinyRunTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(6);
+
+    public static readonly string[] Operations =
+        ["dashboard", "search-filters", "search-q", "search-deep", "analytics", "by-ids", "get", "bulk", "export"];
+
+    [Fact]
+    public async Task TinyRunWritesEveryOperationWithPositiveBeforeAndAfterFigures()
+    {
+        using var results = await RunTinyAsync();
+        var operations = results.RootElement.GetProperty("operations").EnumerateArray().ToDictionary(o => o.GetProperty("key").GetString()!);
+
+        Assert.Equal(Operations.Order(), operations.Keys.Order());
+        foreach (var (key, operation) in operations)
+        {
+            Assert.True(operation.GetProperty("before").GetDouble() > 0, $"{key}: before");
+            Assert.True(operation.GetProperty("after").GetDouble() > 0, $"{key}: after");
+            if (operation.GetProperty("afterUncached").ValueKind != JsonValueKind.Null)
+            {
+                Assert.True(operation.GetProperty("afterUncached").GetDouble() > 0, $"{key}: after, uncached");
+            }
+        }
+
+        foreach (var measurement in results.RootElement.GetProperty("measurements").EnumerateArray())
+        {
+            var name = $"{measurement.GetProperty("configuration").GetString()} {measurement.GetProperty("name").GetString()}";
+            var result = measurement.GetProperty("result");
+            Assert.True(result.GetProperty("requests").GetInt64() > 0, $"{name}: requests");
+            Assert.True(result.GetProperty("rps").GetDouble() > 0, $"{name}: requests/s");
+            Assert.True(result.GetProperty("p50Ms").GetDouble() > 0, $"{name}: p50");
+            Assert.Equal(0, result.GetProperty("errors").GetInt64());
+        }
+
+        foreach (var ratio in results.RootElement.GetProperty("ratios").EnumerateArray())
+        {
+            Assert.True(ratio.GetProperty("numeratorValue").GetDouble() > 0, ratio.GetProperty("name").GetString());
+            Assert.True(ratio.GetProperty("denominatorValue").GetDouble() > 0, ratio.GetProperty("name").GetString());
+        }
+
+        foreach (var baseline in results.RootElement.GetProperty("baselines").EnumerateObject())
+        {
+            Assert.True(baseline.Value.GetDouble() >= 0, baseline.Name);
+        }
+    }
+
+    private async Task<JsonDocument> RunTinyAsync()
+    {
+        var repo = RepositoryRoot();
+        var outDir = Directory.CreateTempSubdirectory("nexuscore-bench-test-").FullName;
+        try
+        {
+            var configuration = typeof(TinyRunTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+                .Single(a => a.Key == "BuildConfiguration").Value!;
+            var start = new ProcessStartInfo(Path.Combine(repo, "bench", "run"), ["--tiny", "--no-build", "--configuration", configuration, "--out", outDir])
+            {
+                WorkingDirectory = repo,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+
+            var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            using var process = Process.Start(start)!;
+            process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.Enqueue(e.Data); };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            using var deadline = new CancellationTokenSource(Deadline);
+            try
+            {
+                await process.WaitForExitAsync(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            // The harness's progress lines (and, on failure, why) in the test output.
+            foreach (var line in log.Where(l => l.StartsWith("[bench", StringComparison.Ordinal) || l.Contains("failed", StringComparison.OrdinalIgnoreCase)))
+            {
+                output.WriteLine(line);
+            }
+
+            Assert.True(process.HasExited && process.ExitCode == 0,
+                $"bench/run --tiny {(process.HasExited ? $"exited with {process.ExitCode}" : $"did not finish within {Deadline}")}:{Environment.NewLine}{string.Join(Environment.NewLine, log.TakeLast(40))}");
+
+            var json = Directory.GetFiles(outDir, "*-tiny.json").Single();
+            Assert.Single(Directory.GetFiles(outDir, "*-tiny.md"));
+            return JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        }
+        finally
+        {
+            Directory.Delete(outDir, recursive: true);
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "NexusCore.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("NexusCore.sln was not found above the test's directory.");
+    }
+}
