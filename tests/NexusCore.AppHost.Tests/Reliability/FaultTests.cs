@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -7,7 +8,7 @@ using Npgsql;
 namespace NexusCore.AppHost.Tests.Reliability;
 
 [Collection(FaultCollection.Name)]
-public sealed class FaultTests(FaultStack stack)
+public sealed class FaultTests(FaultStack stack, ITestOutputHelper output)
 {
     private HttpClient Writer => stack.CreateClient("clients-api", "writer");
     private HttpClient Reader => stack.CreateClient("clients-api", "reader");
@@ -75,6 +76,7 @@ public sealed class FaultTests(FaultStack stack)
         var released = await Task.WhenAll(blocked);
         var after = await reader.GetAsync($"/api/v1/clients/{ids[^2]}");
 
+        output.WriteLine($"Pool of {FaultStack.PoolSize} exhausted: read refused in {readElapsed.TotalMilliseconds:0} ms, write in {writeElapsed.TotalMilliseconds:0} ms");
         foreach (var (refused, elapsed) in new[] { (refusedRead, readElapsed), (refusedWrite, writeElapsed) })
         {
             await Problem.ReadAsync(refused, HttpStatusCode.ServiceUnavailable);
@@ -95,6 +97,7 @@ public sealed class FaultTests(FaultStack stack)
         var batches = new ConcurrentBag<(string Key, string[] Emails)>();
         var reads = new ConcurrentQueue<(DateTime At, HttpStatusCode Status)>();
         var serverErrors = new ConcurrentBag<HttpStatusCode>();
+        var requests = 0;
         using var stop = new CancellationTokenSource();
         var writer = Writer;
         var reader = Reader;
@@ -107,6 +110,7 @@ public sealed class FaultTests(FaultStack stack)
                 {
                     var email = $"restart.{Guid.NewGuid():N}@example.com";
                     var response = await TryAsync(() => writer.PostAsJsonAsync("/api/v1/clients", new { name = "Restart", email, programType = "PRIME" }));
+                    Interlocked.Increment(ref requests);
                     Record(response, serverErrors);
                     if (response?.StatusCode == HttpStatusCode.Created)
                     {
@@ -127,6 +131,7 @@ public sealed class FaultTests(FaultStack stack)
                         var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/optimized/clients/batch") { Content = JsonContent.Create(body) };
                         request.Headers.Add("Idempotency-Key", key);
                         var response = await TryAsync(() => writer.SendAsync(request));
+                        Interlocked.Increment(ref requests);
                         Record(response, serverErrors);
                         if (response?.StatusCode == HttpStatusCode.OK)
                         {
@@ -144,6 +149,7 @@ public sealed class FaultTests(FaultStack stack)
                 {
                     // A fresh query each time: always a cache miss, so it needs Postgres.
                     var response = await TryAsync(() => reader.GetAsync($"/api/v1/optimized/clients/search/advanced?q=r{Guid.NewGuid():N}"));
+                    Interlocked.Increment(ref requests);
                     Record(response, serverErrors);
                     reads.Enqueue((DateTime.UtcNow, response?.StatusCode ?? 0));
                     await Task.Delay(20);
@@ -166,7 +172,12 @@ public sealed class FaultTests(FaultStack stack)
         Assert.DoesNotContain(serverErrors, s => s != HttpStatusCode.ServiceUnavailable);
         Assert.True(recovered < TimeSpan.FromSeconds(5), $"reads recovered {recovered} after Postgres was back");
         var stored = await CountByEmailAsync(acknowledged.Concat(batches.SelectMany(b => b.Emails)).ToArray());
-        Assert.Equal(acknowledged.Count + batches.Sum(b => b.Emails.Length), stored.Count);
+        var expected = acknowledged.Count + batches.Sum(b => b.Emails.Length);
+        output.WriteLine(
+            $"Postgres restart under load: {requests} requests, {serverErrors.Count} answered 503 (other 5xx: {serverErrors.Count(s => s != HttpStatusCode.ServiceUnavailable)}), " +
+            $"{acknowledged.Count} creates and {batches.Count} batches acknowledged ({expected} rows), lost {expected - stored.Count}, " +
+            $"duplicated {stored.Values.Count(n => n > 1)}, reads back {recovered.TotalMilliseconds:0} ms after Postgres");
+        Assert.Equal(expected, stored.Count);
         Assert.All(stored.Values, n => Assert.Equal(1, n));
     }
 
@@ -201,6 +212,7 @@ public sealed class FaultTests(FaultStack stack)
         }, TimeSpan.FromSeconds(30));
         var replayed = await SendBatchAsync(Writer, body, key);
 
+        output.WriteLine($"API killed mid-batch: {emails.Length} rows retried with one key, stored {(await CountByEmailAsync(emails)).Count}");
         Assert.True(killed is null || (int)killed.StatusCode >= 500, "the killed request was not acknowledged");
         Assert.Equal(HttpStatusCode.OK, retried!.StatusCode);
         Assert.Equal("true", replayed.Headers.GetValues("Idempotent-Replayed").Single());
@@ -242,6 +254,7 @@ public sealed class FaultTests(FaultStack stack)
         await stop.CancelAsync();
         await load;
 
+        output.WriteLine($"Redis killed under load: {statuses.Count} requests, 5xx {statuses.Count(s => (int)s >= 500)}");
         Assert.DoesNotContain(statuses, s => (int)s >= 500);
         Assert.All(statuses, s => Assert.True(s is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, s.ToString()));
     }
