@@ -12,6 +12,9 @@ public sealed record LoadResult(
     double MaxMs,
     double MeanMs)
 {
+    /// <summary>CPU the server process spent per request during the run (microseconds), when it could be read.</summary>
+    public double? ServerCpuUs { get; init; }
+
     public double Rps => Seconds > 0 ? Requests / Seconds : 0;
 
     /// <summary>From raw latencies in microseconds (the .NET load generator and pgbench logs).</summary>
@@ -47,6 +50,9 @@ public sealed record Measurement(
     long Requests,
     long Errors)
 {
+    /// <summary>Median CPU microseconds the server process spent per request (HTTP measurements only).</summary>
+    public double? ServerCpuUs { get; init; }
+
     public static Measurement Median(string tool, int connections, IReadOnlyList<LoadResult> runs) => new(
         tool,
         connections,
@@ -59,7 +65,10 @@ public sealed record Measurement(
         runs.Max(r => r.MaxMs),
         Stats.Median(runs.Select(r => r.MeanMs)),
         runs.Sum(r => r.Requests),
-        runs.Sum(r => r.Errors));
+        runs.Sum(r => r.Errors))
+    {
+        ServerCpuUs = runs.All(r => r.ServerCpuUs is not null) ? Math.Round(Stats.Median(runs.Select(r => r.ServerCpuUs!.Value)), 1) : null,
+    };
 }
 
 public static class Stats

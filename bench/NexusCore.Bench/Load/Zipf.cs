@@ -47,6 +47,31 @@ public sealed class Zipf
 
     public long NextId() => IdOf(NextRank());
 
+    /// <summary>
+    /// The hit rate a cache with a fixed TTL reaches in the steady state under this workload at
+    /// <paramref name="requestsPerSecond"/>: a key asked for at rate r has one miss, then r·ttl hits, per
+    /// entry lifetime, so its share of hits is r·ttl ÷ (1 + r·ttl); summed over keys by popularity.
+    /// Compulsory misses of the long tail bound any cache, however fast.
+    /// </summary>
+    public static double SteadyStateHitRate(long n, double exponent, double requestsPerSecond, double ttlSeconds)
+    {
+        double harmonic = 0;
+        for (long k = 1; k <= n; k++)
+        {
+            harmonic += Math.Pow(k, -exponent);
+        }
+
+        double hits = 0;
+        for (long k = 1; k <= n; k++)
+        {
+            var p = Math.Pow(k, -exponent) / harmonic;
+            var perEntry = requestsPerSecond * p * ttlSeconds;
+            hits += p * perEntry / (1 + perEntry);
+        }
+
+        return hits;
+    }
+
     private double H(double x) => Math.Exp(-_s * Math.Log(x));
 
     private double HIntegral(double x)

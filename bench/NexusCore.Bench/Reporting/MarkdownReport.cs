@@ -40,12 +40,17 @@ public static class MarkdownReport
         md.AppendLine();
         md.AppendLine("## Latency and throughput");
         md.AppendLine();
-        md.AppendLine("| Configuration | Measurement | Connections | p50 ms | p95 ms | p99 ms | max ms | requests/s | errors | tool |");
-        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
+        md.AppendLine("| Configuration | Measurement | Connections | p50 ms | p95 ms | p99 ms | max ms | requests/s | server CPU µs/request | errors | tool |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var (name, configuration, x) in r.Measurements)
         {
-            md.AppendLine(Invariant($"| {configuration} | {name} | {x.Connections} | {x.P50Ms:0.000} | {x.P95Ms:0.000} | {x.P99Ms:0.000} | {x.MaxMs:0.0} | {x.Rps:N0} | {x.Errors} | {x.Tool} |"));
+            var cpu = x.ServerCpuUs is { } us ? us.ToString("N0", CultureInfo.InvariantCulture) : "—";
+            md.AppendLine(Invariant($"| {configuration} | {name} | {x.Connections} | {x.P50Ms:0.000} | {x.P95Ms:0.000} | {x.P99Ms:0.000} | {x.MaxMs:0.0} | {x.Rps:N0} | {cpu} | {x.Errors} | {x.Tool} |"));
         }
+
+        md.AppendLine();
+        md.AppendLine("Server CPU is what the process answering (ClientsApi or the plaintext app) spent per request, read from /proc: "
+            + "it moves far less than requests/s when other work shares the machine.");
 
         md.AppendLine();
         md.AppendLine("## Against the machine's limits");
@@ -88,16 +93,19 @@ public static class MarkdownReport
             md.AppendLine(Invariant($"- L1 hit, one connection, p50: cached GET {cache.CachedGetP50Ms * 1000:0} µs, plaintext {cache.PlaintextP50Ms * 1000:0} µs, ClientsApi's /alive {cache.AliveP50Ms * 1000:0} µs: +{cache.L1OverheadMicroseconds:0} µs over plaintext, +{cache.L1OverheadVsAliveMicroseconds:0} µs over /alive."));
             md.AppendLine(Invariant($"- Zipf reads (s = {cache.ZipfExponent}, GET by id over every client, 16 connections) after `POST /api/v1/cache/clear`, one warm-up window, then:"));
             md.AppendLine();
-            md.AppendLine("| Window | Requests | Hits | Misses | Hit rate | Ideal hit rate |");
-            md.AppendLine("|---:|---:|---:|---:|---:|---:|");
+            md.AppendLine("| Window | Requests | requests/s | Hits | Misses | Hit rate | Ideal hit rate |");
+            md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var w in cache.ZipfWindows)
             {
-                md.AppendLine(Invariant($"| {w.Index} | {w.Requests:N0} | {w.Hits:N0} | {w.Misses:N0} | {w.HitRatePercent:0.0}% | {w.IdealHitRatePercent:0.0}% |"));
+                md.AppendLine(Invariant($"| {w.Index} | {w.Requests:N0} | {w.Requests / Math.Max(w.Seconds, 1e-9):N0} | {w.Hits:N0} | {w.Misses:N0} | {w.HitRatePercent:0.0}% | {w.IdealHitRatePercent:0.0}% |"));
             }
 
             md.AppendLine();
             md.AppendLine("  Hits and misses come from the instance's `GET /api/v1/cache/statistics` (find) before and after each window. "
                 + "The ideal is the share of requests for ids already asked for since the clear: what a cache that never evicts nor expires could reach.");
+            md.AppendLine();
+            md.AppendLine("  Steady state of a perfect cache with the find TTL under this workload (a key asked for at rate r misses once per TTL and hits r·TTL times): "
+                + string.Join(", ", cache.ZipfSteadyState.Select(z => Invariant($"{z.HitRatePercent:0.0}% at {z.RequestsPerSecond:N0} requests/s"))) + ".");
             md.AppendLine();
             md.AppendLine("| Stampede | Requests | Database queries (pg_stat_statements) | 200s | X-Cache MISS/BYPASS | X-Cache HIT | Seconds |");
             md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");

@@ -56,7 +56,10 @@ public sealed record ConcurrencyStep(int Connections, Measurement Result, bool H
 
 public sealed record ConcurrencyResult(string Workload, IReadOnlyList<ConcurrencyStep> Steps, int? HighestHeld);
 
-public sealed record ZipfWindow(int Index, long Requests, long Hits, long Misses, double HitRatePercent, double IdealHitRatePercent);
+public sealed record ZipfWindow(int Index, long Requests, double Seconds, long Hits, long Misses, double HitRatePercent, double IdealHitRatePercent);
+
+/// <summary>The steady-state hit rate a TTL cache can reach under the Zipf workload at a request rate (see Zipf.SteadyStateHitRate).</summary>
+public sealed record ZipfModel(double RequestsPerSecond, double TtlSeconds, double HitRatePercent);
 
 public sealed record StampedeRun(string Configuration, int Requests, long DatabaseQueries, int Ok, int Misses, int Hits, double Seconds);
 
@@ -70,6 +73,7 @@ public sealed record CacheResult(
     IReadOnlyList<ZipfWindow> ZipfWindows,
     double ZipfHitRatePercent,
     double ZipfIdealHitRatePercent,
+    IReadOnlyList<ZipfModel> ZipfSteadyState,
     IReadOnlyList<StampedeRun> Stampede);
 
 public sealed record TargetResult(string Source, string Target, string Measured, bool Met, string? Note = null);
