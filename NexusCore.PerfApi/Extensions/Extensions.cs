@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using NexusCore.PerfApi.Alerts;
 using NexusCore.PerfApi.ClientsApi;
 using NexusCore.PerfApi.Features.Benchmark;
+using NexusCore.PerfApi.Features.Indexes.Advisor;
 using NexusCore.PerfApi.Features.Optimization.Rules;
 using NexusCore.PerfApi.Features.Otlp;
 using NexusCore.PerfApi.Performance;
@@ -34,6 +35,7 @@ internal static class Extensions
 
         builder.AddTelemetryStore();
         builder.AddPerformanceMonitoring();
+        builder.AddIndexAdvisor();
         builder.AddClientsApi();
     }
 

@@ -1,0 +1,92 @@
+using FastEndpoints;
+using NexusCore.PerfApi.Features.Indexes.Advisor;
+
+namespace NexusCore.PerfApi.Features.Indexes.Apply;
+
+/// <summary>
+/// <c>POST /api/v1/performance/indexes/{id}/apply</c> (admin): builds the recommended index with
+/// <c>CREATE INDEX CONCURRENTLY</c> (writes go on), one build at a time. Answers 200 with the application when the
+/// build ended within <c>IndexAdvisor:ApplyWait</c>, else 202; both with <c>Location</c> to read the application
+/// again, where the latency after the build fills in. 404 for an id no current recommendation has, 409 while
+/// another build runs; a failed build is a problem (503 lock/statement timeout, 409 otherwise) saying what was
+/// cleaned up.
+/// </summary>
+public sealed class Endpoint(IndexApplier applier, IndexAdvisor advisor) : Endpoint<Request, ApplicationResponse>
+{
+    public const double MaxLockTimeoutSeconds = 600;
+
+    public override void Configure()
+    {
+        Post("indexes/{id}/apply");
+        Group<PerformanceGroup>();
+        Roles(ApiRoles.Admin);
+        // No body applies with the defaults; a body must be JSON.
+        Description(d => d.ClearDefaultAccepts().Produces<ApplicationResponse>(200).Produces<ApplicationResponse>(202)
+            .ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403).ProducesProblemFE(404).ProducesProblemFE(409).ProducesProblemFE(503));
+        Summary(s => s.Summary = "Create a recommended index concurrently and measure the latency of the statements it serves");
+    }
+
+    public override async Task HandleAsync(Request request, CancellationToken ct)
+    {
+        var parameters = new QueryParameters(HttpContext.Request.Query);
+        if (request.LockTimeoutSeconds is { } seconds && !(seconds is >= 0.01 and <= MaxLockTimeoutSeconds))
+        {
+            parameters.Errors.Add(new("lockTimeoutSeconds", $"lockTimeoutSeconds must be from 0.01 to {MaxLockTimeoutSeconds}.", "lock_timeout_out_of_range"));
+        }
+
+        if (parameters.Errors.Count > 0)
+        {
+            await this.SendQueryErrorsAsync(parameters.Errors, ct);
+            return;
+        }
+
+        var lockTimeout = request.LockTimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : advisor.Options.LockTimeout;
+        var (refusal, applicationId) = await applier.StartAsync(request.Id, lockTimeout, ct);
+        switch (refusal)
+        {
+            case ApplyRefusal.Busy:
+                await SendProblemAsync(StatusCodes.Status409Conflict, "index_build_running",
+                    "Another index is being built; one build runs at a time. Retry when it has finished.", new() { ["applicationId"] = applicationId });
+                return;
+            case ApplyRefusal.NotFound:
+                await SendProblemAsync(StatusCodes.Status404NotFound, "recommendation_not_found",
+                    $"No current index recommendation has the id '{request.Id}' (an index may already serve it). GET /api/v1/performance/indexes lists them.", []);
+                return;
+        }
+
+        var done = await applier.WaitAsync(applicationId!, advisor.Options.ApplyWait, ct);
+        var application = (await applier.ReadAsync(applicationId!, ct))!;
+        HttpContext.Response.Headers.Location = application.Self;
+        if (!done)
+        {
+            await Send.ResponseAsync(application, StatusCodes.Status202Accepted, ct);
+            return;
+        }
+
+        if (application.Status == ApplicationStatus.Succeeded)
+        {
+            await Send.OkAsync(application, ct);
+            return;
+        }
+
+        var (status, code) = application.ErrorCode switch
+        {
+            Npgsql.PostgresErrorCodes.LockNotAvailable => (StatusCodes.Status503ServiceUnavailable, "lock_timeout"),
+            Npgsql.PostgresErrorCodes.QueryCanceled => (StatusCodes.Status503ServiceUnavailable, "build_timeout"),
+            _ => (StatusCodes.Status409Conflict, "index_build_failed"),
+        };
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            HttpContext.Response.Headers.RetryAfter = "30";
+        }
+
+        await SendProblemAsync(status, code, $"{application.Statement} failed: {application.Error}. {application.Cleanup}.",
+            new() { ["applicationId"] = application.Id, ["statement"] = application.Statement, ["cleanup"] = application.Cleanup });
+    }
+
+    private Task SendProblemAsync(int status, string code, string detail, Dictionary<string, object?> extensions)
+    {
+        extensions["code"] = code;
+        return Send.ResultAsync(TypedResults.Problem(detail: detail, statusCode: status, extensions: extensions));
+    }
+}

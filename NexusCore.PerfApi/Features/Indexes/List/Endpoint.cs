@@ -1,0 +1,74 @@
+using FastEndpoints;
+using Microsoft.Extensions.Options;
+using NexusCore.PerfApi.Features.Indexes.Advisor;
+using NexusCore.PerfApi.Performance;
+
+namespace NexusCore.PerfApi.Features.Indexes.List;
+
+/// <summary>
+/// <c>GET /api/v1/performance/indexes?refresh=true|false&amp;unusedWindowSeconds=n</c> (reader): indexes to create,
+/// proven with HypoPG against the statements the application runs (or heuristic without it), and indexes to retire.
+/// </summary>
+public sealed class Endpoint(IndexAdvisor advisor, IndexApplier applier, TimeProvider time, IOptionsMonitor<SlowQueryOptions> slowQueries)
+    : EndpointWithoutRequest<Response>
+{
+    public const string Planning =
+        "generic plans: each statement is prepared under plan_cache_mode = force_generic_plan and explained with EXECUTE (NULL, …), " +
+        "in a read-only transaction that is rolled back (PostgreSQL 15 has no EXPLAIN (GENERIC_PLAN))";
+
+    public override void Configure()
+    {
+        Get("indexes");
+        Group<PerformanceGroup>();
+        Roles(ApiRoles.Reader);
+        Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403));
+        Summary(s => s.Summary = "Indexes to create (proven with hypothetical indexes) and indexes to retire");
+    }
+
+    public override async Task HandleAsync(CancellationToken ct)
+    {
+        var options = advisor.Options;
+        var parameters = new QueryParameters(HttpContext.Request.Query, "refresh", "unusedWindowSeconds");
+        var maxWindow = (int)Math.Min(int.MaxValue, options.UnusedWindow.TotalSeconds);
+        var window = parameters.Int("unusedWindowSeconds", maxWindow, 1, maxWindow);
+        var refresh = false;
+        if (parameters.Single("refresh") is { } text)
+        {
+            if (!bool.TryParse(text, out refresh))
+            {
+                parameters.Errors.Add(new("refresh", "refresh must be true or false.", "refresh_invalid"));
+            }
+        }
+
+        if (parameters.Errors.Count > 0)
+        {
+            await this.SendQueryErrorsAsync(parameters.Errors, ct);
+            return;
+        }
+
+        var analysis = await advisor.AnalysisAsync(refresh, ct);
+        var retire = await advisor.RetireAsync(TimeSpan.FromSeconds(window), ct);
+        await Send.OkAsync(
+            new Response(
+                time.GetUtcNow(),
+                analysis.StartedAt,
+                Math.Round(analysis.ElapsedMs, 1),
+                analysis.HypoPgAvailable ? "available" : "unavailable",
+                analysis.HypoPgDetail,
+                Planning,
+                analysis.PgStatStatementsUnavailable,
+                new Thresholds(
+                    options.MinCostSavingPercent,
+                    options.MinTableRows,
+                    options.MinTableSizeMb,
+                    options.MinCalls,
+                    options.MinMeanMs,
+                    slowQueries.CurrentValue.ThresholdSeconds,
+                    window),
+                analysis.Recommendations,
+                retire,
+                analysis.Statements,
+                applier.Running),
+            ct);
+    }
+}

@@ -1,0 +1,32 @@
+using NexusCore.PerfApi.Features.Indexes.Advisor;
+
+namespace NexusCore.PerfApi.Features.Indexes.List;
+
+/// <param name="Hypopg"><c>available</c>: recommendations are proven with hypothetical indexes; <c>unavailable</c>: they are heuristic (see <see cref="HypopgDetail"/>).</param>
+/// <param name="AnalyzedAt">When the analysis behind <see cref="Recommendations"/> started (it is reused for a while; <c>refresh=true</c> runs a new one).</param>
+/// <param name="Planning">How the statements were planned.</param>
+/// <param name="Statements">Every statement the analysis looked at and what became of it.</param>
+/// <param name="Applying">The application building now, if any.</param>
+public sealed record Response(
+    DateTimeOffset GeneratedAt,
+    DateTimeOffset AnalyzedAt,
+    double AnalysisMs,
+    string Hypopg,
+    string? HypopgDetail,
+    string Planning,
+    string? PgStatStatementsUnavailable,
+    Thresholds Thresholds,
+    IReadOnlyList<IndexRecommendation> Recommendations,
+    IReadOnlyList<RetireAdvice> Retire,
+    IReadOnlyList<AnalyzedStatement> Statements,
+    string? Applying);
+
+/// <summary>The thresholds in force (section <c>IndexAdvisor</c>, and SLOW_QUERY_THRESHOLD).</summary>
+public sealed record Thresholds(
+    double MinCostSavingPercent,
+    long MinTableRows,
+    double MinTableSizeMb,
+    long MinCalls,
+    double MinMeanMs,
+    double SlowQueryThresholdSeconds,
+    double UnusedWindowSeconds);
