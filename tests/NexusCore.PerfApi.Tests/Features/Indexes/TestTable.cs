@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Npgsql;
+
+namespace NexusCore.PerfApi.Tests.Features.Indexes;
+
+/// <summary>
+/// A table of the test's own, uniquely named, in clientsdb: <c>id</c> (primary key), <c>lookup</c> and
+/// <c>other</c> (distinct per row, no index), <c>code</c> (row number) and <c>pad</c> (60 bytes, so that 200,000
+/// rows make about 25 MB, above the advisor's size threshold). Dropped when disposed.
+/// </summary>
+internal sealed class TestTable : IAsyncDisposable
+{
+    private TestTable(NpgsqlDataSource db, string name)
+    {
+        Db = db;
+        Name = name;
+    }
+
+    public NpgsqlDataSource Db { get; }
+
+    public string Name { get; }
+
+    public static async Task<TestTable> CreateAsync(NpgsqlDataSource db, string prefix, int rows, params string[] indexes)
+    {
+        var table = new TestTable(db, $"{prefix}_{Guid.NewGuid().ToString("N")[..8]}");
+        // lookup and other: a bijection of the row number (7919 and 104729 are coprime with the prime 1000003).
+        await table.ExecuteAsync($"""
+            CREATE TABLE {table.Name} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, lookup bigint NOT NULL, other bigint NOT NULL, code bigint NOT NULL, pad text NOT NULL);
+            INSERT INTO {table.Name} (lookup, other, code, pad)
+            SELECT (g::bigint * 7919) % 1000003, (g::bigint * 104729) % 1000003, g, repeat('x', 60) FROM generate_series(1, {rows}) g;
+            """);
+        foreach (var index in indexes)
+        {
+            await table.ExecuteAsync(index.Replace("{t}", table.Name, StringComparison.Ordinal));
+        }
+
+        await table.ExecuteAsync($"ANALYZE {table.Name}");
+        return table;
+    }
+
+    /// <summary>The lookup value of row <paramref name="row"/>.</summary>
+    public static long Lookup(long row) => row * 7919 % 1000003;
+
+    public static long Other(long row) => row * 104729 % 1000003;
+
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var command = Db.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Runs <paramref name="sql"/> with each value as $1 (and $2 when given), and returns each run's time.</summary>
+    public async Task<IReadOnlyList<double>> RunAsync(string sql, IEnumerable<long[]> parameters)
+    {
+        var times = new List<double>();
+        foreach (var values in parameters)
+        {
+            await using var command = Db.CreateCommand(sql);
+            foreach (var value in values)
+            {
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = value });
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            await using (var reader = await command.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                }
+            }
+
+            times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        return times;
+    }
+
+    public async Task<T?> ScalarAsync<T>(string sql, params object[] parameters)
+    {
+        await using var command = Db.CreateCommand(sql);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
+        var result = await command.ExecuteScalarAsync();
+        return result is null or DBNull ? default : (T)result;
+    }
+
+    /// <summary>Whether an index of this name exists on the table, and whether it is valid.</summary>
+    public Task<bool?> IndexValidAsync(string index) =>
+        ScalarAsync<bool?>("SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1 AND i.indrelid = $2::regclass", index, Name);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await ExecuteAsync($"DROP TABLE IF EXISTS {Name}");
+        }
+        catch (NpgsqlException)
+        {
+            // The stack is going away with it.
+        }
+    }
+}
+
+internal static class IndexResponses
+{
+    public static JsonElement? Recommendation(this JsonElement page, string table) =>
+        page.Items("recommendations").Select(r => (JsonElement?)r).FirstOrDefault(r => r!.Value.Text("table") == table);
+
+    public static JsonElement? Retired(this JsonElement page, string index) =>
+        page.Items("retire").Select(r => (JsonElement?)r).FirstOrDefault(r => r!.Value.Text("index") == index);
+
+    public static IEnumerable<string> Strings(this JsonElement element, string property) =>
+        element.Items(property).Select(e => e.GetString()!);
+}
