@@ -46,7 +46,7 @@ public sealed class IndexAdviceRule(IndexAdvisor advisor) : IRecommendationRule
         var title = proven
             ? $"Index {index.Schema}.{index.Table} ({columns}): planner cost −{Format(index.SavingPercent ?? 0)} %"
             : $"Consider an index on {index.Schema}.{index.Table} ({columns}) (heuristic: HypoPG unavailable)";
-        var statements = index.Queries.Count == 1 ? "1 statement" : $"{index.Queries.Count} statements";
+        var statements = index.Queries.Count == 1 ? "1 statement filters, joins or sorts" : $"{index.Queries.Count} statements filter, join or sort";
         var proof = proven
             ? $"With a hypothetical index (HypoPG) the planner's cost of its generic plan falls from {Format(top.CostBefore)} to {Format(top.CostAfter ?? 0)}."
             : $"Its generic plan reads the whole table filtering on {columns} (cost {Format(top.CostBefore)}); without HypoPG the gain is not proven.";
@@ -76,7 +76,7 @@ public sealed class IndexAdviceRule(IndexAdvisor advisor) : IRecommendationRule
             RecommendationCategory.Index,
             priority,
             title,
-            $"{statements} filter, join or sort on {index.Schema}.{index.Table} ({columns}). The busiest ({top.Source}" +
+            $"{statements} on {index.Schema}.{index.Table} ({columns}). The busiest ({top.Source}" +
             $"{(top.Service is null ? "" : $", {top.Service}")}): {Preview(top.Query)}, {top.Calls} calls, mean {Format(top.MeanMs)} ms. {proof} " +
             $"Apply it with POST {index.Apply} (admin): it is built concurrently, without blocking writes.",
             index.EstimatedSizeBytes is { } bytes

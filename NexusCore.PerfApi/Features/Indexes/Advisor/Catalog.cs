@@ -10,7 +10,7 @@ internal sealed record CatalogColumn(string Name, string Quoted, short Number);
 internal sealed record CatalogIndex(uint Oid, string Name, bool Usable, bool Partial, bool Primary, string Method, IReadOnlyList<short> Keys);
 
 /// <summary>A table a statement names, resolved through the server's search_path.</summary>
-/// <param name="Rows">The larger of the planner's estimate and the live-tuple count.</param>
+/// <param name="Rows">The planner's estimate (reltuples), or the live-tuple count for a table never analysed.</param>
 /// <param name="SizeBytes">Heap and TOAST (<c>pg_table_size</c>), without indexes.</param>
 internal sealed record CatalogTable(
     uint Oid,
@@ -57,7 +57,7 @@ internal static class Catalog
         var oids = new Dictionary<int, (uint Oid, string Schema, string Name, string QSchema, string QName, char Kind, double Rows, long Size)>();
         await using (var command = db.CreateCommand("""
             SELECT r.i::int, c.oid, n.nspname, c.relname, quote_ident(n.nspname), quote_ident(c.relname), c.relkind::text,
-                   greatest(c.reltuples::float8, coalesce(s.n_live_tup, 0)::float8), pg_table_size(c.oid)
+                   CASE WHEN c.reltuples >= 0 THEN c.reltuples::float8 ELSE coalesce(s.n_live_tup, 0)::float8 END, pg_table_size(c.oid)
             FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r(schema, name, i)
             CROSS JOIN LATERAL (
                 SELECT to_regclass(CASE WHEN r.schema IS NULL THEN quote_ident(r.name) ELSE quote_ident(r.schema) || '.' || quote_ident(r.name) END) AS oid

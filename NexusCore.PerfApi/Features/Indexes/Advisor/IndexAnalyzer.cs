@@ -152,6 +152,11 @@ public sealed partial class IndexAnalyzer(
         }
 
         tables = tables.DistinctBy(t => t.Oid).ToList();
+        if (tables.Count > 0 && tables.All(t => !t.IsUserTable))
+        {
+            return ([], tables, StatementOutcome.NoCandidates, "it reads only system catalogs or views");
+        }
+
         var uses = new List<(CatalogTable Table, CatalogColumn Column, ColumnRole Role, int Position)>();
         foreach (var reference in statement.Columns)
         {
@@ -180,12 +185,18 @@ public sealed partial class IndexAnalyzer(
         }
 
         var minBytes = options.MinTableSizeMb * BytesPerMb;
-        var small = uses.Select(u => u.Table).Where(t => !t.IsUserTable || t.Rows < options.MinTableRows || t.SizeBytes < minBytes).DistinctBy(t => t.Oid).ToList();
+        uses = uses.Where(u => u.Table.IsUserTable).ToList();
+        var small = uses.Select(u => u.Table).Where(t => t.Rows < options.MinTableRows || t.SizeBytes < minBytes).DistinctBy(t => t.Oid).ToList();
         var eligible = uses.Where(u => !small.Contains(u.Table)).ToList();
-        if (eligible.Count == 0)
+        if (eligible.Count == 0 && small.Count > 0)
         {
             return ([], tables, StatementOutcome.SmallTables, string.Join("; ", small.Select(t =>
                 $"{t.Schema}.{t.Name}: {t.Rows:0} rows, {t.SizeBytes / BytesPerMb:0.#} MB (an index pays from {options.MinTableRows} rows and {options.MinTableSizeMb:0.#} MB)")));
+        }
+
+        if (eligible.Count == 0)
+        {
+            return ([], tables, StatementOutcome.NoCandidates, "the columns it compares, joins or sorts on are in system catalogs or views");
         }
 
         var candidates = new List<Candidate>();

@@ -66,6 +66,9 @@ public sealed partial class IndexApplier(
     IOptionsMonitor<IndexAdvisorOptions> options,
     ILogger<IndexApplier> logger)
 {
+    /// <summary>The session advisory lock a build holds ("NXIDXBLD").</summary>
+    public const long BuildLockKey = 0x4E58_4944_5842_4C44;
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _applicationsGate = new();
     private readonly List<Application> _applications = [];
@@ -94,8 +97,22 @@ public sealed partial class IndexApplier(
         }
 
         var started = false;
+        NpgsqlConnection? connection = null;
         try
         {
+            // The build's own session, holding an advisory lock for the whole build: one build at a time even
+            // across PerfApi instances (the lock ends with the session, however the build ends).
+            connection = await connections.Dedicated.OpenConnectionAsync(ct);
+            await using (var lockCommand = connection.CreateCommand())
+            {
+                lockCommand.CommandText = "SELECT pg_try_advisory_lock($1)";
+                lockCommand.Parameters.Add(new NpgsqlParameter<long> { TypedValue = BuildLockKey });
+                if (await lockCommand.ExecuteScalarAsync(ct) is not true)
+                {
+                    return (ApplyRefusal.Busy, null);
+                }
+            }
+
             var analysis = await advisor.AnalysisAsync(refresh: true, ct);
             var recommendation = analysis.Recommendations.FirstOrDefault(r => r.Id == recommendationId);
             if (recommendation is null)
@@ -111,7 +128,8 @@ public sealed partial class IndexApplier(
 
             var application = new Application(Guid.NewGuid().ToString("N")[..16], recommendation, lockTimeout, time.GetUtcNow(), before);
             Remember(application);
-            application.Completion = Task.Run(() => BuildAsync(application), CancellationToken.None);
+            var session = connection;
+            application.Completion = Task.Run(() => BuildAsync(application, session), CancellationToken.None);
             started = true;
             return (ApplyRefusal.None, application.Id);
         }
@@ -119,6 +137,11 @@ public sealed partial class IndexApplier(
         {
             if (!started)
             {
+                if (connection is not null)
+                {
+                    await connection.DisposeAsync();
+                }
+
                 _gate.Release();
             }
         }
@@ -222,8 +245,9 @@ public sealed partial class IndexApplier(
         }
     }
 
-    private async Task BuildAsync(Application application)
+    private async Task BuildAsync(Application application, NpgsqlConnection connection)
     {
+        await using var session = connection;
         var stopping = lifetime.ApplicationStopping;
         var settings = options.CurrentValue;
         var target = application.Recommendation.Target;
@@ -240,7 +264,6 @@ public sealed partial class IndexApplier(
             application.Name(name, $"CREATE INDEX CONCURRENTLY {name} ON {target.QuotedSchema}.{target.QuotedTable} ({string.Join(", ", target.QuotedColumns)})");
             LogBuildStarted(application.Statement, application.Id);
 
-            await using var connection = await connections.Dedicated.OpenConnectionAsync(stopping);
             await SetTimeoutsAsync(connection, application.LockTimeout, settings.BuildTimeout, stopping);
             await using (var command = connection.CreateCommand())
             {

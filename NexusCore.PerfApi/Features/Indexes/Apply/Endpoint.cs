@@ -41,12 +41,28 @@ public sealed class Endpoint(IndexApplier applier, IndexAdvisor advisor) : Endpo
         }
 
         var lockTimeout = request.LockTimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : advisor.Options.LockTimeout;
-        var (refusal, applicationId) = await applier.StartAsync(request.Id, lockTimeout, ct);
+        ApplyRefusal refusal;
+        string? applicationId;
+        try
+        {
+            (refusal, applicationId) = await applier.StartAsync(request.Id, lockTimeout, ct);
+        }
+        catch (Npgsql.PostgresException ex)
+        {
+            HttpContext.Response.Headers.RetryAfter = "5";
+            await SendProblemAsync(StatusCodes.Status503ServiceUnavailable, "index_analysis_failed",
+                $"The database refused the analysis that checks the recommendation: {ex.MessageText}", []);
+            return;
+        }
+
         switch (refusal)
         {
             case ApplyRefusal.Busy:
                 await SendProblemAsync(StatusCodes.Status409Conflict, "index_build_running",
-                    "Another index is being built; one build runs at a time. Retry when it has finished.", new() { ["applicationId"] = applicationId });
+                    applicationId is null
+                        ? "Another index is being built (by another PerfApi instance); one build runs at a time. Retry when it has finished."
+                        : "Another index is being built; one build runs at a time. Retry when it has finished.",
+                    new() { ["applicationId"] = applicationId });
                 return;
             case ApplyRefusal.NotFound:
                 await SendProblemAsync(StatusCodes.Status404NotFound, "recommendation_not_found",

@@ -1,5 +1,6 @@
 using FastEndpoints;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using NexusCore.PerfApi.Features.Indexes.Advisor;
 using NexusCore.PerfApi.Performance;
 
@@ -21,7 +22,7 @@ public sealed class Endpoint(IndexAdvisor advisor, IndexApplier applier, TimePro
         Get("indexes");
         Group<PerformanceGroup>();
         Roles(ApiRoles.Reader);
-        Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403));
+        Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403).ProducesProblemFE(503));
         Summary(s => s.Summary = "Indexes to create (proven with hypothetical indexes) and indexes to retire");
     }
 
@@ -46,8 +47,24 @@ public sealed class Endpoint(IndexAdvisor advisor, IndexApplier applier, TimePro
             return;
         }
 
-        var analysis = await advisor.AnalysisAsync(refresh, ct);
-        var retire = await advisor.RetireAsync(TimeSpan.FromSeconds(window), ct);
+        IndexAnalysis analysis;
+        IReadOnlyList<RetireAdvice> retire;
+        try
+        {
+            analysis = await advisor.AnalysisAsync(refresh, ct);
+            retire = await advisor.RetireAsync(TimeSpan.FromSeconds(window), ct);
+        }
+        catch (PostgresException ex)
+        {
+            // Postgres refused a catalog or statistics read (a permission, a timeout): said, not a 500.
+            HttpContext.Response.Headers.RetryAfter = "5";
+            await Send.ResultAsync(TypedResults.Problem(
+                detail: $"The database refused the index analysis: {ex.MessageText}",
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                extensions: new Dictionary<string, object?> { ["code"] = "index_analysis_failed" }));
+            return;
+        }
+
         await Send.OkAsync(
             new Response(
                 time.GetUtcNow(),

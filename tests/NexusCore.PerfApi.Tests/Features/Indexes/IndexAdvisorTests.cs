@@ -159,7 +159,20 @@ public sealed class IndexAdvisorTests(StackFixture stack)
         await Problem.ReadAsync(missing, HttpStatusCode.NotFound);
         Assert.Contains("recommendation_not_found", body, StringComparison.Ordinal);
         await Problem.ReadAsync(await _reader.Http.GetAsync("/api/v1/performance/indexes/applications/nothing"), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task TheIndexRoutesNeedAReaderKeyAndAreInTheOpenApiDocument()
+    {
         await Problem.ReadAsync(await stack.CreateClient("perf-api").GetAsync("/api/v1/performance/indexes"), HttpStatusCode.Unauthorized);
+        await Problem.ReadAsync(await stack.CreateClient("perf-api", "ingest").GetAsync("/api/v1/performance/indexes"), HttpStatusCode.Forbidden);
+        await Problem.ReadAsync(await stack.CreateClient("perf-api", "ingest").GetAsync("/api/v1/performance/indexes/applications/x"), HttpStatusCode.Forbidden);
+
+        var document = JsonDocument.Parse(await stack.CreateClient("perf-api").GetStringAsync("/swagger/v1/swagger.json")).RootElement;
+        var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Contains("/api/v1/performance/indexes", paths);
+        Assert.Contains("/api/v1/performance/indexes/{id}/apply", paths);
+        Assert.Contains("/api/v1/performance/indexes/applications/{applicationId}", paths);
     }
 
     private static JsonElement? Statement(JsonElement page, string sql) =>
