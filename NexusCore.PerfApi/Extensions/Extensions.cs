@@ -23,6 +23,8 @@ internal static class Extensions
 
         builder.Services.AddNexusProblemDetails();
         builder.Services.AddApiKeyAuthentication();
+        // The same per-key and per-address token buckets as ClientsApi (section RateLimiting): 429 with Retry-After.
+        builder.Services.AddNexusRateLimiting(builder.Configuration);
         builder.Services.AddFastEndpoints();
         builder.Services.SwaggerDocument(options =>
         {
@@ -85,6 +87,7 @@ internal static class Extensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.UseRateLimiter();
         app.UseAuthorization();
 
         app.UseFastEndpoints(config => config.UseNexusDefaults());

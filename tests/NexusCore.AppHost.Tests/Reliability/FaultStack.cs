@@ -2,7 +2,7 @@ namespace NexusCore.AppHost.Tests.Reliability;
 
 /// <summary>
 /// The whole stack configured for fault tests: a pool of 5 connections that waits 2 s for a free one,
-/// 10 s query timeouts, per-key rate limits low enough to reach (50/s), and every signal ClientsApi
+/// 10 s query timeouts, per-key rate limits low enough to reach (50/s, on both APIs), and every signal ClientsApi
 /// emits copied to an <see cref="OtlpCapture"/> for the privacy scan.
 /// </summary>
 public sealed class FaultStack : StackFixture, IAsyncLifetime
@@ -19,6 +19,8 @@ public sealed class FaultStack : StackFixture, IAsyncLifetime
         "--DB_COMMAND_TIMEOUT", "10",
         .. ClientsApi("RateLimiting__PerKey__PermitsPerSecond", PerKeyPermitsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         .. ClientsApi("RateLimiting__PerKey__Burst", PerKeyPermitsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        .. PerfApi("RateLimiting__PerKey__PermitsPerSecond", PerKeyPermitsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        .. PerfApi("RateLimiting__PerKey__Burst", PerKeyPermitsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         .. ClientsApi("OTEL_EXPORTER_OTLP_ENDPOINT", Capture.Endpoint),
         .. ClientsApi("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
         .. ClientsApi("OTEL_BLRP_SCHEDULE_DELAY", "500"),
@@ -32,6 +34,8 @@ public sealed class FaultStack : StackFixture, IAsyncLifetime
     }
 
     private static string[] ClientsApi(string name, string value) => [$"--NexusCore:Services:clients-api:Environment:{name}", value];
+
+    private static string[] PerfApi(string name, string value) => [$"--NexusCore:Services:perf-api:Environment:{name}", value];
 }
 
 [CollectionDefinition(Name)]

@@ -31,6 +31,22 @@ public sealed class FaultTests(FaultStack stack, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task PerfApiLimitsEachKeyToo()
+    {
+        var reader = stack.CreateClient("perf-api", "reader");
+        var responses = await Task.WhenAll(Enumerable.Range(0, 3 * FaultStack.PerKeyPermitsPerSecond)
+            .Select(_ => reader.GetAsync("/api/v1/performance/metrics")));
+        var other = await stack.CreateClient("perf-api", "admin").GetAsync("/api/v1/performance/metrics");
+
+        var limited = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.NotEmpty(limited);
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, r.StatusCode.ToString()));
+        await Problem.ReadAsync(limited[0], HttpStatusCode.TooManyRequests);
+        Assert.True(limited[0].Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+    }
+
+    [Fact]
     public async Task ExportHasItsOwnStricterLimit()
     {
         var admin = stack.CreateClient("clients-api", "admin");
