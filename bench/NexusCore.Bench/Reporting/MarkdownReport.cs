@@ -52,6 +52,22 @@ public static class MarkdownReport
         md.AppendLine("Server CPU is what the process answering (ClientsApi or the plaintext app) spent per request, read from /proc: "
             + "it moves far less than requests/s when other work shares the machine.");
 
+        if (r.UncachedStatements.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("### Postgres time of the uncached reads (pg_stat_statements)");
+            md.AppendLine();
+            md.AppendLine("While the uncached reads above ran: each statement's mean execution time inside Postgres (planning excluded). "
+                + "An uncached request's p50 minus these is the API's share (HTTP, auth, pool, serialization, telemetry, logging) and waiting for a CPU.");
+            md.AppendLine();
+            md.AppendLine("| Statement | Calls | Mean ms | Rows/call | Buffer hits |");
+            md.AppendLine("|---|---:|---:|---:|---:|");
+            foreach (var s in r.UncachedStatements)
+            {
+                md.AppendLine(Invariant($"| `{Escape(s.Query)}` | {s.Calls:N0} | {s.MeanMs:0.000} | {s.RowsPerCall:0.#} | {s.BufferHitPercent:0.0}% |"));
+            }
+        }
+
         md.AppendLine();
         md.AppendLine("## Against the machine's limits");
         md.AppendLine();

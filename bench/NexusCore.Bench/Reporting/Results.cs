@@ -23,6 +23,7 @@ public sealed class BenchResults
     public ConcurrencyResult? Concurrency { get; set; }
     public CacheResult? Cache { get; set; }
     public List<TargetResult> Targets { get; } = [];
+    public List<StatementStat> UncachedStatements { get; } = [];
     public List<string> Notes { get; } = [];
     public double TotalSeconds { get; set; }
     public string? LoadAverageAtEnd { get; set; }
@@ -75,6 +76,9 @@ public sealed record CacheResult(
     double ZipfIdealHitRatePercent,
     IReadOnlyList<ZipfModel> ZipfSteadyState,
     IReadOnlyList<StampedeRun> Stampede);
+
+/// <summary>One statement's figures from pg_stat_statements while the uncached reads ran.</summary>
+public sealed record StatementStat(string Query, long Calls, double MeanMs, double RowsPerCall, double BufferHitPercent);
 
 public sealed record TargetResult(string Source, string Target, string Measured, bool Met, string? Note = null);
 
