@@ -207,8 +207,15 @@ public sealed class BatchTests(StackFixture stack)
     [Fact]
     public async Task AnOversizedBodyIs413()
     {
-        var response = await _api.Http.PostAsync("/api/v1/optimized/clients/batch",
-            new StringContent("{\"items\":[" + new string(' ', 3 * 1024 * 1024) + "]}", System.Text.Encoding.UTF8, "application/json"));
+        // Expect: 100-continue, as a client uploading a large body should: the API refuses from the
+        // Content-Length before the body is sent (without it, the upload races the refusal and the
+        // client may see a broken pipe instead of the 413).
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/optimized/clients/batch")
+        {
+            Content = new StringContent("{\"items\":[" + new string(' ', 3 * 1024 * 1024) + "]}", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.ExpectContinue = true;
+        var response = await _api.Http.SendAsync(request);
 
         await Problem.ReadAsync(response, HttpStatusCode.RequestEntityTooLarge);
     }
