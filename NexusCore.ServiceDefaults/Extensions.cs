@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,6 +29,9 @@ public static class Extensions
     public const string TelemetryKeyKey = "NexusCore:Telemetry:PerfApiKey";
 
     private const string PerfApiExporter = "perfapi";
+
+    /// <summary>The ActivitySource Npgsql's command spans come from.</summary>
+    private const string NpgsqlActivitySource = "Npgsql";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -117,14 +121,21 @@ public static class Extensions
             var headers = builder.Configuration[TelemetryKeyKey] is { Length: > 0 } key ? $"X-Api-Key={key}" : null;
             var interval = builder.Configuration.GetValue("NexusCore:Telemetry:MetricExportIntervalMs", 1000);
 
-            // Distinct names: exporters sharing a name share one options object, and the last
-            // endpoint set would win for both signals.
-            openTelemetry.WithTracing(tracing => tracing.AddOtlpExporter(PerfApiExporter + "-traces", options =>
-            {
-                options.Protocol = OtlpExportProtocol.HttpProtobuf;
-                options.Endpoint = new Uri(baseUri, "v1/traces");
-                options.Headers = headers;
-            }));
+            // PerfApi reads query spans only (the service's own logical-query spans and Npgsql's), so
+            // only those are sent to it: request and HTTP-client spans still go to the dashboard, and
+            // a cached read costs one exported span instead of two.
+            var querySources = new HashSet<string>(StringComparer.Ordinal) { builder.Environment.ApplicationName, NpgsqlActivitySource };
+            openTelemetry.WithTracing(tracing => tracing.AddProcessor(new SourceFilteringProcessor(
+                new OtlpTraceExporter(new OtlpExporterOptions
+                {
+                    Protocol = OtlpExportProtocol.HttpProtobuf,
+                    Endpoint = new Uri(baseUri, "v1/traces"),
+                    Headers = headers,
+                }),
+                querySources,
+                new BatchExportActivityProcessorOptions())));
+
+            // A name of its own: exporters sharing a name share one options object.
             openTelemetry.WithMetrics(metrics => metrics.AddOtlpExporter(PerfApiExporter + "-metrics", (options, reader) =>
             {
                 options.Protocol = OtlpExportProtocol.HttpProtobuf;

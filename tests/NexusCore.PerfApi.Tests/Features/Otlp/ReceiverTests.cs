@@ -239,6 +239,24 @@ public sealed class ReceiverTests(StackFixture stack)
         return output.ToArray();
     }
 
+    [Fact]
+    public async Task ClientsApiSendsPerfApiItsQuerySpansOnlyNotItsRequestSpans()
+    {
+        // Cached reads: each request makes a server span and one logical-query span; only the latter is
+        // PerfApi's business, so every span PerfApi receives from here on is a query span.
+        var reader = stack.CreateClient("clients-api", "reader");
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/api/v1/optimized/clients/dashboard")).StatusCode);
+        var before = await SummaryAsync();
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/api/v1/optimized/clients/dashboard")).StatusCode);
+        }
+
+        var after = await WaitForSummaryAsync(s => Spans(s, "querySpans") >= Spans(before, "querySpans") + 20);
+
+        Assert.Equal(Spans(after, "querySpans") - Spans(before, "querySpans"), Spans(after, "received") - Spans(before, "received"));
+    }
+
     private async Task<JsonElement> SummaryAsync()
     {
         var response = await _reader.GetAsync("/api/v1/performance/telemetry/summary");
