@@ -677,8 +677,10 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
     /// <summary>Runs each contender once per round, round after round, so the ones compared in a ratio share the machine's ups and downs.</summary>
     private async Task InterleavedAsync(IReadOnlyList<Contender> contenders)
     {
+        // Ratios compare contenders run one after the other on a shared machine: twice the rounds of a
+        // single figure, so the median is less at the mercy of what else the machine did meanwhile.
         var runs = contenders.Select(_ => new List<LoadResult>()).ToList();
-        for (var round = 0; round < options.Runs; round++)
+        for (var round = 0; round < 2 * options.Runs; round++)
         {
             for (var i = 0; i < contenders.Count; i++)
             {

@@ -15,7 +15,7 @@ public static class MarkdownReport
         md.AppendLine(Invariant($"`{r.Command}` on {m.Cores} cores ({m.Cpu}), {m.MemoryGb} GB, {m.Os}, {m.Runtime}, commit `{m.GitCommit}`. "));
         md.AppendLine(Invariant($"Load average {m.LoadAverageAtStart} at the start and {r.LoadAverageAtEnd} at the end (1, 5, 15 min): other work on the machine lowers every figure. "));
         md.AppendLine(Invariant($"HTTP load: {r.Tools.GetValueOrDefault("http load")}; database load: {r.Tools.GetValueOrDefault("pgbench")}. "));
-        md.AppendLine(Invariant($"Every figure is the median of {r.Runs} run(s) of {r.DurationSeconds} s; the whole run took {r.TotalSeconds:0} s."));
+        md.AppendLine(Invariant($"Every figure is the median of {r.Runs} run(s) of {r.DurationSeconds} s ({2 * r.Runs} for the figures of a ratio, run alternating); the whole run took {r.TotalSeconds:0} s."));
         md.AppendLine();
 
         md.AppendLine("## The seed's table");
