@@ -25,7 +25,11 @@ public sealed class EndToEndTests(StackFixture stack)
         Assert.Equal("End To End", client.GetProperty("name").GetString());
         Assert.Equal(email, client.GetProperty("email").GetString());
         Assert.Equal("PRIME", client.GetProperty("programType").GetString());
-        Assert.Equal("healthy", health.GetProperty("status").GetString());
+        // Both dependencies are up, so the only thing that may degrade the status is an alert raised by
+        // what the collection's other tests did (a slow query under load, misses from junk requests).
+        var reasons = health.GetProperty("reasons").EnumerateArray().Select(r => r.GetString()!).ToList();
+        Assert.All(reasons, reason => Assert.StartsWith("alert ", reason, StringComparison.Ordinal));
+        Assert.Equal(reasons.Count == 0 ? "healthy" : "degraded", health.GetProperty("status").GetString());
         Assert.Equal("healthy", health.GetProperty("dependencies").GetProperty("postgres").GetProperty("status").GetString());
         Assert.Equal("healthy", health.GetProperty("dependencies").GetProperty("redis").GetProperty("status").GetString());
     }
