@@ -26,8 +26,16 @@ public class StackFixture : IAsyncLifetime
     /// <summary>The resources to keep; null keeps the whole AppHost.</summary>
     protected virtual IReadOnlyCollection<string>? KeptResources => null;
 
-    /// <summary>Extra AppHost arguments (configuration overrides).</summary>
-    protected virtual IEnumerable<string> ExtraArgs => [];
+    /// <summary>
+    /// Extra AppHost arguments (configuration overrides). By default, export's own rate limit (1/s, burst 3,
+    /// for callers) is raised: functional tests export many times in a row, rejections included. The limit
+    /// itself is tested by a stack that keeps it (the fault tests).
+    /// </summary>
+    protected virtual IEnumerable<string> ExtraArgs =>
+    [
+        "--NexusCore:Services:clients-api:Environment:RateLimiting__Export__PermitsPerSecond", "1000",
+        "--NexusCore:Services:clients-api:Environment:RateLimiting__Export__Burst", "1000",
+    ];
 
     /// <summary>A data source on <c>clientsdb</c>, for asserting what the services wrote.</summary>
     public NpgsqlDataSource ClientsDb => _clientsDb ?? throw new InvalidOperationException("The stack has not started.");
