@@ -34,7 +34,11 @@ public sealed class Endpoint(NpgsqlDataSource db, IOptions<ExportOptions> option
             return;
         }
 
-        if (Negotiate(HttpContext.Request.GetTypedHeaders().Accept) is not { } format)
+        // An Accept header that is not a media-type list parses to nothing; it is refused like one naming
+        // other types, rather than read as "no preference".
+        var accept = HttpContext.Request.GetTypedHeaders().Accept;
+        var acceptSent = HttpContext.Request.Headers.Accept.Any(value => !string.IsNullOrWhiteSpace(value));
+        if ((acceptSent && accept.Count == 0) || Negotiate(accept) is not { } format)
         {
             await Send.ResultAsync(TypedResults.Problem(
                 detail: $"bulk-export writes {Writers.Csv} or {Writers.Ndjson}; send one of them in Accept.",

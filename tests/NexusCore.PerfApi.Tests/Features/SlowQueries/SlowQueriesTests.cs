@@ -47,7 +47,7 @@ public sealed class SlowQueriesTests(StackFixture stack)
         Assert.Equal(2, listed.Long("slowCount"));
         Assert.Equal(spans.Average(s => s.Duration.TotalMilliseconds), listed.Number("meanMs"), 3);
         Assert.Equal(spans.Max(s => s.Duration.TotalMilliseconds), listed.Number("maxMs"), 3);
-        Assert.InRange(listed.Number("maxMs"), 1500, 2000);
+        Assert.InRange(listed.Number("maxMs"), 1500, 1500 + 3000); // the 1.5 s sleep, with room for a loaded machine
         Assert.Equal(traceId, listed.Text("sampleTraceId"));
         Assert.InRange(DateTimeOffset.UtcNow - listed.GetProperty("lastSeen").GetDateTimeOffset(), TimeSpan.Zero, TimeSpan.FromSeconds(30));
 
@@ -57,7 +57,7 @@ public sealed class SlowQueriesTests(StackFixture stack)
         Assert.Equal(before.Calls + 3, pgStat.Long("calls"));
         Assert.Equal(after.Calls, pgStat.Long("calls"));
         Assert.Equal(before.Rows + 3, pgStat.Long("rows"));
-        Assert.InRange(pgStat.Number("totalExecTimeMs") - before.TotalMs, 2640, 2640 + 1000);
+        Assert.InRange(pgStat.Number("totalExecTimeMs") - before.TotalMs, 2640, 2640 + 3000);
         Assert.Equal(pgStat.Number("totalExecTimeMs") / pgStat.Long("calls"), pgStat.Number("meanExecTimeMs"), 6);
         Assert.Equal(JsonValueKind.Null, (await _perf.GetAsync("/api/v1/performance/slow-queries?window=5m")).GetProperty("pgStatStatementsUnavailable").ValueKind);
 
