@@ -400,13 +400,6 @@ public sealed class FaultTests(FaultStack stack, ITestOutputHelper output)
         return output;
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan limit)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < limit, $"condition not met within {limit}");
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan limit) =>
+        Eventually.ThatAsync(condition, limit, every: TimeSpan.FromMilliseconds(50));
 }

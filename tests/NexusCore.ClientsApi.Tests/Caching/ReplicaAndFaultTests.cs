@@ -144,17 +144,6 @@ public sealed class ReplicaAndFaultTests(ReplicatedStack stack)
         }
     }
 
-    /// <summary>Polls <paramref name="condition"/> until it holds and returns how long that took; fails after the deadline.</summary>
-    private static async Task<TimeSpan> TimeUntilAsync(Func<Task<bool>> condition, TimeSpan? deadline = null)
-    {
-        var clock = Stopwatch.StartNew();
-        var limit = deadline ?? TimeSpan.FromSeconds(5);
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < limit, $"condition not met within {limit}");
-            await Task.Delay(20);
-        }
-
-        return clock.Elapsed;
-    }
+    private static Task<TimeSpan> TimeUntilAsync(Func<Task<bool>> condition, TimeSpan? deadline = null) =>
+        Eventually.ThatAsync(condition, deadline ?? TimeSpan.FromSeconds(5));
 }

@@ -55,6 +55,13 @@ public sealed partial class Endpoint(NpgsqlDataSource db, IOptions<IdempotencyKe
                 // check: the transaction rolled back, nothing was written; run it again.
                 LogRetry(ex.SqlState, attempt);
             }
+            catch (PostgresException ex) when (IsRetryable(ex))
+            {
+                // Concurrent writers kept changing the same clients: nothing was written; the caller may retry.
+                LogRetry(ex.SqlState, attempt);
+                await SendProblemAsync(StatusCodes.Status409Conflict, "Concurrent requests kept changing the same clients; nothing was written. Retry the batch.");
+                return;
+            }
         }
     }
 

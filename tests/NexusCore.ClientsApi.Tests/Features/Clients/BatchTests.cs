@@ -105,6 +105,40 @@ public sealed class BatchTests(StackFixture stack)
     }
 
     [Fact]
+    public async Task AnEmailAConcurrentWriterTakesMidBatchIsReportedAndTheOthersAreWritten()
+    {
+        // A writer inserts the email but has not committed: the batch's check of taken emails cannot see
+        // it, and its insert waits on the unique index until that writer commits, then fails.
+        var contested = ClientsApiDriver.UniqueEmail("contested");
+        var others = Enumerable.Range(0, 3).Select(_ => ClientsApiDriver.UniqueEmail("other")).ToList();
+        await using var connection = await _api.Db.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var insert = new Npgsql.NpgsqlCommand("INSERT INTO clients (name, email, program_type) VALUES ('First', $1, 'PRIME')", connection, transaction))
+        {
+            insert.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = contested });
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var items = others.Prepend(contested).Select(email => new { op = "create", name = "Racer", email, programType = "LONGEVITY" });
+        var batch = _api.BatchAsync(new { mode = "perItem", items });
+        await Eventually.ThatAsync(async () => (await _api.QueryAsync(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO clients%unnest%'", r => r.GetInt64(0)))[0] == 1,
+            TimeSpan.FromSeconds(30), "the batch's insert never waited on the uncommitted email");
+        await transaction.CommitAsync();
+
+        var result = await ClientsApiDriver.ReadAsync<BatchDto>(await batch);
+
+        Assert.Equal([409, 201, 201, 201], result.Items.Select(i => i.Status));
+        Assert.Equal("email_taken", result.Items[0].Problem!.Errors.Single().Code);
+        Assert.Equal(1, await _api.CountByEmailAsync(contested));
+        Assert.Equal("First", (await _api.QueryAsync("SELECT name FROM clients WHERE email = $1", r => r.GetString(0), contested)).Single());
+        foreach (var email in others)
+        {
+            Assert.Equal(1, await _api.CountByEmailAsync(email));
+        }
+    }
+
+    [Fact]
     public async Task TwoItemsForTheSameClientAreRefused()
     {
         var email = ClientsApiDriver.UniqueEmail();

@@ -114,12 +114,6 @@ public sealed class HealthTests(StackFixture stack)
         && health.GetProperty("status").GetString() != "unhealthy"
         && health.GetProperty("reasons").EnumerateArray().All(r => r.GetString()!.StartsWith("alert ", StringComparison.Ordinal));
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!await condition())
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(200), deadline.Token);
-        }
-    }
+    private static Task WaitUntilAsync(Func<Task<bool>> condition) =>
+        NexusCore.Testing.Eventually.ThatAsync(condition, TimeSpan.FromSeconds(30), every: TimeSpan.FromMilliseconds(200));
 }

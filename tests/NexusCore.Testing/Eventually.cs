@@ -1,0 +1,21 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace NexusCore.Testing;
+
+/// <summary>Waits on a condition with a deadline: how tests wait for something to happen, never a bare sleep.</summary>
+public static class Eventually
+{
+    /// <summary>Polls <paramref name="condition"/> until it holds and returns how long that took; fails the test after <paramref name="limit"/>.</summary>
+    public static async Task<TimeSpan> ThatAsync(Func<Task<bool>> condition, TimeSpan limit, string? what = null, TimeSpan? every = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(clock.Elapsed < limit, $"{what ?? "condition"} not met within {limit}");
+            await Task.Delay(every ?? TimeSpan.FromMilliseconds(20));
+        }
+
+        return clock.Elapsed;
+    }
+}
