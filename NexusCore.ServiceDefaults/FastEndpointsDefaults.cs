@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using FastEndpoints;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using FluentValidation.Results;
 
 namespace Microsoft.Extensions.Hosting;
@@ -26,6 +28,26 @@ public static partial class FastEndpointsDefaults
             problems.IndicateErrorCode = true;
         });
     }
+
+    /// <summary>
+    /// A GET, HEAD or DELETE without a body has nothing for a media type to describe: some HTTP clients
+    /// send <c>Content-Type: application/json</c> on every request, and FastEndpoints would then try to
+    /// read an empty JSON body and answer 400. The header is dropped so such requests bind from the route
+    /// and query as usual.
+    /// </summary>
+    public static IApplicationBuilder UseBodylessContentTypeTolerance(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+        {
+            var request = context.Request;
+            if ((HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsDelete(request.Method))
+                && request.ContentType is not null
+                && (request.ContentLength == 0 || (request.ContentLength is null && !request.Headers.ContainsKey("Transfer-Encoding"))))
+            {
+                request.ContentType = null;
+            }
+
+            return next(context);
+        });
 
     /// <summary>Turns a deserialization failure into a field-level error that names the field, without .NET type names.</summary>
     private static ValidationFailure DescribeJsonError(JsonException exception)

@@ -51,6 +51,7 @@ internal static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseBodylessContentTypeTolerance();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();

@@ -86,6 +86,7 @@ internal static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseBodylessContentTypeTolerance();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();

@@ -21,6 +21,22 @@ public sealed class GetTests(StackFixture stack)
     }
 
     [Fact]
+    public async Task AJsonContentTypeOnABodylessGetIsIgnored()
+    {
+        // Some HTTP clients send Content-Type: application/json on every request, GETs included.
+        var created = await _api.CreateOkAsync("Grace Hopper", ClientsApiDriver.UniqueEmail());
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/clients/{created.Id}")
+        {
+            Content = new ByteArrayContent([]) { Headers = { ContentType = new("application/json") } },
+        };
+
+        var response = await _api.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(created, await Problem.ReadJsonAsync<ClientDto>(response));
+    }
+
+    [Fact]
     public async Task AnUnknownIdIsA404Problem()
     {
         var response = await _api.Http.GetAsync($"/api/v1/clients/{long.MaxValue}");
