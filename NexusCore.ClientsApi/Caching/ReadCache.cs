@@ -106,6 +106,10 @@ public sealed class ReadCache(
 
                 // Sized entries let the memory cache's SizeLimit bound memory in bytes.
                 context.Options.Size = response.Body.Length + 256;
+
+                // A value just read from Postgres makes no other instance's entry stale (writes remove
+                // those by tag, through the backplane): telling every instance about it is wasted work.
+                context.Options.SkipBackplaneNotifications = true;
                 return response;
             },
             options: EntryOptions(settings, type),
