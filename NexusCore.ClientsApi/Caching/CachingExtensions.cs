@@ -47,7 +47,9 @@ internal static class CachingExtensions
             })
             .WithCacheKeyPrefix("nexuscore:clients:")
             .WithMemoryCache(sp => sp.GetRequiredService<MemoryCache>())
-            .WithSerializer(new FusionCacheSystemTextJsonSerializer())
+            // Fields included: FusionCache's own L2 metadata holds value tuples, which System.Text.Json
+            // skips otherwise (FusionCache warns about exactly this at startup).
+            .WithSerializer(new FusionCacheSystemTextJsonSerializer(new System.Text.Json.JsonSerializerOptions { IncludeFields = true }))
             .WithDistributedCache(sp => new RedisCache(new RedisCacheOptions
             {
                 ConnectionMultiplexerFactory = () => Task.FromResult(sp.GetRequiredService<IConnectionMultiplexer>()),
