@@ -43,6 +43,12 @@ public sealed record BenchOptions
     /// <summary>Zipf exponent of the skewed read workload (YCSB's "zipfian" constant).</summary>
     public double ZipfExponent { get; init; } = 0.99;
 
+    /// <summary>
+    /// Seconds of Zipf reads after the cache is cleared before hit rates are measured: a cache is judged
+    /// in its steady state, not while it fills from empty over a million keys.
+    /// </summary>
+    public int ZipfWarmupSeconds { get; init; } = 60;
+
     public int StampedeRequests { get; init; } = 500;
 
     public static BenchOptions? Parse(IReadOnlyList<string> args, out string? error)
@@ -57,6 +63,7 @@ public sealed record BenchOptions
                 Clients = 10_000,
                 DurationSeconds = 1,
                 Runs = 1,
+                ZipfWarmupSeconds = 1,
                 ConcurrencySteps = [16, 64],
             };
         }

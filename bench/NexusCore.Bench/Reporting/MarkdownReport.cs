@@ -107,7 +107,7 @@ public static class MarkdownReport
             md.AppendLine("## Cache");
             md.AppendLine();
             md.AppendLine(Invariant($"- L1 hit, one connection, p50: cached GET {cache.CachedGetP50Ms * 1000:0} µs, plaintext {cache.PlaintextP50Ms * 1000:0} µs, ClientsApi's /alive {cache.AliveP50Ms * 1000:0} µs: +{cache.L1OverheadMicroseconds:0} µs over plaintext, +{cache.L1OverheadVsAliveMicroseconds:0} µs over /alive."));
-            md.AppendLine(Invariant($"- Zipf reads (s = {cache.ZipfExponent}, GET by id over every client, 16 connections) after `POST /api/v1/cache/clear`, one warm-up window, then:"));
+            md.AppendLine(Invariant($"- Zipf reads (s = {cache.ZipfExponent}, GET by id over every client, 16 connections) after `POST /api/v1/cache/clear` and {cache.ZipfWarmupSeconds} s of the same reads (the cache's steady state), then:"));
             md.AppendLine();
             md.AppendLine("| Window | Requests | requests/s | Hits | Misses | Hit rate | Ideal hit rate |");
             md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");

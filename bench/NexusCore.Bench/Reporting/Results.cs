@@ -71,6 +71,7 @@ public sealed record CacheResult(
     double L1OverheadMicroseconds,
     double L1OverheadVsAliveMicroseconds,
     double ZipfExponent,
+    int ZipfWarmupSeconds,
     IReadOnlyList<ZipfWindow> ZipfWindows,
     double ZipfHitRatePercent,
     double ZipfIdealHitRatePercent,
