@@ -44,6 +44,12 @@ public sealed record BenchOptions
     public double ZipfExponent { get; init; } = 0.99;
 
     /// <summary>
+    /// Seconds of untimed load on every read before a configuration is measured: the JIT's optimizing
+    /// tier compiles a method only after it has run a few dozen times, in the background.
+    /// </summary>
+    public int WarmupSeconds { get; init; } = 8;
+
+    /// <summary>
     /// Seconds of Zipf reads after the cache is cleared before hit rates are measured: a cache is judged
     /// in its steady state, not while it fills from empty over a million keys.
     /// </summary>
@@ -64,6 +70,7 @@ public sealed record BenchOptions
                 DurationSeconds = 1,
                 Runs = 1,
                 ZipfWarmupSeconds = 1,
+                WarmupSeconds = 1,
                 ConcurrencySteps = [16, 64],
             };
         }

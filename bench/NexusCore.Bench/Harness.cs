@@ -640,7 +640,7 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
 
         var all = reads.SelectMany(r => r.After.Requests ?? []).ToList();
         var next = 0;
-        await load.ClosedLoopAsync(8, TimeSpan.FromSeconds(Math.Min(2, Seconds)), _ => all[Interlocked.Increment(ref next) % all.Count], ct);
+        await load.ClosedLoopAsync(8, TimeSpan.FromSeconds(options.WarmupSeconds), _ => all[Interlocked.Increment(ref next) % all.Count], ct);
     }
 
     private string ToolName => _wrk is null ? "dotnet" : "wrk";
