@@ -852,8 +852,11 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
         }
 
         var cache = _results.Cache!;
-        t.Add(new TargetResult("issue 4", "an L1 hit adds ≤ 50 µs", $"+{cache.L1OverheadMicroseconds:0} µs over plaintext at p50 (+{cache.L1OverheadVsAliveMicroseconds:0} µs over ClientsApi's /alive)", cache.L1OverheadMicroseconds <= 50,
-            "The difference includes everything a cached GET does beyond plaintext: API-key authentication, FastEndpoints routing and binding, OpenTelemetry, the L1 lookup and the headers."));
+        // What the cache adds to a request is judged against ClientsApi's own /alive, which runs through
+        // the same Kestrel, exception handler, authentication and rate limiter; plaintext (a bare Kestrel
+        // app) is reported beside it, since its difference also holds the middleware every request pays.
+        t.Add(new TargetResult("issue 4", "an L1 hit adds ≤ 50 µs", $"+{cache.L1OverheadVsAliveMicroseconds:0} µs over ClientsApi's /alive at p50 (+{cache.L1OverheadMicroseconds:0} µs over a bare Kestrel plaintext app)", cache.L1OverheadVsAliveMicroseconds <= 50,
+            "Over /alive: FastEndpoints routing and binding, the request's trace span (/alive is not traced), the L1 lookup, the query span and the cache headers. Over plaintext: also API-key authentication, the rate limiter and the rest of the middleware."));
         var model = cache.ZipfSteadyState[0];
         t.Add(new TargetResult("issue 4", "Zipf hit rate ≥ 90%",
             $"{cache.ZipfHitRatePercent:0.0}% measured, {cache.ZipfIdealHitRatePercent:0.0}% ideal for the same requests; a perfect {model.TtlSeconds:0} s TTL cache reaches {model.HitRatePercent:0.0}% in the steady state at {model.RequestsPerSecond:N0} requests/s",
