@@ -71,17 +71,49 @@ public static class ApiKeyAuthentication
             .Validate(o => o.Keys.Values.All(k => k.Key.Length >= 16 && ApiRoles.All.Contains(k.Role)),
                 "Every API key needs at least 16 characters and a role of reader, writer, admin or ingest.")
             .ValidateOnStart();
+        services.AddSingleton<ApiKeyDigests>();
         services.AddAuthentication(Scheme).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(Scheme, null);
         services.AddAuthorization();
         return services;
     }
 }
 
+/// <summary>
+/// The configured keys' SHA-256 digests, computed once per configuration (again when it changes)
+/// instead of once per key on every request.
+/// </summary>
+internal sealed class ApiKeyDigests(IOptionsMonitor<ApiKeyOptions> keys)
+{
+    internal sealed record KnownKey(string Name, string Role, byte[] Digest);
+
+    private sealed record Snapshot(ApiKeyOptions Source, KnownKey[] Keys);
+
+    private volatile Snapshot? _current;
+
+    public IReadOnlyList<KnownKey> Current
+    {
+        get
+        {
+            var options = keys.CurrentValue;
+            var current = _current;
+            if (current is null || !ReferenceEquals(current.Source, options))
+            {
+                current = new Snapshot(options, options.Keys.Select(k => new KnownKey(k.Key, k.Value.Role, Digest(k.Value.Key))).ToArray());
+                _current = current;
+            }
+
+            return current.Keys;
+        }
+    }
+
+    public static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+}
+
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IOptionsMonitor<ApiKeyOptions> keys,
+    ApiKeyDigests keys,
     IProblemDetailsService problems)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -93,14 +125,14 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        var presentedHash = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
-        foreach (var (name, entry) in keys.CurrentValue.Keys)
+        var presentedHash = ApiKeyDigests.Digest(presented);
+        foreach (var known in keys.Current)
         {
             // Compare digests in constant time so response timing does not leak key prefixes.
-            if (CryptographicOperations.FixedTimeEquals(presentedHash, SHA256.HashData(Encoding.UTF8.GetBytes(entry.Key))))
+            if (CryptographicOperations.FixedTimeEquals(presentedHash, known.Digest))
             {
-                var claims = new List<Claim> { new(ClaimTypes.Name, name) };
-                claims.AddRange(ApiRoles.Granted(entry.Role).Select(role => new Claim(ClaimTypes.Role, role)));
+                var claims = new List<Claim> { new(ClaimTypes.Name, known.Name) };
+                claims.AddRange(ApiRoles.Granted(known.Role).Select(role => new Claim(ClaimTypes.Role, role)));
                 var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, ApiKeyAuthentication.Scheme));
                 return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, ApiKeyAuthentication.Scheme)));
             }
