@@ -58,7 +58,7 @@ public sealed partial class Endpoint(NpgsqlDataSource db, IOptions<IdempotencyKe
             catch (PostgresException ex) when (IsRetryable(ex))
             {
                 // Concurrent writers kept changing the same clients: nothing was written; the caller may retry.
-                LogRetry(ex.SqlState, attempt);
+                LogGaveUp(ex.SqlState, attempt);
                 await SendProblemAsync(StatusCodes.Status409Conflict, "Concurrent requests kept changing the same clients; nothing was written. Retry the batch.");
                 return;
             }
@@ -160,4 +160,7 @@ public sealed partial class Endpoint(NpgsqlDataSource db, IOptions<IdempotencyKe
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch transaction rolled back ({SqlState}) on attempt {Attempt}; retrying")]
     private partial void LogRetry(string sqlState, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch transaction rolled back ({SqlState}) on attempt {Attempt}, the last; answered 409")]
+    private partial void LogGaveUp(string sqlState, int attempt);
 }
