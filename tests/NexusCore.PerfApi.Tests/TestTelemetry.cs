@@ -91,26 +91,6 @@ internal sealed class TestTelemetry : IDisposable
     }
 }
 
-internal static class Eventually
-{
-    /// <summary>Polls <paramref name="read"/> until it returns an element, or fails the test at the deadline.</summary>
-    public static async Task<System.Text.Json.JsonElement> WaitAsync(
-        Func<Task<System.Text.Json.JsonElement?>> read, string what, TimeSpan? within = null)
-    {
-        var deadline = Stopwatch.GetTimestamp() + (long)((within ?? TimeSpan.FromSeconds(15)).TotalSeconds * Stopwatch.Frequency);
-        while (true)
-        {
-            if (await read() is { } value)
-            {
-                return value;
-            }
-
-            Assert.True(Stopwatch.GetTimestamp() < deadline, $"Timed out waiting for {what}.");
-            await Task.Delay(200);
-        }
-    }
-}
-
 internal static class ClientsDb
 {
     /// <summary>

@@ -18,4 +18,12 @@ public static class Eventually
 
         return clock.Elapsed;
     }
+
+    /// <summary>Polls <paramref name="read"/> until it returns a value, and returns it; fails the test after <paramref name="within"/> (15 s).</summary>
+    public static async Task<System.Text.Json.JsonElement> WaitAsync(Func<Task<System.Text.Json.JsonElement?>> read, string what, TimeSpan? within = null)
+    {
+        System.Text.Json.JsonElement? value = null;
+        await ThatAsync(async () => (value = await read()) is not null, within ?? TimeSpan.FromSeconds(15), what, TimeSpan.FromMilliseconds(200));
+        return value!.Value;
+    }
 }

@@ -115,5 +115,5 @@ public sealed class HealthTests(StackFixture stack)
         && health.GetProperty("reasons").EnumerateArray().All(r => r.GetString()!.StartsWith("alert ", StringComparison.Ordinal));
 
     private static Task WaitUntilAsync(Func<Task<bool>> condition) =>
-        NexusCore.Testing.Eventually.ThatAsync(condition, TimeSpan.FromSeconds(30), every: TimeSpan.FromMilliseconds(200));
+        Eventually.ThatAsync(condition, TimeSpan.FromSeconds(30), every: TimeSpan.FromMilliseconds(200));
 }
