@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using FastEndpoints;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using FluentValidation.Results;
 
 namespace Microsoft.Extensions.Hosting;
@@ -41,7 +42,7 @@ public static partial class FastEndpointsDefaults
             var request = context.Request;
             if ((HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsDelete(request.Method))
                 && request.ContentType is not null
-                && (request.ContentLength == 0 || (request.ContentLength is null && !request.Headers.ContainsKey("Transfer-Encoding"))))
+                && context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
             {
                 request.ContentType = null;
             }
