@@ -10,8 +10,9 @@ internal sealed record PlannedItem(int Index, BatchOp Op, long? Id, string? Name
 }
 
 /// <summary>
-/// Applies a batch inside the caller's transaction with one set-based statement per kind of
-/// operation (unnest arrays, never a statement per row): deletes, then updates, upserts and creates,
+/// Applies a batch inside the caller's transaction with set-based statements per kind of operation
+/// (unnest arrays, never a statement per row; updates and creates first look up the emails already
+/// taken, in one statement): deletes, then updates, upserts and creates,
 /// so an email a delete frees can be reused by a later item. No client may be the target of two
 /// items, which makes the result independent of the order within a kind.
 /// </summary>
