@@ -70,6 +70,9 @@ public static class RateLimitingDefaults
 
             if (!options.Enabled)
             {
+                // Routes name these policies; they must exist (else ASP.NET answers 500), just without limits.
+                limiter.AddPolicy(ExportPolicy, _ => RateLimitPartition.GetNoLimiter(string.Empty));
+                limiter.AddPolicy(BatchPolicy, _ => RateLimitPartition.GetNoLimiter(string.Empty));
                 return;
             }
 

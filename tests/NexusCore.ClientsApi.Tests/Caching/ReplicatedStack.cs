@@ -2,7 +2,8 @@ namespace NexusCore.ClientsApi.Tests.Caching;
 
 /// <summary>
 /// ClientsApi with two replicas sharing Redis (L2 and backplane), and short TTLs so that fail-safe
-/// (serving past the TTL while Postgres is down) can be seen within a test.
+/// (serving past the TTL while Postgres is down) can be seen within a test. Its rate limits are turned
+/// off with the documented switch (<c>RateLimiting:Enabled=false</c>), which RateLimitsOffTests checks.
 /// </summary>
 public sealed class ReplicatedStack : StackFixture
 {
@@ -12,6 +13,7 @@ public sealed class ReplicatedStack : StackFixture
     [
         "--replicas", "2",
         "--CACHE_TTL_FIND", ShortTtlSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--NexusCore:Services:clients-api:Environment:RateLimiting__Enabled", "false",
     ];
 }
 
