@@ -24,6 +24,7 @@ public sealed class BenchResults
     public CacheResult? Cache { get; set; }
     public List<TargetResult> Targets { get; } = [];
     public List<StatementStat> UncachedStatements { get; } = [];
+    public List<StatementStat> WriteStatements { get; } = [];
     public List<string> Notes { get; } = [];
     public double TotalSeconds { get; set; }
     public string? LoadAverageAtEnd { get; set; }
@@ -78,7 +79,7 @@ public sealed record CacheResult(
     IReadOnlyList<ZipfModel> ZipfSteadyState,
     IReadOnlyList<StampedeRun> Stampede);
 
-/// <summary>One statement's figures from pg_stat_statements while the uncached reads ran.</summary>
+/// <summary>One statement's figures from pg_stat_statements while the uncached reads (or the writes) ran.</summary>
 public sealed record StatementStat(string Query, long Calls, double MeanMs, double RowsPerCall, double BufferHitPercent);
 
 public sealed record TargetResult(string Source, string Target, string Measured, bool Met, string? Note = null);
