@@ -52,37 +52,14 @@ public static class MarkdownReport
         md.AppendLine("Server CPU is what the process answering (ClientsApi or the plaintext app) spent per request, read from /proc: "
             + "it moves far less than requests/s when other work shares the machine.");
 
-        if (r.UncachedStatements.Count > 0)
-        {
-            md.AppendLine();
-            md.AppendLine("### Postgres time of the uncached reads (pg_stat_statements)");
-            md.AppendLine();
-            md.AppendLine("While the uncached reads above ran: each statement's mean execution time inside Postgres (planning excluded). "
-                + "An uncached request's p50 minus these is the API's share (HTTP, auth, pool, serialization, telemetry, logging) and waiting for a CPU.");
-            md.AppendLine();
-            md.AppendLine("| Statement | Calls | Mean ms | Rows/call | Buffer hits |");
-            md.AppendLine("|---|---:|---:|---:|---:|");
-            foreach (var s in r.UncachedStatements)
-            {
-                md.AppendLine(Invariant($"| `{Escape(s.Query)}` | {s.Calls:N0} | {s.MeanMs:0.000} | {s.RowsPerCall:0.#} | {s.BufferHitPercent:0.0}% |"));
-            }
-        }
-
-        if (r.WriteStatements.Count > 0)
-        {
-            md.AppendLine();
-            md.AppendLine("### Postgres time of the writes (pg_stat_statements)");
-            md.AppendLine();
-            md.AppendLine("While the timed batches of 1,000 creates and the psql \\copy runs of the COPY-in baseline ran: each statement's mean execution time "
-                + "inside Postgres. A batch's mean time minus its statements' is the API's share (HTTP, JSON, validation, telemetry, cache invalidation) and waiting for a CPU.");
-            md.AppendLine();
-            md.AppendLine("| Statement | Calls | Mean ms | Rows/call | Buffer hits |");
-            md.AppendLine("|---|---:|---:|---:|---:|");
-            foreach (var s in r.WriteStatements)
-            {
-                md.AppendLine(Invariant($"| `{Escape(s.Query)}` | {s.Calls:N0} | {s.MeanMs:0.000} | {s.RowsPerCall:0.#} | {s.BufferHitPercent:0.0}% |"));
-            }
-        }
+        StatementTable(md, "Postgres time of the uncached reads (pg_stat_statements)",
+            "While the uncached reads above ran: each statement's mean execution time inside Postgres (planning excluded). "
+            + "An uncached request's p50 minus these is the API's share (HTTP, auth, pool, serialization, telemetry, logging) and waiting for a CPU.",
+            r.UncachedStatements);
+        StatementTable(md, "Postgres time of the writes (pg_stat_statements)",
+            "While the timed batches of 1,000 creates and the psql \\copy runs of the COPY-in baseline ran: each statement's mean execution time "
+            + "inside Postgres. A batch's mean time minus its statements' is the API's share (HTTP, JSON, validation, telemetry, cache invalidation) and waiting for a CPU.",
+            r.WriteStatements);
 
         md.AppendLine();
         md.AppendLine("## Against the machine's limits");
@@ -208,6 +185,26 @@ public static class MarkdownReport
         value >= 100 ? value.ToString("N0", CultureInfo.InvariantCulture) : value >= 1 ? value.ToString("0.00", CultureInfo.InvariantCulture) : value.ToString("0.000", CultureInfo.InvariantCulture);
 
     private static string Mark(bool met) => met ? "✅" : "❌";
+
+    private static void StatementTable(StringBuilder md, string title, string intro, IReadOnlyList<StatementStat> statements)
+    {
+        if (statements.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine();
+        md.AppendLine("### " + title);
+        md.AppendLine();
+        md.AppendLine(intro);
+        md.AppendLine();
+        md.AppendLine("| Statement | Calls | Mean ms | Rows/call | Buffer hits |");
+        md.AppendLine("|---|---:|---:|---:|---:|");
+        foreach (var s in statements)
+        {
+            md.AppendLine(Invariant($"| `{Escape(s.Query)}` | {s.Calls:N0} | {s.MeanMs:0.000} | {s.RowsPerCall:0.#} | {s.BufferHitPercent:0.0}% |"));
+        }
+    }
 
     private static string Escape(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
 
