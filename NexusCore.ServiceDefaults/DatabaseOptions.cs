@@ -13,9 +13,10 @@ namespace Microsoft.Extensions.Hosting;
 /// (seconds to open a connection or wait for a pooled one, default 5), <c>DB_COMMAND_TIMEOUT</c>
 /// (seconds a query may run, default 30), <c>DB_MAX_RETRIES</c> (retries of idempotent reads on
 /// transient errors, default 3) and <c>DB_RETRY_DELAY</c> (first retry delay in milliseconds, doubled
-/// each time with jitter, default 200).
+/// each time with jitter, default 200). ClientsApi also reads <c>DB_WRITE_POOL_SIZE</c> (max pooled
+/// connections of its writes' own pool, default 10).
 /// </summary>
-public sealed record DatabaseOptions(int PoolSize, int ConnectionTimeoutSeconds, int CommandTimeoutSeconds, int MaxRetries, int RetryDelayMs)
+public sealed record DatabaseOptions(int PoolSize, int ConnectionTimeoutSeconds, int CommandTimeoutSeconds, int MaxRetries, int RetryDelayMs, int WritePoolSize)
 {
     /// <summary>The resilience pipeline that retries idempotent reads; writes are never retried by it.</summary>
     public const string ReadPipeline = "db-read";
@@ -25,12 +26,15 @@ public sealed record DatabaseOptions(int PoolSize, int ConnectionTimeoutSeconds,
         Read(configuration, "DB_CONNECTION_TIMEOUT", 5, 1, 300),
         Read(configuration, "DB_COMMAND_TIMEOUT", 30, 1, 3600),
         Read(configuration, "DB_MAX_RETRIES", 3, 0, 10),
-        Read(configuration, "DB_RETRY_DELAY", 200, 1, 60_000));
+        Read(configuration, "DB_RETRY_DELAY", 200, 1, 60_000),
+        Read(configuration, "DB_WRITE_POOL_SIZE", 10, 1, 1000));
 
-    public void ApplyTo(NpgsqlConnectionStringBuilder connection)
+    /// <summary>Pool size and timeouts onto a connection string: the main pool's size, or <paramref name="poolSize"/>.</summary>
+    public void ApplyTo(NpgsqlConnectionStringBuilder connection, int? poolSize = null)
     {
-        connection.MaxPoolSize = PoolSize;
-        connection.MinPoolSize = Math.Min(connection.MinPoolSize, PoolSize);
+        var size = poolSize ?? PoolSize;
+        connection.MaxPoolSize = size;
+        connection.MinPoolSize = Math.Min(connection.MinPoolSize, size);
         connection.Timeout = ConnectionTimeoutSeconds;
         connection.CommandTimeout = CommandTimeoutSeconds;
     }
@@ -61,12 +65,19 @@ public static class DatabaseResilienceExtensions
         // the result's type is logged.
         services.Configure<Polly.Telemetry.TelemetryOptions>(telemetry =>
             telemetry.ResultFormatter = (_, result) => result?.GetType().Name);
-        services.AddResiliencePipeline(DatabaseOptions.ReadPipeline, pipeline =>
+        services.AddResiliencePipeline(DatabaseOptions.ReadPipeline, (pipeline, context) =>
         {
             if (options.MaxRetries > 0)
             {
+                var pools = context.ServiceProvider.GetService<DatabasePools>();
                 pipeline.AddRetry(new RetryStrategyOptions
                 {
+                    // A restarted server left dead connections in every pool: drop them before retrying.
+                    OnRetry = args =>
+                    {
+                        pools?.ClearIfServerGone(args.Outcome.Exception);
+                        return ValueTask.CompletedTask;
+                    },
                     // Not a pool timeout: when every connection is busy, waiting again only adds load
                     // and latency; the caller gets 503 with Retry-After after one acquire timeout.
                     ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>(e => e.IsTransient && e.InnerException is not TimeoutException),

@@ -118,6 +118,9 @@ internal sealed partial class DependencyUnavailableExceptionHandler(
         }
 
         LogDependencyUnavailable(exception.GetType().Name);
+
+        // A write is never retried; at least the requests after it get fresh connections.
+        httpContext.RequestServices.GetService<DatabasePools>()?.ClearIfServerGone(exception);
         httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         httpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext

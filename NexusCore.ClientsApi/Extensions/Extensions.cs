@@ -7,6 +7,7 @@ using NexusCore.ClientsApi.Features.Clients.Batch;
 using NexusCore.ClientsApi.Features.Clients.Export;
 using NexusCore.ClientsApi.Features.Clients.Query;
 using Microsoft.Extensions.Hosting;
+using Npgsql;
 
 namespace NexusCore.ClientsApi.Extensions;
 
@@ -16,6 +17,28 @@ internal static class Extensions
     {
         var database = DatabaseOptions.From(builder.Configuration);
         builder.AddNpgsqlDataSource("clientsdb", configureDataSourceBuilder: source => database.ApplyTo(source.ConnectionStringBuilder));
+
+        // Writes get a small pool of their own on the same database: a burst of reads cannot hold the
+        // connections an acknowledged write needs, and consecutive writes reuse a few Postgres
+        // backends. (Npgsql hands out idle connections oldest first; over a large read pool, each write
+        // landed on a backend that had not written for a while: 70-77 ms per 1,000-row insert against
+        // 38-56 ms on one warm backend.) Tracing, metrics and health come with the main data source.
+        builder.AddKeyedNpgsqlDataSource(
+            WriteDatabase.Name,
+            settings =>
+            {
+                settings.ConnectionString ??= builder.Configuration.GetConnectionString("clientsdb");
+                settings.DisableHealthChecks = true;
+                settings.DisableTracing = true;
+                settings.DisableMetrics = true;
+            },
+            source =>
+            {
+                source.Name = WriteDatabase.Name;
+                database.ApplyTo(source.ConnectionStringBuilder, database.WritePoolSize);
+            });
+        builder.Services.AddSingleton(sp => new WriteDatabase(sp.GetRequiredKeyedService<NpgsqlDataSource>(WriteDatabase.Name)));
+        builder.Services.AddSingleton(sp => new DatabasePools([sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<WriteDatabase>().Source]));
         builder.Services.AddDatabaseReadRetries(database);
         // Redis's health is reported by RedisHealthCheck as "degraded", never "unhealthy": the API keeps
         // serving without it.

@@ -1,13 +1,14 @@
 namespace NexusCore.AppHost.Tests.Reliability;
 
 /// <summary>
-/// The whole stack configured for fault tests: a pool of 5 connections that waits 2 s for a free one,
-/// 10 s query timeouts, per-key rate limits low enough to reach (50/s, on both APIs), and every signal ClientsApi
-/// emits copied to an <see cref="OtlpCapture"/> for the privacy scan.
+/// The whole stack configured for fault tests: ClientsApi's read pool of 5 connections and write pool of 2,
+/// each waiting 2 s for a free one, 10 s query timeouts, per-key rate limits low enough to reach (50/s, on
+/// both APIs), and every signal ClientsApi emits copied to an <see cref="OtlpCapture"/> for the privacy scan.
 /// </summary>
 public sealed class FaultStack : StackFixture, IAsyncLifetime
 {
     public const int PoolSize = 5;
+    public const int WritePoolSize = 2;
     public const int PerKeyPermitsPerSecond = 50;
 
     public OtlpCapture Capture { get; } = new();
@@ -15,6 +16,7 @@ public sealed class FaultStack : StackFixture, IAsyncLifetime
     protected override IEnumerable<string> ExtraArgs =>
     [
         "--DB_POOL_SIZE", PoolSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--DB_WRITE_POOL_SIZE", WritePoolSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--DB_CONNECTION_TIMEOUT", "2",
         "--DB_COMMAND_TIMEOUT", "10",
         .. ClientsApi("RateLimiting__PerKey__PermitsPerSecond", PerKeyPermitsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)),

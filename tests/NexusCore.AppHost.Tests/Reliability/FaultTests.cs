@@ -47,7 +47,7 @@ public sealed class FaultTests(FaultStack stack, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task WithThePoolExhaustedFurtherRequestsGet503WithRetryAfterWithinTheAcquireTimeoutAndThePoolRecovers()
+    public async Task WithTheReadPoolExhaustedFurtherReadsGet503WithRetryAfterWithinTheAcquireTimeoutAndThePoolRecovers()
     {
         var ids = new List<long>();
         for (var i = 0; i < FaultStack.PoolSize + 2; i++)
@@ -62,34 +62,78 @@ public sealed class FaultTests(FaultStack stack, ITestOutputHelper output)
             await lockTable.ExecuteNonQueryAsync();
         }
 
-        // Every pooled connection blocks behind the lock, as slow queries would.
+        // Every pooled read connection blocks behind the lock, as slow queries would.
         var reader = Reader;
         var blocked = ids.Take(FaultStack.PoolSize).Select(id => reader.GetAsync($"/api/v1/clients/{id}")).ToList();
         await WaitUntilAsync(async () => await WaitingOnLocksAsync() >= FaultStack.PoolSize, TimeSpan.FromSeconds(20));
 
         var clock = Stopwatch.StartNew();
-        var refusedRead = await reader.GetAsync($"/api/v1/clients/{ids[^1]}");
-        var readElapsed = clock.Elapsed;
-        clock.Restart();
-        var refusedWrite = await Writer.PostAsJsonAsync("/api/v1/clients", new { name = "Pool Full", email = $"pool.{Guid.NewGuid():N}@example.com", programType = "PRIME" });
-        var writeElapsed = clock.Elapsed;
+        var refused = await reader.GetAsync($"/api/v1/clients/{ids[^1]}");
+        var elapsed = clock.Elapsed;
 
         await transaction.RollbackAsync();
         var released = await Task.WhenAll(blocked);
         var after = await reader.GetAsync($"/api/v1/clients/{ids[^2]}");
 
-        output.WriteLine($"Pool of {FaultStack.PoolSize} exhausted: read refused in {readElapsed.TotalMilliseconds:0} ms, write in {writeElapsed.TotalMilliseconds:0} ms");
-        foreach (var (refused, elapsed) in new[] { (refusedRead, readElapsed), (refusedWrite, writeElapsed) })
-        {
-            await Problem.ReadAsync(refused, HttpStatusCode.ServiceUnavailable);
-            Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
-            Assert.True(elapsed < TimeSpan.FromSeconds(5), $"503 after {elapsed}");
-        }
+        output.WriteLine($"Read pool of {FaultStack.PoolSize} exhausted: read refused in {elapsed.TotalMilliseconds:0} ms");
+        await Problem.ReadAsync(refused, HttpStatusCode.ServiceUnavailable);
+        Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        Assert.True(elapsed < TimeSpan.FromSeconds(5), $"503 after {elapsed}");
 
         // The requests stuck behind the lock end either way, never with a 500: served once it is
         // released, or 503 when their read outlived the cache's hard timeout.
         Assert.All(released, r => Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, r.StatusCode.ToString()));
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task WithTheWritePoolExhaustedWritesGet503WithinTheAcquireTimeoutWhileReadsAreServedAndNothingIsWritten()
+    {
+        var ids = new List<long>();
+        for (var i = 0; i < FaultStack.WritePoolSize + 1; i++)
+        {
+            ids.Add(await InsertClientAsync());
+        }
+
+        // Row locks on the clients the writes target: reads of any client go on (MVCC), the writes wait.
+        await using var locker = await stack.ClientsDb.OpenConnectionAsync();
+        await using var transaction = await locker.BeginTransactionAsync();
+        await using (var lockRows = new NpgsqlCommand("SELECT id FROM clients WHERE id = ANY($1) FOR UPDATE", locker, transaction))
+        {
+            lockRows.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids.Take(FaultStack.WritePoolSize).ToArray() });
+            await lockRows.ExecuteNonQueryAsync();
+        }
+
+        var writer = Writer;
+        var blocked = ids.Take(FaultStack.WritePoolSize)
+            .Select(id => writer.PatchAsJsonAsync($"/api/v1/clients/{id}", new { name = "Waited" }))
+            .ToList();
+        await WaitUntilAsync(async () => await WaitingOnLocksAsync() >= FaultStack.WritePoolSize, TimeSpan.FromSeconds(20));
+
+        var email = $"pool.{Guid.NewGuid():N}@example.com";
+        var clock = Stopwatch.StartNew();
+        var refused = await writer.PostAsJsonAsync("/api/v1/clients", new { name = "Pool Full", email, programType = "PRIME" });
+        var writeElapsed = clock.Elapsed;
+        clock.Restart();
+        var read = await Reader.GetAsync($"/api/v1/clients/{ids[^1]}");
+        var readElapsed = clock.Elapsed;
+
+        await transaction.RollbackAsync();
+        var released = await Task.WhenAll(blocked);
+        var after = await writer.PostAsJsonAsync("/api/v1/clients", new { name = "Pool Free", email = $"pool.{Guid.NewGuid():N}@example.com", programType = "PRIME" });
+
+        output.WriteLine($"Write pool of {FaultStack.WritePoolSize} exhausted: write refused in {writeElapsed.TotalMilliseconds:0} ms, a read meanwhile answered {(int)read.StatusCode} in {readElapsed.TotalMilliseconds:0} ms");
+        await Problem.ReadAsync(refused, HttpStatusCode.ServiceUnavailable);
+        Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        Assert.True(writeElapsed < TimeSpan.FromSeconds(5), $"503 after {writeElapsed}");
+        Assert.Equal(0, (await CountByEmailAsync([email])).GetValueOrDefault(email));
+
+        // Reads have their own pool: a full write pool does not hold them back.
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.True(readElapsed < TimeSpan.FromSeconds(1), $"read took {readElapsed}");
+
+        Assert.All(released, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Equal(HttpStatusCode.Created, after.StatusCode);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using NexusCore.ClientsApi.Extensions;
 using FastEndpoints;
 using FluentValidation.Results;
 using Microsoft.Extensions.Options;
@@ -13,7 +14,7 @@ namespace NexusCore.ClientsApi.Features.Clients.Batch;
 /// With an <c>Idempotency-Key</c>, a retry replays the first answer without writing again; the same key
 /// with a different body is 422, and while the first request still runs, 409.
 /// </summary>
-public sealed partial class Endpoint(NpgsqlDataSource db, IOptions<IdempotencyKeyOptions> idempotency, CacheInvalidator invalidator, QueryTelemetry telemetry)
+public sealed partial class Endpoint(WriteDatabase writes, IOptions<IdempotencyKeyOptions> idempotency, CacheInvalidator invalidator, QueryTelemetry telemetry)
     : Endpoint<Request>
 {
     private const int MaxAttempts = 3;
@@ -67,7 +68,7 @@ public sealed partial class Endpoint(NpgsqlDataSource db, IOptions<IdempotencyKe
 
     private async Task RunAsync(Request request, List<PlannedItem> runnable, ItemResult?[] results, string scope, byte[] fingerprint, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await writes.Source.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
 
         if (request.IdempotencyKey is { } key)

@@ -1,3 +1,4 @@
+using NexusCore.ClientsApi.Extensions;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -97,7 +98,7 @@ internal static class IdempotencyKeys
 
 /// <summary>Deletes idempotency keys past their retention, hourly.</summary>
 internal sealed partial class IdempotencyKeyJanitor(
-    NpgsqlDataSource db, IOptions<IdempotencyKeyOptions> options, ILogger<IdempotencyKeyJanitor> logger, TimeProvider clock) : BackgroundService
+    WriteDatabase writes, IOptions<IdempotencyKeyOptions> options, ILogger<IdempotencyKeyJanitor> logger, TimeProvider clock) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -106,7 +107,7 @@ internal sealed partial class IdempotencyKeyJanitor(
         {
             try
             {
-                await using var command = db.CreateCommand("DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)");
+                await using var command = writes.Source.CreateCommand("DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)");
                 command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = options.Value.RetentionHours });
                 LogExpired(await command.ExecuteNonQueryAsync(stoppingToken));
             }

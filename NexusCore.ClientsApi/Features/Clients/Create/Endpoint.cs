@@ -1,3 +1,4 @@
+using NexusCore.ClientsApi.Extensions;
 using FastEndpoints;
 using Npgsql;
 using NexusCore.ClientsApi.Telemetry;
@@ -6,7 +7,7 @@ using NexusCore.ClientsApi.Caching;
 namespace NexusCore.ClientsApi.Features.Clients.Create;
 
 /// <summary><c>POST /api/v1/clients</c>: creates a client; 409 when the email is taken in any letter case.</summary>
-public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator, QueryTelemetry telemetry) : Endpoint<Request, Client>
+public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator, QueryTelemetry telemetry) : Endpoint<Request, Client>
 {
     public override void Configure()
     {
@@ -21,7 +22,7 @@ public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator, 
     {
         using var query = telemetry.Start("write", "INSERT");
         var created = await Data.InsertAsync(
-            db,
+            writes.Source,
             request.Name!.Trim(),
             request.Email!.Trim(),
             ClientRules.NormalizeStatus(request.Status) ?? "active",

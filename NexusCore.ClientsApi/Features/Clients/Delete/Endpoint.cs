@@ -1,3 +1,4 @@
+using NexusCore.ClientsApi.Extensions;
 using FastEndpoints;
 using Npgsql;
 using NexusCore.ClientsApi.Telemetry;
@@ -6,7 +7,7 @@ using NexusCore.ClientsApi.Caching;
 namespace NexusCore.ClientsApi.Features.Clients.Delete;
 
 /// <summary><c>DELETE /api/v1/clients/{id}</c>: 204, or 404 when there is no such client.</summary>
-public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator, QueryTelemetry telemetry) : Endpoint<Request>
+public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator, QueryTelemetry telemetry) : Endpoint<Request>
 {
     public override void Configure()
     {
@@ -20,7 +21,7 @@ public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator, 
     public override async Task HandleAsync(Request request, CancellationToken ct)
     {
         using var query = telemetry.Start("write", "DELETE");
-        var deleted = await Data.DeleteAsync(db, request.Id, ct);
+        var deleted = await Data.DeleteAsync(writes.Source, request.Id, ct);
         query.Rows = deleted ? 1 : 0;
         if (!deleted)
         {

@@ -1,3 +1,4 @@
+using NexusCore.ClientsApi.Extensions;
 using FastEndpoints;
 using Npgsql;
 using NexusCore.ClientsApi.Telemetry;
@@ -9,7 +10,7 @@ namespace NexusCore.ClientsApi.Features.Clients.Patch;
 /// <c>PATCH /api/v1/clients/{id}</c>: changes the given fields. With <c>If-Match</c> (the client's ETag)
 /// the change applies only to that version, else 412.
 /// </summary>
-public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator, QueryTelemetry telemetry) : Endpoint<Request, Client>
+public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator, QueryTelemetry telemetry) : Endpoint<Request, Client>
 {
     public override void Configure()
     {
@@ -38,7 +39,7 @@ public sealed class Endpoint(NpgsqlDataSource db, CacheInvalidator invalidator, 
 
         using var query = telemetry.Start("write", "UPDATE");
         var (outcome, client) = await Data.UpdateAsync(
-            db,
+            writes.Source,
             request.Id,
             request.Name?.Trim(),
             request.Email?.Trim(),

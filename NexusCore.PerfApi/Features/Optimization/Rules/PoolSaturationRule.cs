@@ -2,11 +2,14 @@ namespace NexusCore.PerfApi.Features.Optimization.Rules;
 
 /// <summary>
 /// A connection pool whose peak use in the window went above <see cref="RecommendationOptions.PoolUtilizationPercent"/>
-/// of its maximum: raise <c>DB_POOL_SIZE</c> by half, or hold connections for less time. High priority above the
-/// alert threshold.
+/// of its maximum: raise <c>DB_POOL_SIZE</c> by half (<c>DB_WRITE_POOL_SIZE</c> for ClientsApi's write pool,
+/// named <c>clientsdb-writes</c>), or hold connections for less time. High priority above the alert threshold.
 /// </summary>
 public sealed class PoolSaturationRule : IRecommendationRule
 {
+    /// <summary>ClientsApi's pool for writes (its <c>WriteDatabase.Name</c>), sized by <c>DB_WRITE_POOL_SIZE</c>.</summary>
+    public const string WritePoolName = "clientsdb-writes";
+
     public string Name => "pool_saturation";
 
     public ValueTask<IReadOnlyList<Recommendation>> EvaluateAsync(RecommendationContext context, CancellationToken ct)
@@ -21,16 +24,17 @@ public sealed class PoolSaturationRule : IRecommendationRule
 
             var max = pool.Max!.Value;
             var suggested = (long)Math.Ceiling(max * 1.5);
+            var setting = pool.Pool == WritePoolName ? "DB_WRITE_POOL_SIZE" : "DB_POOL_SIZE";
             advice.Add(new Recommendation(
                 Name,
                 RecommendationCategory.ConnectionPool,
                 RecommendationRules.PriorityFor(peak > context.Alerts.PoolUtilizationPercent),
-                $"Connection pool of {pool.Service} peaked at {SlowQueryRule.Format(peak)} % of its {max} connections",
+                $"Connection pool {pool.Pool} of {pool.Service} peaked at {SlowQueryRule.Format(peak)} % of its {max} connections",
                 $"Up to {pool.PeakUsed} of {max} connections were in use at once in the last {context.WindowText} ({pool.Used} now), " +
-                $"above {SlowQueryRule.Format(context.Options.PoolUtilizationPercent)} %. Try DB_POOL_SIZE={suggested} if Postgres has room " +
+                $"above {SlowQueryRule.Format(context.Options.PoolUtilizationPercent)} %. Try {setting}={suggested} if Postgres has room " +
                 "(its max_connections across every instance), and shorten what holds connections: slow queries, long transactions.",
                 "When the pool is exhausted, requests wait for a connection and fail once the connection timeout passes.",
-                $"DB_POOL_SIZE={suggested}",
+                $"{setting}={suggested}",
                 new Dictionary<string, double>
                 {
                     ["peakUtilizationPercent"] = Math.Round(peak, 2),

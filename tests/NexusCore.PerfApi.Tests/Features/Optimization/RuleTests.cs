@@ -131,6 +131,19 @@ public sealed class RuleTests
     }
 
     [Fact]
+    public async Task ClientsApisWritePoolIsSizedByItsOwnSetting()
+    {
+        var telemetry = new SyntheticTelemetry();
+        telemetry.Pool(used: 10, idle: 0, max: 10, pool: "clientsdb-writes");
+        telemetry.Pool(used: 1, idle: 49, max: 50);
+
+        var advice = Assert.Single(await EvaluateAsync(new PoolSaturationRule(), telemetry));
+
+        Assert.Equal((RecommendationPriority.High, "DB_WRITE_POOL_SIZE=15"), (advice.Priority, advice.Action));
+        Assert.Contains("clientsdb-writes", advice.Title, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task APoolThatStayedAtOrBelowTheThresholdGivesNoPoolAdvice()
     {
         var telemetry = new SyntheticTelemetry();
