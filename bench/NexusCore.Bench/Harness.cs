@@ -395,8 +395,7 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
             // Untimed batches first, as long as every read is warmed before it is timed: the endpoint's
             // code is compiled by the JIT's optimizing tier only after a few dozen calls, and each Postgres
             // backend runs its first insert into clients ~50 ms slower (the counters' trigger function is
-            // compiled and planned, catalog caches filled). Npgsql hands out idle pooled connections
-            // oldest first, and the read phases left dozens of them: short warm-up timed the cold ones.
+            // compiled and planned, catalog caches filled).
             await writer.ClosedLoopAsync(1, TimeSpan.FromSeconds(options.WarmupSeconds), _ =>
                 new HttpRequestSpec("POST", Operations.BatchPath, BatchBody(-1, Interlocked.Increment(ref warmups))), ct);
             // What Postgres spends on the batches' statements and on \copy (below): the batch's time minus
