@@ -16,7 +16,12 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         var database = DatabaseOptions.From(builder.Configuration);
-        builder.AddNpgsqlDataSource("clientsdb", configureDataSourceBuilder: source => database.ApplyTo(source.ConnectionStringBuilder));
+        // Named, so that its pool reads "clientsdb" in metrics and alerts rather than its connection string.
+        builder.AddNpgsqlDataSource("clientsdb", configureDataSourceBuilder: source =>
+        {
+            source.Name = "clientsdb";
+            database.ApplyTo(source.ConnectionStringBuilder);
+        });
 
         // Writes get a small pool of their own on the same database: a burst of reads cannot hold the
         // connections an acknowledged write needs, and consecutive writes reuse a few Postgres
