@@ -68,21 +68,20 @@ public static class RateLimitingDefaults
                 });
             };
 
-            if (!options.Enabled)
+            // Routes name these policies, so they exist even with limits off (else ASP.NET answers 500).
+            limiter.AddPolicy(ExportPolicy, http => PerCaller(http, options.Export));
+            limiter.AddPolicy(BatchPolicy, http => PerCaller(http, options.Batch));
+            if (options.Enabled)
             {
-                // Routes name these policies; they must exist (else ASP.NET answers 500), just without limits.
-                limiter.AddPolicy(ExportPolicy, _ => RateLimitPartition.GetNoLimiter(string.Empty));
-                limiter.AddPolicy(BatchPolicy, _ => RateLimitPartition.GetNoLimiter(string.Empty));
-                return;
+                limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
+                    PartitionedRateLimiter.Create<HttpContext, string>(http => Bucket(CallerOf(http), options.PerKey)),
+                    PartitionedRateLimiter.Create<HttpContext, string>(http => Bucket(AddressOf(http), options.PerAddress)));
             }
-
-            limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
-                PartitionedRateLimiter.Create<HttpContext, string>(http => Bucket(CallerOf(http), options.PerKey)),
-                PartitionedRateLimiter.Create<HttpContext, string>(http => Bucket(AddressOf(http), options.PerAddress)));
-            limiter.AddPolicy(ExportPolicy, http => Bucket(CallerOf(http), options.Export));
-            limiter.AddPolicy(BatchPolicy, http => Bucket(CallerOf(http), options.Batch));
         });
         return services;
+
+        RateLimitPartition<string> PerCaller(HttpContext http, TokenBucket bucket) =>
+            options.Enabled ? Bucket(CallerOf(http), bucket) : RateLimitPartition.GetNoLimiter(string.Empty);
     }
 
     /// <summary>The API key's name once authenticated, else the client address: whom a limit applies to.</summary>
