@@ -21,13 +21,22 @@ public sealed record DatabaseOptions(int PoolSize, int ConnectionTimeoutSeconds,
     /// <summary>The resilience pipeline that retries idempotent reads; writes are never retried by it.</summary>
     public const string ReadPipeline = "db-read";
 
+    /// <summary>The setting that sizes a service's (for ClientsApi: its reads') pool.</summary>
+    public const string PoolSizeSetting = "DB_POOL_SIZE";
+
+    /// <summary>The setting that sizes ClientsApi's pool for writes.</summary>
+    public const string WritePoolSizeSetting = "DB_WRITE_POOL_SIZE";
+
+    /// <summary>ClientsApi's pool for writes: its data source's service key and its pool's name in Npgsql's metrics.</summary>
+    public const string WritePoolName = "clientsdb-writes";
+
     public static DatabaseOptions From(IConfiguration configuration) => new(
-        Read(configuration, "DB_POOL_SIZE", 50, 1, 1000),
+        Read(configuration, PoolSizeSetting, 50, 1, 1000),
         Read(configuration, "DB_CONNECTION_TIMEOUT", 5, 1, 300),
         Read(configuration, "DB_COMMAND_TIMEOUT", 30, 1, 3600),
         Read(configuration, "DB_MAX_RETRIES", 3, 0, 10),
         Read(configuration, "DB_RETRY_DELAY", 200, 1, 60_000),
-        Read(configuration, "DB_WRITE_POOL_SIZE", 10, 1, 1000));
+        Read(configuration, WritePoolSizeSetting, 10, 1, 1000));
 
     /// <summary>Pool size and timeouts onto a connection string: the main pool's size, or <paramref name="poolSize"/>.</summary>
     public void ApplyTo(NpgsqlConnectionStringBuilder connection, int? poolSize = null)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Npgsql;
 
 namespace NexusCore.ClientsApi.Extensions;
@@ -10,7 +11,7 @@ namespace NexusCore.ClientsApi.Extensions;
 public sealed class WriteDatabase(NpgsqlDataSource source)
 {
     /// <summary>The data source's service key, and its pool's name in Npgsql's metrics.</summary>
-    public const string Name = "clientsdb-writes";
+    public const string Name = DatabaseOptions.WritePoolName;
 
     public NpgsqlDataSource Source { get; } = source;
 }

@@ -7,9 +7,6 @@ namespace NexusCore.PerfApi.Features.Optimization.Rules;
 /// </summary>
 public sealed class PoolSaturationRule : IRecommendationRule
 {
-    /// <summary>ClientsApi's pool for writes (its <c>WriteDatabase.Name</c>), sized by <c>DB_WRITE_POOL_SIZE</c>.</summary>
-    public const string WritePoolName = "clientsdb-writes";
-
     public string Name => "pool_saturation";
 
     public ValueTask<IReadOnlyList<Recommendation>> EvaluateAsync(RecommendationContext context, CancellationToken ct)
@@ -24,7 +21,7 @@ public sealed class PoolSaturationRule : IRecommendationRule
 
             var max = pool.Max!.Value;
             var suggested = (long)Math.Ceiling(max * 1.5);
-            var setting = pool.Pool == WritePoolName ? "DB_WRITE_POOL_SIZE" : "DB_POOL_SIZE";
+            var setting = pool.Pool == DatabaseOptions.WritePoolName ? DatabaseOptions.WritePoolSizeSetting : DatabaseOptions.PoolSizeSetting;
             advice.Add(new Recommendation(
                 Name,
                 RecommendationCategory.ConnectionPool,
