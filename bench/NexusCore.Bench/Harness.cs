@@ -406,11 +406,8 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
             {
                 var sequence = 0;
                 var runId = run;
-                var cpuBefore = pid is { } p ? ProcessMemory.CpuSeconds(p) : null;
-                var result = await writer.ClosedLoopAsync(1, TimeSpan.FromSeconds(Seconds), _ =>
-                    new HttpRequestSpec("POST", Operations.BatchPath, BatchBody(runId, Interlocked.Increment(ref sequence))), ct);
-                var cpuAfter = pid is { } q ? ProcessMemory.CpuSeconds(q) : null;
-                runs.Add(cpuBefore is { } a && cpuAfter is { } b && result.Requests > 0 ? result with { ServerCpuUs = (b - a) * 1e6 / result.Requests } : result);
+                runs.Add(await WithServerCpuAsync(pid, () => writer.ClosedLoopAsync(1, TimeSpan.FromSeconds(Seconds), _ =>
+                    new HttpRequestSpec("POST", Operations.BatchPath, BatchBody(runId, Interlocked.Increment(ref sequence))), ct)));
             }
 
             var batch = Record("batch (1,000 creates)", Shipped, Measurement.Median("dotnet", 1, runs));
@@ -679,10 +676,16 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
             _serverPids[baseUrl.Port] = pid = ProcessMemory.FindListener(baseUrl.Port);
         }
 
+        return await WithServerCpuAsync(pid, () => _wrk is not null
+            ? _wrk.RunAsync(baseUrl, workload, connections, Seconds, apiKey, ct)
+            : DotnetLoadAsync(baseUrl, workload, connections, apiKey, ct));
+    }
+
+    /// <summary>A run's result with the CPU the server process <paramref name="pid"/> spent per request during it.</summary>
+    private static async Task<LoadResult> WithServerCpuAsync(int? pid, Func<Task<LoadResult>> run)
+    {
         var cpuBefore = pid is { } p ? ProcessMemory.CpuSeconds(p) : null;
-        var result = _wrk is not null
-            ? await _wrk.RunAsync(baseUrl, workload, connections, Seconds, apiKey, ct)
-            : await DotnetLoadAsync(baseUrl, workload, connections, apiKey, ct);
+        var result = await run();
         var cpuAfter = pid is { } q ? ProcessMemory.CpuSeconds(q) : null;
         return cpuBefore is { } a && cpuAfter is { } b && result.Requests > 0
             ? result with { ServerCpuUs = (b - a) * 1e6 / result.Requests }
