@@ -21,6 +21,7 @@ internal static class Extensions
         {
             source.Name = "clientsdb";
             database.ApplyTo(source.ConnectionStringBuilder);
+            database.ApplyStatementReuse(source.ConnectionStringBuilder);
         });
 
         // Writes get a small pool of their own on the same database: a burst of reads cannot hold the
@@ -41,6 +42,7 @@ internal static class Extensions
             {
                 source.Name = WriteDatabase.Name;
                 database.ApplyTo(source.ConnectionStringBuilder, database.WritePoolSize);
+                database.ApplyStatementReuse(source.ConnectionStringBuilder);
             });
         builder.Services.AddSingleton(sp => new WriteDatabase(sp.GetRequiredKeyedService<NpgsqlDataSource>(WriteDatabase.Name)));
         builder.Services.AddSingleton(sp => new DatabasePools([sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<WriteDatabase>().Source]));
