@@ -5,7 +5,7 @@ using NexusCore.ClientsApi.Caching;
 
 namespace NexusCore.ClientsApi.Features.Clients.Query;
 
-/// <summary>Runs a page query (and its count, in the same round trip) for list and search.</summary>
+/// <summary>Runs a page query and its count for list and search.</summary>
 internal static class ClientPages
 {
     /// <summary>
@@ -50,31 +50,42 @@ internal static class ClientPages
             page.After(query.Sort, query.Descending, after);
         }
 
-        await using var batch = db.CreateBatch();
-        var pageCommand = new NpgsqlBatchCommand(
-            $"SELECT {Client.Columns} FROM clients{page.Where}{ClientQuerySql.OrderBy(query.Sort, query.Descending)} LIMIT {query.Limit + 1}");
-        pageCommand.Parameters.AddRange(page.Parameters.ToArray());
-        batch.BatchCommands.Add(pageCommand);
-
         var countCommand = CountCommand(query.Filter, query.Count);
-        if (countCommand is not null)
-        {
-            batch.BatchCommands.Add(countCommand);
-        }
 
-        await using var reader = await batch.ExecuteReaderAsync(ct);
+        // A first page that is not full holds every match, so its length is the exact count: a count
+        // that would scan the matches (text or date filters) waits for the page and runs only when the
+        // page is full. Cheap counts (from client_counts, or the planner's estimate) share its round trip.
+        var countAfterPage = countCommand is not null && query.After is null && query.Count == CountMode.Exact && !query.Filter.CountableFromCounters;
         var items = new List<Client>(query.Limit + 1);
-        while (await reader.ReadAsync(ct))
+        long? count = null;
+        await using (var batch = db.CreateBatch())
         {
-            items.Add(Client.Read(reader));
+            var pageCommand = new NpgsqlBatchCommand(
+                $"SELECT {Client.Columns} FROM clients{page.Where}{ClientQuerySql.OrderBy(query.Sort, query.Descending)} LIMIT {query.Limit + 1}");
+            pageCommand.Parameters.AddRange(page.Parameters.ToArray());
+            batch.BatchCommands.Add(pageCommand);
+            if (countCommand is not null && !countAfterPage)
+            {
+                batch.BatchCommands.Add(countCommand);
+            }
+
+            await using var reader = await batch.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                items.Add(Client.Read(reader));
+            }
+
+            if (countCommand is not null && !countAfterPage && await reader.NextResultAsync(ct) && await reader.ReadAsync(ct))
+            {
+                count = query.Count == CountMode.Estimated && !query.Filter.CountableFromCounters
+                    ? EstimatedRows(reader.GetString(0))
+                    : reader.GetInt64(0);
+            }
         }
 
-        long? count = null;
-        if (countCommand is not null && await reader.NextResultAsync(ct) && await reader.ReadAsync(ct))
+        if (countAfterPage)
         {
-            count = query.Count == CountMode.Estimated && !query.Filter.CountableFromCounters
-                ? EstimatedRows(reader.GetString(0))
-                : reader.GetInt64(0);
+            count = items.Count <= query.Limit ? items.Count : await ScanCountAsync(db, countCommand!, ct);
         }
 
         string? next = null;
@@ -107,6 +118,13 @@ internal static class ClientPages
         var command = new NpgsqlBatchCommand(text);
         command.Parameters.AddRange(sql.Parameters.ToArray());
         return command;
+    }
+
+    private static async Task<long> ScanCountAsync(NpgsqlDataSource db, NpgsqlBatchCommand countCommand, CancellationToken ct)
+    {
+        await using var batch = db.CreateBatch();
+        batch.BatchCommands.Add(countCommand);
+        return (long)(await batch.ExecuteScalarAsync(ct))!;
     }
 
     private static long EstimatedRows(string plan)

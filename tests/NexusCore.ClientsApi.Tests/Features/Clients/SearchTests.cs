@@ -45,6 +45,33 @@ public sealed class SearchTests(StackFixture stack)
     }
 
     [Fact]
+    public async Task AShortFirstPageIsItsOwnExactCountAndAFullOneCountsEveryMatch()
+    {
+        var token = ClientsApiDriver.Token();
+        var created = new List<ClientDto>();
+        for (var i = 0; i < 3; i++)
+        {
+            created.Add(await _api.InsertAsync($"Counted {token} {i}"));
+        }
+
+        var before = await TextCountCallsAsync();
+        var whole = await PageAsync($"q={token}&count=exact&limit=5&sort=id&order=asc");
+        var afterWhole = await TextCountCallsAsync();
+        var first = await PageAsync($"q={token}&count=exact&limit=2&sort=id&order=asc");
+        var afterFirst = await TextCountCallsAsync();
+        var second = await PageAsync($"q={token}&count=exact&limit=2&sort=id&order=asc&cursor={Uri.EscapeDataString(first.NextCursor!)}");
+
+        Assert.Equal(created.Select(c => c.Id), whole.Items.Select(c => c.Id));
+        Assert.Equal(3, whole.Count);
+        Assert.Equal(before, afterWhole);
+        Assert.Equal(created.Take(2).Select(c => c.Id), first.Items.Select(c => c.Id));
+        Assert.Equal(3, first.Count);
+        Assert.Equal(before + 1, afterFirst);
+        Assert.Equal([created[2].Id], second.Items.Select(c => c.Id));
+        Assert.Equal(3, second.Count);
+    }
+
+    [Fact]
     public async Task CountsFromCountersAreExactForStatusAndProgramFiltersInBothModes()
     {
         var expected = (await _api.QueryAsync("SELECT count(*) FROM clients WHERE status = 'pending' AND program_type = 'PERFORMANCE'", r => r.GetInt64(0)))[0];
@@ -229,6 +256,11 @@ public sealed class SearchTests(StackFixture stack)
         var problem = await Problem.ReadAsync(refused, HttpStatusCode.BadRequest);
         Assert.Contains(problem.Errors, e => e is { Name: "q", Code: "unknown_parameter" });
     }
+
+    /// <summary>How often Postgres ran a search's exact count (the scan a short first page makes needless).</summary>
+    private async Task<long> TextCountCallsAsync() => (await _api.QueryAsync(
+        "SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements WHERE query LIKE 'SELECT count(*) FROM clients WHERE (search_vector @@%'",
+        r => r.GetInt64(0)))[0];
 
     private async Task<PageDto> PageAsync(string query) =>
         await ClientsApiDriver.ReadAsync<PageDto>(await _api.Reader.GetAsync($"{Search}?{query}"));
