@@ -206,6 +206,13 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
 
         _results.UncachedStatements.AddRange(await StatementStatsAsync(pg, ct));
 
+        // The reads with a p99 target once more over one connection: the request's own latency, with no
+        // other request queued for the machine's cores.
+        foreach (var read in reads.Where(r => P99Targets.ContainsKey(r.Key)))
+        {
+            await HttpAsync(read.Key + " c1", Uncached, api.Url, read.After, 1, reader, ct);
+        }
+
         // The same statement through the API and straight from pgbench, runs alternating so that
         // whatever else the machine does weighs on both alike.
         await InterleavedAsync(
@@ -840,20 +847,31 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
         Targets(reads);
     }
 
+    /// <summary>Issue 3's uncached p99 targets: read key → (milliseconds, what).</summary>
+    private static readonly IReadOnlyDictionary<string, (double Limit, string What)> P99Targets = new Dictionary<string, (double, string)>
+    {
+        ["dashboard"] = (5, "dashboard"),
+        ["search-q"] = (25, "search first page, selective q"),
+        ["search-filters"] = (50, "search first page, filters only"),
+        ["analytics"] = (50, "analytics for a year"),
+        ["by-ids"] = (5, "by-ids (100)"),
+    };
+
     private void Targets(IReadOnlyList<ReadOperation> reads)
     {
         var t = _results.Targets;
-        void P99(string key, double limit, string what)
+        // Judged at the latency table's connections; the one-connection figure is shown beside it.
+        foreach (var (key, (limit, what)) in P99Targets)
         {
             var m = Get(key, Uncached);
-            t.Add(new TargetResult("issue 3", $"{what}: p99 ≤ {limit} ms uncached", $"p99 {m.P99Ms:0.00} ms (p50 {m.P50Ms:0.00} ms, c={m.Connections})", m.P99Ms <= limit));
+            var one = Get(key + " c1", Uncached);
+            t.Add(new TargetResult(
+                "issue 3",
+                $"{what}: p99 ≤ {limit} ms uncached",
+                $"p99 {m.P99Ms:0.00} ms (p50 {m.P50Ms:0.00} ms, c={m.Connections}); over one connection p99 {one.P99Ms:0.00} ms (p50 {one.P50Ms:0.00} ms)",
+                m.P99Ms <= limit));
         }
 
-        P99("dashboard", 5, "dashboard");
-        P99("search-q", 25, "search first page, selective q");
-        P99("search-filters", 50, "search first page, filters only");
-        P99("analytics", 50, "analytics for a year");
-        P99("by-ids", 5, "by-ids (100)");
         var b = _results.Baselines;
         var ratio = _results.Ratios.ToDictionary(r => r.Name);
         t.Add(new TargetResult("issue 3", "batch ≥ 0.5 × COPY-in rows/s", $"{ratio["batch ÷ COPY in"].Ratio:0.00} × ({b["batch rows/s"]:N0} vs {b["copy in rows/s"]:N0} rows/s)", ratio["batch ÷ COPY in"].Met));
