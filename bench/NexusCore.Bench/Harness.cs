@@ -844,7 +844,7 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
             Ratio("OpenTelemetry on ÷ off", "cached GET req/s, on", otelOn.Rps, "cached GET req/s, off", otelOff.Rps, 0.9),
         ]);
 
-        Targets(reads);
+        Targets();
     }
 
     /// <summary>Issue 3's uncached p99 targets: read key → (milliseconds, what).</summary>
@@ -857,7 +857,7 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
         ["by-ids"] = (5, "by-ids (100)"),
     };
 
-    private void Targets(IReadOnlyList<ReadOperation> reads)
+    private void Targets()
     {
         var t = _results.Targets;
         // Judged at the latency table's connections; the one-connection figure is shown beside it.
