@@ -56,6 +56,7 @@ internal static class ClientPages
         // that would scan the matches (text or date filters) waits for the page and runs only when the
         // page is full. Cheap counts (from client_counts, or the planner's estimate) share its round trip.
         var countAfterPage = countCommand is not null && query.After is null && query.Count == CountMode.Exact && !query.Filter.CountableFromCounters;
+        var sharedCount = countAfterPage ? null : countCommand;
         var items = new List<Client>(query.Limit + 1);
         long? count = null;
         await using (var batch = db.CreateBatch())
@@ -64,9 +65,9 @@ internal static class ClientPages
                 $"SELECT {Client.Columns} FROM clients{page.Where}{ClientQuerySql.OrderBy(query.Sort, query.Descending)} LIMIT {query.Limit + 1}");
             pageCommand.Parameters.AddRange(page.Parameters.ToArray());
             batch.BatchCommands.Add(pageCommand);
-            if (countCommand is not null && !countAfterPage)
+            if (sharedCount is not null)
             {
-                batch.BatchCommands.Add(countCommand);
+                batch.BatchCommands.Add(sharedCount);
             }
 
             await using var reader = await batch.ExecuteReaderAsync(ct);
@@ -75,7 +76,7 @@ internal static class ClientPages
                 items.Add(Client.Read(reader));
             }
 
-            if (countCommand is not null && !countAfterPage && await reader.NextResultAsync(ct) && await reader.ReadAsync(ct))
+            if (sharedCount is not null && await reader.NextResultAsync(ct) && await reader.ReadAsync(ct))
             {
                 count = query.Count == CountMode.Estimated && !query.Filter.CountableFromCounters
                     ? EstimatedRows(reader.GetString(0))
