@@ -43,12 +43,11 @@ public sealed record DatabaseOptions(int PoolSize, int ConnectionTimeoutSeconds,
         Read(configuration, WritePoolSizeSetting, 10, 1, 1000),
         Read(configuration, AutoPrepareSetting, 64, 0, 1000));
 
-    /// <summary>Pool size and timeouts onto a connection string: the main pool's size, or <paramref name="poolSize"/>.</summary>
-    public void ApplyTo(NpgsqlConnectionStringBuilder connection, int? poolSize = null)
+    /// <summary>A pool's size (<see cref="PoolSize"/> or <see cref="WritePoolSize"/>) and the timeouts onto a connection string.</summary>
+    public void ApplyTo(NpgsqlConnectionStringBuilder connection, int poolSize)
     {
-        var size = poolSize ?? PoolSize;
-        connection.MaxPoolSize = size;
-        connection.MinPoolSize = Math.Min(connection.MinPoolSize, size);
+        connection.MaxPoolSize = poolSize;
+        connection.MinPoolSize = Math.Min(connection.MinPoolSize, poolSize);
         connection.Timeout = ConnectionTimeoutSeconds;
         connection.CommandTimeout = CommandTimeoutSeconds;
     }

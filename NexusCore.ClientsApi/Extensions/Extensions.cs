@@ -16,13 +16,16 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         var database = DatabaseOptions.From(builder.Configuration);
-        // Named, so that its pool reads "clientsdb" in metrics and alerts rather than its connection string.
-        builder.AddNpgsqlDataSource("clientsdb", configureDataSourceBuilder: source =>
+        // Both pools alike but for name and size. Named, so that a pool reads "clientsdb" or
+        // "clientsdb-writes" in metrics and alerts rather than its connection string.
+        void Configure(NpgsqlDataSourceBuilder source, string name, int poolSize)
         {
-            source.Name = "clientsdb";
-            database.ApplyTo(source.ConnectionStringBuilder);
+            source.Name = name;
+            database.ApplyTo(source.ConnectionStringBuilder, poolSize);
             database.ApplyStatementReuse(source.ConnectionStringBuilder);
-        });
+        }
+
+        builder.AddNpgsqlDataSource("clientsdb", configureDataSourceBuilder: source => Configure(source, "clientsdb", database.PoolSize));
 
         // Writes get a small pool of their own on the same database: a burst of reads cannot hold the
         // connections an acknowledged write needs, and consecutive writes reuse a few Postgres
@@ -38,12 +41,7 @@ internal static class Extensions
                 settings.DisableTracing = true;
                 settings.DisableMetrics = true;
             },
-            source =>
-            {
-                source.Name = WriteDatabase.Name;
-                database.ApplyTo(source.ConnectionStringBuilder, database.WritePoolSize);
-                database.ApplyStatementReuse(source.ConnectionStringBuilder);
-            });
+            source => Configure(source, WriteDatabase.Name, database.WritePoolSize));
         builder.Services.AddSingleton(sp => new WriteDatabase(sp.GetRequiredKeyedService<NpgsqlDataSource>(WriteDatabase.Name)));
         builder.Services.AddSingleton(sp => new DatabasePools([sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<WriteDatabase>().Source]));
         builder.Services.AddDatabaseReadRetries(database);
