@@ -14,4 +14,41 @@ public sealed class WriteDatabase(NpgsqlDataSource source)
     public const string Name = DatabaseOptions.WritePoolName;
 
     public NpgsqlDataSource Source { get; } = source;
+
+    /// <summary>
+    /// Opens a connection for a request's write and marks the request as a write (<see cref="WriteProgress"/>):
+    /// if it then fails on an outage, its 503 says whether anything can have been applied. A failure to
+    /// get a connection (pool exhausted, server unreachable) sent nothing.
+    /// </summary>
+    public async Task<WriteConnection> OpenAsync(HttpContext context, CancellationToken ct)
+    {
+        var progress = WriteProgress.Start(context);
+        return new WriteConnection(await Source.OpenConnectionAsync(ct), progress);
+    }
+}
+
+/// <summary>A request's write connection (see <see cref="WriteDatabase.OpenAsync"/>).</summary>
+public sealed class WriteConnection(NpgsqlConnection connection, WriteProgress progress) : IAsyncDisposable
+{
+    public NpgsqlConnection Connection { get; } = connection;
+
+    /// <summary>
+    /// The connection, for a write that is one statement in autocommit: from the moment it is sent, a
+    /// failure leaves the outcome unknown (a server that stalls can still commit it when it resumes).
+    /// One round trip, where a transaction of its own would take two.
+    /// </summary>
+    public NpgsqlConnection ForOneStatement()
+    {
+        progress.CommitSending();
+        return Connection;
+    }
+
+    /// <summary>Commits a transaction of this connection; from the moment the COMMIT is sent, a failure leaves the outcome unknown.</summary>
+    public Task CommitAsync(NpgsqlTransaction transaction, CancellationToken ct)
+    {
+        progress.CommitSending();
+        return transaction.CommitAsync(ct);
+    }
+
+    public ValueTask DisposeAsync() => Connection.DisposeAsync();
 }

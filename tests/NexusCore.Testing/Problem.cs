@@ -5,8 +5,11 @@ using Xunit;
 
 namespace NexusCore.Testing;
 
-/// <summary>An RFC 9457 problem document as the APIs send it, read from a response.</summary>
-public sealed record Problem(string Type, string Title, int Status, string? Detail, IReadOnlyList<ProblemError> Errors)
+/// <summary>
+/// An RFC 9457 problem document as the APIs send it, read from a response. <see cref="Outcome"/> is a
+/// failed write's <c>not_applied</c> or <c>unknown</c> (503 only).
+/// </summary>
+public sealed record Problem(string Type, string Title, int Status, string? Detail, IReadOnlyList<ProblemError> Errors, string? Outcome = null)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

@@ -129,6 +129,45 @@ public class StackFixture : IAsyncLifetime
             resource, e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), deadline.Token);
     }
 
+    /// <summary>
+    /// Freezes a resource's processes with SIGSTOP until the returned handle is disposed, which sends
+    /// SIGCONT. With <paramref name="rootKeepsRunning"/>, only the processes below the root (for
+    /// Postgres: every backend, not the postmaster, which goes on accepting connections and passing
+    /// cancel requests on).
+    /// </summary>
+    public async Task<IAsyncDisposable> FreezeResourceAsync(string resource, bool rootKeepsRunning = false)
+    {
+        var root = ProcessId(resource);
+        var frozen = Descendants(root).ToList();
+        if (!rootKeepsRunning)
+        {
+            frozen.Add(root);
+        }
+
+        await SignalAsync("STOP", frozen);
+        return new Thaw(frozen);
+    }
+
+    private sealed class Thaw(List<int> frozen) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await SignalAsync("CONT", frozen);
+    }
+
+    /// <summary>kill(1) with a signal; processes that have ended meanwhile are skipped by it.</summary>
+    private static async Task SignalAsync(string signal, IEnumerable<int> pids)
+    {
+        var startInfo = new System.Diagnostics.ProcessStartInfo("kill") { RedirectStandardError = true };
+        startInfo.ArgumentList.Add("-" + signal);
+        foreach (var pid in pids)
+        {
+            startInfo.ArgumentList.Add(pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        using var process = System.Diagnostics.Process.Start(startInfo)!;
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await process.WaitForExitAsync(deadline.Token);
+    }
+
     /// <summary>The processes below <paramref name="root"/>, parents before children (Linux /proc).</summary>
     private static IEnumerable<int> Descendants(int root)
     {

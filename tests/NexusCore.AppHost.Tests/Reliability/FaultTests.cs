@@ -72,7 +72,7 @@ public sealed class FaultTests(FaultStack stack, ITestOutputHelper output)
         var after = await reader.GetAsync($"/api/v1/clients/{ids[^2]}");
 
         output.WriteLine($"Read pool of {FaultStack.PoolSize} exhausted: read refused in {elapsed.TotalMilliseconds:0} ms");
-        await Problem.ReadAsync(refused, HttpStatusCode.ServiceUnavailable);
+        Assert.Null((await Problem.ReadAsync(refused, HttpStatusCode.ServiceUnavailable)).Outcome);
         Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
         Assert.True(elapsed < TimeSpan.FromSeconds(5), $"503 after {elapsed}");
 
@@ -115,7 +115,8 @@ public sealed class FaultTests(FaultStack stack, ITestOutputHelper output)
         var after = await writer.PostAsJsonAsync("/api/v1/clients", new { name = "Pool Free", email = $"pool.{Guid.NewGuid():N}@example.com", programType = "PRIME" });
 
         output.WriteLine($"Write pool of {FaultStack.WritePoolSize} exhausted: write refused in {writeElapsed.TotalMilliseconds:0} ms, a read meanwhile answered {(int)read.StatusCode} in {readElapsed.TotalMilliseconds:0} ms");
-        await Problem.ReadAsync(refused, HttpStatusCode.ServiceUnavailable);
+        var problem = await Problem.ReadAsync(refused, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("not_applied", problem.Outcome);
         Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
         Assert.True(writeElapsed < TimeSpan.FromSeconds(5), $"503 after {writeElapsed}");
         Assert.Equal(0, (await CountByEmailAsync([email])).GetValueOrDefault(email));
@@ -126,6 +127,68 @@ public sealed class FaultTests(FaultStack stack, ITestOutputHelper output)
 
         Assert.All(released, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         Assert.Equal(HttpStatusCode.Created, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task APatchCutOffByFrozenPostgresBackendsIsAnswered503OutcomeUnknownAndIsIndeedAppliedWhenTheyResume()
+    {
+        var id = await InsertClientAsync();
+        var (cutOff, elapsed, _) = await WriteToFrozenBackendsAsync(id, writer => writer.PatchAsJsonAsync($"/api/v1/clients/{id}", new { name = "Frozen" }));
+
+        output.WriteLine($"A PATCH to frozen Postgres backends answered {(int)cutOff.StatusCode} after {elapsed.TotalSeconds:0.0} s");
+        var problem = await Problem.ReadAsync(cutOff, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("unknown", problem.Outcome);
+        Assert.True(cutOff.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+
+        // Why "unknown": resumed, the backend runs the UPDATE it had received, in autocommit, and it is
+        // committed after the 503 was sent.
+        await WaitUntilAsync(async () => await NameAndVersionAsync(id) == "Frozen v3", TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task ABatchCutOffByFrozenPostgresBackendsIsAnswered503NotAppliedAndIsRolledBackWhenTheyResume()
+    {
+        var id = await InsertClientAsync();
+        var (cutOff, elapsed, backends) = await WriteToFrozenBackendsAsync(id, writer => writer.PostAsJsonAsync(
+            "/api/v1/optimized/clients/batch", new { items = new[] { new { op = "update", id, name = "Frozen" } } }));
+
+        output.WriteLine($"A batch to frozen Postgres backends answered {(int)cutOff.StatusCode} after {elapsed.TotalSeconds:0.0} s");
+        var problem = await Problem.ReadAsync(cutOff, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("not_applied", problem.Outcome);
+
+        // Resumed, the backend runs the UPDATE it had received inside the batch's transaction, finds
+        // its client gone before any COMMIT came, rolls the transaction back and exits.
+        await WaitUntilAsync(async () => (await ClientBackendsAsync()).Count(backends.Contains) < backends.Count, TimeSpan.FromSeconds(30));
+        Assert.Equal("Before v2", await NameAndVersionAsync(id));
+    }
+
+    /// <summary>
+    /// Renames the client "Before" (which also leaves an idle connection in the write pool, so the next
+    /// write reaches a Postgres backend rather than failing to connect), then freezes every backend
+    /// (the postmaster runs) and sends <paramref name="write"/>. Its statement reaches its backend's
+    /// socket and nothing answers; the query timeout (10 s here) ends the wait. Npgsql's cancel request
+    /// reaches the frozen backend as a pending signal, which a backend resumed while waiting for a
+    /// command ignores; Npgsql breaks the connection and ClientsApi answers. Also returns the client
+    /// backends there were just before the freeze.
+    /// </summary>
+    private async Task<(HttpResponseMessage Response, TimeSpan Elapsed, List<int> Backends)> WriteToFrozenBackendsAsync(
+        long id, Func<HttpClient, Task<HttpResponseMessage>> write)
+    {
+        var writer = Writer;
+        Assert.Equal(HttpStatusCode.OK, (await writer.PatchAsJsonAsync($"/api/v1/clients/{id}", new { name = "Before" })).StatusCode);
+        var backends = await ClientBackendsAsync();
+        var clock = Stopwatch.StartNew();
+        await using (await stack.FreezeResourceAsync("postgres", rootKeepsRunning: true))
+        {
+            return (await write(writer), clock.Elapsed, backends);
+        }
+    }
+
+    private async Task<string?> NameAndVersionAsync(long id)
+    {
+        await using var row = stack.ClientsDb.CreateCommand("SELECT name || ' v' || version FROM clients WHERE id = $1");
+        row.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
+        return (string?)await row.ExecuteScalarAsync();
     }
 
     [Fact]
@@ -368,6 +431,21 @@ public sealed class FaultTests(FaultStack stack, ITestOutputHelper output)
         await using var command = stack.ClientsDb.CreateCommand("INSERT INTO clients (name, email, program_type) VALUES ('Fault', $1, 'PRIME') RETURNING id");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = $"fault.{Guid.NewGuid():N}@example.com" });
         return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>The process ids of the client backends connected to the database, but the one asking.</summary>
+    private async Task<List<int>> ClientBackendsAsync()
+    {
+        await using var command = stack.ClientsDb.CreateCommand(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()");
+        await using var reader = await command.ExecuteReaderAsync();
+        var pids = new List<int>();
+        while (await reader.ReadAsync())
+        {
+            pids.Add(reader.GetInt32(0));
+        }
+
+        return pids;
     }
 
     private async Task<long> WaitingOnLocksAsync()

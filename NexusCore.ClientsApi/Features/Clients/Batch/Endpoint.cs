@@ -68,7 +68,8 @@ public sealed partial class Endpoint(WriteDatabase writes, IOptions<IdempotencyK
 
     private async Task RunAsync(Request request, List<PlannedItem> runnable, ItemResult?[] results, string scope, byte[] fingerprint, CancellationToken ct)
     {
-        await using var connection = await writes.Source.OpenConnectionAsync(ct);
+        await using var write = await writes.OpenAsync(HttpContext, ct);
+        var connection = write.Connection;
         await using var transaction = await connection.BeginTransactionAsync(ct);
 
         if (request.IdempotencyKey is { } key)
@@ -112,7 +113,7 @@ public sealed partial class Endpoint(WriteDatabase writes, IOptions<IdempotencyK
             await IdempotencyKeys.SaveAsync(connection, scope, idempotencyKey, fingerprint, StatusCodes.Status200OK, body, ct);
         }
 
-        await transaction.CommitAsync(ct);
+        await write.CommitAsync(transaction, ct);
         await InvalidateAsync(runnable, all);
         await SendJsonAsync(StatusCodes.Status200OK, body, ct);
     }

@@ -12,9 +12,9 @@ internal static class Data
 
     /// <summary>Inserts the client, or returns null when its email is taken (in any letter case).</summary>
     public static async Task<Client?> InsertAsync(
-        NpgsqlDataSource db, string name, string email, string status, string programType, CancellationToken ct)
+        NpgsqlConnection connection, string name, string email, string status, string programType, CancellationToken ct)
     {
-        await using var command = db.CreateCommand(Sql);
+        await using var command = new NpgsqlCommand(Sql, connection);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = email });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = status });

@@ -21,13 +21,17 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
     public override async Task HandleAsync(Request request, CancellationToken ct)
     {
         using var query = telemetry.Start("write", "INSERT");
-        var created = await Data.InsertAsync(
-            writes.Source,
-            request.Name!.Trim(),
-            request.Email!.Trim(),
-            ClientRules.NormalizeStatus(request.Status) ?? "active",
-            ClientRules.NormalizeProgramType(request.ProgramType)!,
-            ct);
+        Client? created;
+        await using (var write = await writes.OpenAsync(HttpContext, ct))
+        {
+            created = await Data.InsertAsync(
+                write.ForOneStatement(),
+                request.Name!.Trim(),
+                request.Email!.Trim(),
+                ClientRules.NormalizeStatus(request.Status) ?? "active",
+                ClientRules.NormalizeProgramType(request.ProgramType)!,
+                ct);
+        }
 
         query.Rows = created is null ? 0 : 1;
         if (created is null)

@@ -21,7 +21,12 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
     public override async Task HandleAsync(Request request, CancellationToken ct)
     {
         using var query = telemetry.Start("write", "DELETE");
-        var deleted = await Data.DeleteAsync(writes.Source, request.Id, ct);
+        bool deleted;
+        await using (var write = await writes.OpenAsync(HttpContext, ct))
+        {
+            deleted = await Data.DeleteAsync(write.ForOneStatement(), request.Id, ct);
+        }
+
         query.Rows = deleted ? 1 : 0;
         if (!deleted)
         {

@@ -6,11 +6,20 @@ internal static class Data
 {
     private const string Sql = $"SELECT {Client.Columns} FROM clients WHERE id = $1";
 
-    public static async Task<Client?> FindAsync(NpgsqlDataSource db, long id, CancellationToken ct)
+    public static Task<Client?> FindAsync(NpgsqlDataSource db, long id, CancellationToken ct) =>
+        FindAsync(db.CreateCommand(Sql), id, ct);
+
+    /// <summary>The same read on an open connection, inside whatever transaction it has.</summary>
+    public static Task<Client?> FindAsync(NpgsqlConnection connection, long id, CancellationToken ct) =>
+        FindAsync(new NpgsqlCommand(Sql, connection), id, ct);
+
+    private static async Task<Client?> FindAsync(NpgsqlCommand command, long id, CancellationToken ct)
     {
-        await using var command = db.CreateCommand(Sql);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? Client.Read(reader) : null;
+        await using (command)
+        {
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            return await reader.ReadAsync(ct) ? Client.Read(reader) : null;
+        }
     }
 }

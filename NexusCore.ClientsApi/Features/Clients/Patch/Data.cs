@@ -24,10 +24,14 @@ internal static class Data
         RETURNING {Client.Columns}
         """;
 
+    /// <summary>
+    /// Updates the client. When nothing matched, reads it on the same connection to tell a missing
+    /// client from a changed one.
+    /// </summary>
     public static async Task<(PatchOutcome Outcome, Client? Client)> UpdateAsync(
-        NpgsqlDataSource db, long id, string? name, string? email, string? status, string? programType, int? expectedVersion, CancellationToken ct)
+        NpgsqlConnection connection, long id, string? name, string? email, string? status, string? programType, int? expectedVersion, CancellationToken ct)
     {
-        await using var command = db.CreateCommand(Sql);
+        await using var command = new NpgsqlCommand(Sql, connection);
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)name ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)email ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
@@ -49,7 +53,7 @@ internal static class Data
         }
 
         // Nothing matched: the client is gone, or (with If-Match) it changed since it was read.
-        var current = await Get.Data.FindAsync(db, id, ct);
+        var current = await Get.Data.FindAsync(connection, id, ct);
         return current is null ? (PatchOutcome.NotFound, null) : (PatchOutcome.VersionMismatch, current);
     }
 }

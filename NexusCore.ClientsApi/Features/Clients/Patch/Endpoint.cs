@@ -38,15 +38,20 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
         }
 
         using var query = telemetry.Start("write", "UPDATE");
-        var (outcome, client) = await Data.UpdateAsync(
-            writes.Source,
-            request.Id,
-            request.Name?.Trim(),
-            request.Email?.Trim(),
-            ClientRules.NormalizeStatus(request.Status),
-            ClientRules.NormalizeProgramType(request.ProgramType),
-            expectedVersion,
-            ct);
+        PatchOutcome outcome;
+        Client? client;
+        await using (var write = await writes.OpenAsync(HttpContext, ct))
+        {
+            (outcome, client) = await Data.UpdateAsync(
+                write.ForOneStatement(),
+                request.Id,
+                request.Name?.Trim(),
+                request.Email?.Trim(),
+                ClientRules.NormalizeStatus(request.Status),
+                ClientRules.NormalizeProgramType(request.ProgramType),
+                expectedVersion,
+                ct);
+        }
 
         query.Rows = outcome == PatchOutcome.Updated ? 1 : 0;
         switch (outcome)
