@@ -52,3 +52,23 @@ public sealed class WriteConnection(NpgsqlConnection connection, WriteProgress p
 
     public ValueTask DisposeAsync() => Connection.DisposeAsync();
 }
+
+public static class WriteReaderExtensions
+{
+    /// <summary>
+    /// Reads a write's command to its end. Its <c>RETURNING</c> row can arrive before the statement has
+    /// committed (in autocommit the commit, and any deferred trigger or constraint, runs after the
+    /// rows, and a failure there is reported after them), so a write is acknowledged only once this
+    /// returns; a failure here throws like any other.
+    /// </summary>
+    public static async Task CompleteAsync(this NpgsqlDataReader reader, CancellationToken ct)
+    {
+        while (await reader.ReadAsync(ct))
+        {
+        }
+
+        while (await reader.NextResultAsync(ct))
+        {
+        }
+    }
+}

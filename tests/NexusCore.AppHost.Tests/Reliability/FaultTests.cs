@@ -191,6 +191,43 @@ public sealed class FaultTests(FaultStack stack, ITestOutputHelper output)
         return (string?)await row.ExecuteScalarAsync();
     }
 
+    [Theory]
+    [InlineData("INSERT")]
+    [InlineData("UPDATE")]
+    public async Task AWriteWhoseCommitFailsAfterItsReturningRowIsNotAcknowledgedAndIts503SaysTheOutcomeIsUnknown(string operation)
+    {
+        var id = await InsertClientAsync();
+        var email = $"slow.commit.{Guid.NewGuid():N}@example.com";
+
+        // A deferred trigger, for this one name only, that runs at COMMIT (in autocommit: after the
+        // statement has produced its RETURNING row) and outlasts the query timeout (10 s here): the
+        // commit is cancelled and fails. Before 2026-11-27 ClientsApi answered 201 or 200 with the row.
+        await ExecuteAsync($"""
+            CREATE FUNCTION fault_slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(60); RETURN NULL; END $$;
+            CREATE CONSTRAINT TRIGGER slow_commit AFTER {operation} ON clients DEFERRABLE INITIALLY DEFERRED
+                FOR EACH ROW WHEN (NEW.name = 'Slow Commit') EXECUTE FUNCTION fault_slow_commit();
+            """);
+        HttpResponseMessage unanswered;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            unanswered = operation == "INSERT"
+                ? await Writer.PostAsJsonAsync("/api/v1/clients", new { name = "Slow Commit", email, programType = "PRIME" })
+                : await Writer.PatchAsJsonAsync($"/api/v1/clients/{id}", new { name = "Slow Commit" });
+        }
+        finally
+        {
+            await ExecuteAsync("DROP TRIGGER slow_commit ON clients; DROP FUNCTION fault_slow_commit();");
+        }
+
+        output.WriteLine($"An {operation} whose commit failed after its row: {(int)unanswered.StatusCode} after {clock.Elapsed.TotalSeconds:0.0} s");
+        var problem = await Problem.ReadAsync(unanswered, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("unknown", problem.Outcome);
+        Assert.Contains("may or may not have been applied", problem.Detail);
+        Assert.Equal("Fault v1", await NameAndVersionAsync(id));
+        Assert.Empty(await CountByEmailAsync([email]));
+    }
+
     [Fact]
     public async Task APostgresRestartUnderLoadLosesAndDuplicatesNoAcknowledgedWriteAndReadsRecoverWithinFiveSeconds()
     {
@@ -431,6 +468,12 @@ public sealed class FaultTests(FaultStack stack, ITestOutputHelper output)
         await using var command = stack.ClientsDb.CreateCommand("INSERT INTO clients (name, email, program_type) VALUES ('Fault', $1, 'PRIME') RETURNING id");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = $"fault.{Guid.NewGuid():N}@example.com" });
         return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var command = stack.ClientsDb.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>The process ids of the client backends connected to the database, but the one asking.</summary>

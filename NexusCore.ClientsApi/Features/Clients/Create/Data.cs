@@ -1,4 +1,5 @@
 using Npgsql;
+using NexusCore.ClientsApi.Extensions;
 
 namespace NexusCore.ClientsApi.Features.Clients.Create;
 
@@ -24,7 +25,9 @@ internal static class Data
         {
             await using var reader = await command.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
-            return Client.Read(reader);
+            var created = Client.Read(reader);
+            await reader.CompleteAsync(ct);
+            return created;
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {

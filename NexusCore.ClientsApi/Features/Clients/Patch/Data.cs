@@ -1,4 +1,5 @@
 using Npgsql;
+using NexusCore.ClientsApi.Extensions;
 
 namespace NexusCore.ClientsApi.Features.Clients.Patch;
 
@@ -44,7 +45,9 @@ internal static class Data
             await using var reader = await command.ExecuteReaderAsync(ct);
             if (await reader.ReadAsync(ct))
             {
-                return (PatchOutcome.Updated, Client.Read(reader));
+                var updated = Client.Read(reader);
+                await reader.CompleteAsync(ct);
+                return (PatchOutcome.Updated, updated);
             }
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
