@@ -25,6 +25,19 @@ public sealed class WriteDatabase(NpgsqlDataSource source)
         var progress = WriteProgress.Start(context);
         return new WriteConnection(await Source.OpenConnectionAsync(ct), progress);
     }
+
+    /// <summary>
+    /// A write that is one statement in autocommit (a create, PATCH or DELETE), run by
+    /// <paramref name="write"/> on a connection of <see cref="OpenAsync"/>: from the moment the statement
+    /// is sent, a failure leaves the outcome unknown (a server that stalls can still commit it when it
+    /// resumes). One round trip, where a transaction of its own would take two.
+    /// </summary>
+    public async Task<T> OneStatementAsync<T>(HttpContext context, Func<NpgsqlConnection, Task<T>> write, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(context, ct);
+        connection.Progress.CommitSending();
+        return await write(connection.Connection);
+    }
 }
 
 /// <summary>A request's write connection (see <see cref="WriteDatabase.OpenAsync"/>).</summary>
@@ -32,21 +45,12 @@ public sealed class WriteConnection(NpgsqlConnection connection, WriteProgress p
 {
     public NpgsqlConnection Connection { get; } = connection;
 
-    /// <summary>
-    /// The connection, for a write that is one statement in autocommit: from the moment it is sent, a
-    /// failure leaves the outcome unknown (a server that stalls can still commit it when it resumes).
-    /// One round trip, where a transaction of its own would take two.
-    /// </summary>
-    public NpgsqlConnection ForOneStatement()
-    {
-        progress.CommitSending();
-        return Connection;
-    }
+    internal WriteProgress Progress { get; } = progress;
 
     /// <summary>Commits a transaction of this connection; from the moment the COMMIT is sent, a failure leaves the outcome unknown.</summary>
     public Task CommitAsync(NpgsqlTransaction transaction, CancellationToken ct)
     {
-        progress.CommitSending();
+        Progress.CommitSending();
         return transaction.CommitAsync(ct);
     }
 

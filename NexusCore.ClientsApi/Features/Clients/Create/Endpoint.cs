@@ -21,17 +21,16 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
     public override async Task HandleAsync(Request request, CancellationToken ct)
     {
         using var query = telemetry.Start("write", "INSERT");
-        Client? created;
-        await using (var write = await writes.OpenAsync(HttpContext, ct))
-        {
-            created = await Data.InsertAsync(
-                write.ForOneStatement(),
+        var created = await writes.OneStatementAsync(
+            HttpContext,
+            connection => Data.InsertAsync(
+                connection,
                 request.Name!.Trim(),
                 request.Email!.Trim(),
                 ClientRules.NormalizeStatus(request.Status) ?? "active",
                 ClientRules.NormalizeProgramType(request.ProgramType)!,
-                ct);
-        }
+                ct),
+            ct);
 
         query.Rows = created is null ? 0 : 1;
         if (created is null)

@@ -21,12 +21,7 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
     public override async Task HandleAsync(Request request, CancellationToken ct)
     {
         using var query = telemetry.Start("write", "DELETE");
-        bool deleted;
-        await using (var write = await writes.OpenAsync(HttpContext, ct))
-        {
-            deleted = await Data.DeleteAsync(write.ForOneStatement(), request.Id, ct);
-        }
-
+        var deleted = await writes.OneStatementAsync(HttpContext, connection => Data.DeleteAsync(connection, request.Id, ct), ct);
         query.Rows = deleted ? 1 : 0;
         if (!deleted)
         {

@@ -38,20 +38,18 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
         }
 
         using var query = telemetry.Start("write", "UPDATE");
-        PatchOutcome outcome;
-        Client? client;
-        await using (var write = await writes.OpenAsync(HttpContext, ct))
-        {
-            (outcome, client) = await Data.UpdateAsync(
-                write.ForOneStatement(),
+        var (outcome, client) = await writes.OneStatementAsync(
+            HttpContext,
+            connection => Data.UpdateAsync(
+                connection,
                 request.Id,
                 request.Name?.Trim(),
                 request.Email?.Trim(),
                 ClientRules.NormalizeStatus(request.Status),
                 ClientRules.NormalizeProgramType(request.ProgramType),
                 expectedVersion,
-                ct);
-        }
+                ct),
+            ct);
 
         query.Rows = outcome == PatchOutcome.Updated ? 1 : 0;
         switch (outcome)
