@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,12 +27,30 @@ public static class ProblemDetailsDefaults
             var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
             context.ProblemDetails.Type = ProblemTypes.For(status);
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
-            context.ProblemDetails.Extensions["traceId"] = Activity.Current?.Id ?? context.HttpContext.TraceIdentifier;
+            context.ProblemDetails.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
         });
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddExceptionHandler<DependencyUnavailableExceptionHandler>();
         return services;
     }
+
+    /// <summary>
+    /// Makes a traced request's <see cref="HttpContext.TraceIdentifier"/> its W3C trace context id (the
+    /// request span's, <c>00-{trace id}-{span id}-01</c>), so every problem's <c>traceId</c> names the trace
+    /// an operator finds in the dashboard, whoever writes the problem: FastEndpoints' validation responses
+    /// read <c>TraceIdentifier</c>, which is otherwise Kestrel's connection and request number. An
+    /// untraced request keeps Kestrel's identifier. Goes first in the pipeline.
+    /// </summary>
+    public static IApplicationBuilder UseTraceIdentifierOfTheRequestSpan(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+        {
+            if (context.Features.Get<IHttpActivityFeature>()?.Activity is { IdFormat: ActivityIdFormat.W3C, Id: { } id })
+            {
+                context.TraceIdentifier = id;
+            }
+
+            return next(context);
+        });
 }
 
 /// <summary>Writes every problem as <c>application/problem+json</c>, whatever the request's Accept header says.</summary>

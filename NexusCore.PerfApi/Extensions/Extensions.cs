@@ -84,6 +84,7 @@ internal static class Extensions
 
     public static void UseApplicationPipeline(this WebApplication app)
     {
+        app.UseTraceIdentifierOfTheRequestSpan();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseBodylessContentTypeTolerance();

@@ -7,10 +7,20 @@ namespace NexusCore.Testing;
 
 /// <summary>
 /// An RFC 9457 problem document as the APIs send it, read from a response. <see cref="Outcome"/> is a
-/// failed write's <c>not_applied</c> or <c>unknown</c> (503 only).
+/// failed write's <c>not_applied</c> or <c>unknown</c> (503 only); <see cref="TraceId"/> names the request.
 /// </summary>
-public sealed record Problem(string Type, string Title, int Status, string? Detail, IReadOnlyList<ProblemError> Errors, string? Outcome = null)
+public sealed record Problem(string Type, string Title, int Status, string? Detail, IReadOnlyList<ProblemError> Errors, string? Outcome = null, string? TraceId = null)
 {
+    /// <summary>A <c>traceparent</c> header value that puts a request in trace <paramref name="traceId"/> (32 hex digits), as a caller's tracer would.</summary>
+    public static string TraceParent(string traceId) => $"00-{traceId}-{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..8])}-01";
+
+    /// <summary>Asserts that the problem names a span of trace <paramref name="traceId"/>, in W3C trace context form.</summary>
+    public void AssertTraceOf(string traceId)
+    {
+        Assert.NotNull(TraceId);
+        Assert.Matches($"^00-{traceId}-[0-9a-f]{{16}}-0[01]$", TraceId);
+    }
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Asserts the status and the problem content type, then reads the document.</summary>

@@ -37,6 +37,18 @@ public sealed class AccessTests(StackFixture stack)
     }
 
     [Fact]
+    public async Task AValidationProblemNamesTheCallersTrace()
+    {
+        var trace = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+        var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/performance/analytics?verbose=true");
+        request.Headers.Add("traceparent", Problem.TraceParent(trace));
+
+        var response = await stack.CreateClient("perf-api", "reader").SendAsync(request);
+
+        (await Problem.ReadAsync(response, HttpStatusCode.BadRequest)).AssertTraceOf(trace);
+    }
+
+    [Fact]
     public async Task TheOpenApiDocumentListsEveryPerformanceRoute()
     {
         var document = System.Text.Json.JsonDocument.Parse(await stack.CreateClient("perf-api").GetStringAsync("/swagger/v1/swagger.json")).RootElement;

@@ -93,6 +93,33 @@ public sealed class AccessTests(StackFixture stack)
         Assert.Equal(HttpStatusCode.Created, create.StatusCode);
     }
 
+    /// <summary>
+    /// One problem of each writer: the handler (404), FastEndpoints' validation of a body, of a query
+    /// and of JSON (400), authentication (401) and authorization (403).
+    /// </summary>
+    public static TheoryData<string, string, string?, string?, int> Problems => new()
+    {
+        { "GET", "/api/v1/clients/9000000000", null, "reader", 404 },
+        { "POST", "/api/v1/clients", """{"name":"","email":"not-an-email","programType":"PRIME"}""", "writer", 400 },
+        { "GET", "/api/v1/optimized/clients/search/advanced?limit=500", null, "reader", 400 },
+        { "POST", "/api/v1/optimized/clients/by-ids", "{not json", "reader", 400 },
+        { "GET", "/api/v1/optimized/clients/dashboard", null, null, 401 },
+        { "DELETE", "/api/v1/clients/1", null, "reader", 403 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Problems))]
+    public async Task EveryProblemNamesTheCallersTraceWhoeverWritesIt(string method, string path, string? body, string? role, int status)
+    {
+        var trace = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+        var request = Request(method, path, body);
+        request.Headers.Add("traceparent", Problem.TraceParent(trace));
+
+        var response = await (role is null ? _api.Anonymous : stack.CreateClient("clients-api", role)).SendAsync(request);
+
+        (await Problem.ReadAsync(response, (HttpStatusCode)status)).AssertTraceOf(trace);
+    }
+
     private static HttpRequestMessage Request(string method, string path, string? body) =>
         new(new HttpMethod(method), path)
         {
