@@ -21,7 +21,7 @@ internal static class Data
             program_type = coalesce($5, program_type),
             updated_at = now(),
             version = version + 1
-        WHERE id = $1 AND ($6::int IS NULL OR version = $6)
+        WHERE id = $1 AND ($6::int[] IS NULL OR version = ANY($6))
         RETURNING {Client.Columns}
         """;
 
@@ -30,7 +30,7 @@ internal static class Data
     /// client from a changed one.
     /// </summary>
     public static async Task<(PatchOutcome Outcome, Client? Client)> UpdateAsync(
-        NpgsqlConnection connection, long id, string? name, string? email, string? status, string? programType, int? expectedVersion, CancellationToken ct)
+        NpgsqlConnection connection, long id, string? name, string? email, string? status, string? programType, int[]? expectedVersions, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(Sql, connection);
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
@@ -38,7 +38,7 @@ internal static class Data
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)email ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)status ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)programType ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)expectedVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)expectedVersions ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Integer });
 
         try
         {
@@ -55,7 +55,7 @@ internal static class Data
             return (PatchOutcome.EmailTaken, null);
         }
 
-        // Nothing matched: the client is gone, or (with If-Match) it changed since it was read.
+        // Nothing matched: the client is gone, or (with If-Match) it is at none of the versions named.
         var current = await Get.Data.FindAsync(connection, id, ct);
         return current is null ? (PatchOutcome.NotFound, null) : (PatchOutcome.VersionMismatch, current);
     }

@@ -23,18 +23,19 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
 
     public override async Task HandleAsync(Request request, CancellationToken ct)
     {
-        int? expectedVersion = null;
+        int[]? expectedVersions = null;
         if (request.IfMatch is { } ifMatch)
         {
-            if (ClientETag.TryParseVersion(ifMatch, request.Id) is not { } version)
+            if (ClientETag.ParseIfMatch(ifMatch, request.Id) is not { } condition)
             {
+                // Lower case: FastEndpoints camel-cases error names, which would make it "if-Match".
                 ValidationFailures.Add(new FluentValidation.Results.ValidationFailure(
-                    "If-Match", "If-Match must be the client's ETag, as returned by GET.") { ErrorCode = "if_match_invalid" });
+                    "if-match", "If-Match must be * or entity tags, such as the ETag a GET returned.") { ErrorCode = "if_match_invalid" });
                 await Send.ErrorsAsync(StatusCodes.Status400BadRequest, ct);
                 return;
             }
 
-            expectedVersion = version;
+            expectedVersions = condition.Versions;
         }
 
         using var query = telemetry.Start("write", "UPDATE");
@@ -47,7 +48,7 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
                 request.Email?.Trim(),
                 ClientRules.NormalizeStatus(request.Status),
                 ClientRules.NormalizeProgramType(request.ProgramType),
-                expectedVersion,
+                expectedVersions,
                 ct),
             ct);
 
@@ -65,7 +66,7 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
             case PatchOutcome.VersionMismatch:
                 HttpContext.Response.Headers.ETag = ClientETag.For(client!);
                 await Send.ResultAsync(TypedResults.Problem(
-                    detail: $"The client changed since it was read: its current ETag is {ClientETag.For(client!)}.",
+                    detail: $"If-Match does not name the client's current version (it changed since it was read, or the tag is another client's): its current ETag is {ClientETag.For(client!)}.",
                     statusCode: StatusCodes.Status412PreconditionFailed));
                 break;
             case PatchOutcome.EmailTaken:

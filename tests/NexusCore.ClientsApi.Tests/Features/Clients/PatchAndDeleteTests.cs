@@ -50,6 +50,63 @@ public sealed class PatchAndDeleteTests(StackFixture stack)
     }
 
     [Fact]
+    public async Task IfMatchStarAppliesToAnExistingClientAndAnUnknownIdIsStill404()
+    {
+        var created = await _api.CreateOkAsync("Etag Star", ClientsApiDriver.UniqueEmail());
+
+        var applied = await ClientsApiDriver.ReadAsync<ClientDto>(await _api.Http.SendAsync(PatchIfMatch(created.Id, "*", "Star Applied")));
+        var missing = await _api.Http.SendAsync(PatchIfMatch(9_000_000_000, "*", "Nobody"));
+
+        Assert.Equal(("Star Applied", 2), (applied.Name, applied.Version));
+        await Problem.ReadAsync(missing, HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task AnIfMatchListAppliesWhenOneOfItsTagsIsCurrentWeakOrNot()
+    {
+        var created = await _api.CreateOkAsync("Etag List", ClientsApiDriver.UniqueEmail());
+
+        var response = await _api.Http.SendAsync(PatchIfMatch(created.Id, $"\"{created.Id}.7\", W/\"{created.Id}.1\"", "List Applied"));
+
+        var patched = await ClientsApiDriver.ReadAsync<ClientDto>(response);
+        Assert.Equal(("List Applied", 2), (patched.Name, patched.Version));
+    }
+
+    [Fact]
+    public async Task AnIfMatchNamingAnotherClientIs412WithTheCurrentETagAndChangesNothing()
+    {
+        var created = await _api.CreateOkAsync("Etag Mine", ClientsApiDriver.UniqueEmail());
+        var other = await _api.CreateOkAsync("Etag Theirs", ClientsApiDriver.UniqueEmail());
+
+        var response = await _api.Http.SendAsync(PatchIfMatch(created.Id, $"\"{other.Id}.1\"", "Not Applied"));
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.PreconditionFailed);
+        Assert.Contains($"\"{created.Id}.1\"", problem.Detail);
+        Assert.Equal($"\"{created.Id}.1\"", response.Headers.ETag?.ToString());
+        var current = await ClientsApiDriver.ReadAsync<ClientDto>(await _api.Http.GetAsync($"/api/v1/clients/{created.Id}"));
+        Assert.Equal(("Etag Mine", 1), (current.Name, current.Version));
+    }
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("1.1")]
+    [InlineData("\"unterminated")]
+    [InlineData("\"a b\"")]
+    [InlineData("*, \"1.1\"")]
+    public async Task AnIfMatchThatIsNotAnEntityTagListIs400NamingItAndChangesNothing(string ifMatch)
+    {
+        var created = await _api.CreateOkAsync("Etag Junk", ClientsApiDriver.UniqueEmail());
+
+        var response = await _api.Http.SendAsync(PatchIfMatch(created.Id, ifMatch, "Not Applied"));
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+        var error = Assert.Single(problem.Errors);
+        Assert.Equal(("if-match", "if_match_invalid"), (error.Name, error.Code));
+        var current = await ClientsApiDriver.ReadAsync<ClientDto>(await _api.Http.GetAsync($"/api/v1/clients/{created.Id}"));
+        Assert.Equal(("Etag Junk", 1), (current.Name, current.Version));
+    }
+
+    [Fact]
     public async Task PatchToAnEmailAnotherClientHasIs409AndChangesNothing()
     {
         var taken = await _api.CreateOkAsync("Owner", ClientsApiDriver.UniqueEmail());
@@ -98,5 +155,12 @@ public sealed class PatchAndDeleteTests(StackFixture stack)
         Assert.Equal(HttpStatusCode.NoContent, first.StatusCode);
         await Problem.ReadAsync(second, HttpStatusCode.NotFound);
         Assert.Equal(0, await _api.CountByEmailAsync(created.Email));
+    }
+
+    private static HttpRequestMessage PatchIfMatch(long id, string ifMatch, string name)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/clients/{id}") { Content = JsonContent.Create(new { name }) };
+        Assert.True(request.Headers.TryAddWithoutValidation("If-Match", ifMatch));
+        return request;
     }
 }
