@@ -11,6 +11,9 @@ namespace NexusCore.Testing;
 /// </summary>
 public sealed record Problem(string Type, string Title, int Status, string? Detail, IReadOnlyList<ProblemError> Errors, string? Outcome = null, string? TraceId = null)
 {
+    /// <summary>A fresh W3C trace id: 32 lower-case hex digits.</summary>
+    public static string NewTraceId() => Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+
     /// <summary>A <c>traceparent</c> header value that puts a request in trace <paramref name="traceId"/> (32 hex digits), as a caller's tracer would.</summary>
     public static string TraceParent(string traceId) => $"00-{traceId}-{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..8])}-01";
 

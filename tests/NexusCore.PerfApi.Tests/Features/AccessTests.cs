@@ -39,7 +39,7 @@ public sealed class AccessTests(StackFixture stack)
     [Fact]
     public async Task AValidationProblemNamesTheCallersTrace()
     {
-        var trace = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+        var trace = Problem.NewTraceId();
         var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/performance/analytics?verbose=true");
         request.Headers.Add("traceparent", Problem.TraceParent(trace));
 

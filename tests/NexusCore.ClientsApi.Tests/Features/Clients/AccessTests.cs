@@ -111,7 +111,7 @@ public sealed class AccessTests(StackFixture stack)
     [MemberData(nameof(Problems))]
     public async Task EveryProblemNamesTheCallersTraceWhoeverWritesIt(string method, string path, string? body, string? role, int status)
     {
-        var trace = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+        var trace = Problem.NewTraceId();
         var request = Request(method, path, body);
         request.Headers.Add("traceparent", Problem.TraceParent(trace));
 
