@@ -26,7 +26,7 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
         int[]? expectedVersions = null;
         if (request.IfMatch is { } ifMatch)
         {
-            if (ClientETag.ParseIfMatch(ifMatch, request.Id) is not { } condition)
+            if (!ClientETag.TryParseIfMatch(ifMatch, request.Id, out expectedVersions))
             {
                 // Lower case: FastEndpoints camel-cases error names, which would make it "if-Match".
                 ValidationFailures.Add(new FluentValidation.Results.ValidationFailure(
@@ -34,8 +34,6 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
                 await Send.ErrorsAsync(StatusCodes.Status400BadRequest, ct);
                 return;
             }
-
-            expectedVersions = condition.Versions;
         }
 
         using var query = telemetry.Start("write", "UPDATE");
