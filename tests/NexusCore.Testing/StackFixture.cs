@@ -218,7 +218,11 @@ public class StackFixture : IAsyncLifetime
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         var result = await App.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand, deadline.Token);
         Assert.True(result.Success, result.Message);
-        await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, deadline.Token);
+
+        // The start command can return before the orchestrator has reported the new process, while
+        // the snapshot still shows the old run's exit; the default wait would take that for a failed
+        // start (it did in CI). Waiting through unavailable states waits for the new run instead.
+        await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, WaitBehavior.WaitOnResourceUnavailable, deadline.Token);
 
         // Connections the tests' own pool opened before a restart died with the old server; the next
         // test must not be handed one of them.
