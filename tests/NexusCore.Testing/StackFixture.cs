@@ -222,7 +222,17 @@ public class StackFixture : IAsyncLifetime
         // The start command can return before the orchestrator has reported the new process, while
         // the snapshot still shows the old run's exit; the default wait would take that for a failed
         // start (it did in CI). Waiting through unavailable states waits for the new run instead.
-        await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, WaitBehavior.WaitOnResourceUnavailable, deadline.Token);
+        try
+        {
+            await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, WaitBehavior.WaitOnResourceUnavailable, deadline.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            var state = App.ResourceNotifications.TryGetCurrentState(resource, out var current)
+                ? $"{current.Snapshot.State?.Text ?? "no state"}, health {current.Snapshot.HealthStatus?.ToString() ?? "unknown"}"
+                : "never reported";
+            Assert.Fail($"'{resource}' was not healthy a minute after it was started again (last: {state}).");
+        }
 
         // Connections the tests' own pool opened before a restart died with the old server; the next
         // test must not be handed one of them.
