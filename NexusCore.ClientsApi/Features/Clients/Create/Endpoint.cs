@@ -6,7 +6,7 @@ using NexusCore.ClientsApi.Caching;
 
 namespace NexusCore.ClientsApi.Features.Clients.Create;
 
-/// <summary><c>POST /api/v1/clients</c>: creates a client; 409 when the email is taken in any letter case.</summary>
+/// <summary><c>POST /api/v1/clients</c>: creates a client (201 with its Location and ETag); 409 when the email is taken in any letter case.</summary>
 public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator, QueryTelemetry telemetry) : Endpoint<Request, Client>
 {
     public override void Configure()
@@ -41,6 +41,10 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
         }
 
         await invalidator.AfterWriteAsync([created.Id], countsChanged: true);
+
+        // The new client's ETag, as GET and PATCH return it, so a frontend can PATCH with If-Match
+        // straight after creating without reading the client back.
+        HttpContext.Response.Headers.ETag = ClientETag.For(created);
         await Send.CreatedAtAsync<Get.Endpoint>(new { id = created.Id }, created, cancellation: ct);
     }
 }

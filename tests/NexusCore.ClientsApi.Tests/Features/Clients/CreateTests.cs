@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 
 namespace NexusCore.ClientsApi.Tests.Features.Clients;
 
@@ -28,6 +29,23 @@ public sealed class CreateTests(StackFixture stack)
         Assert.Equal(created.CreatedAt, created.UpdatedAt);
         Assert.Equal($"/api/v1/clients/{created.Id}", response.Headers.Location?.OriginalString);
         Assert.Equal(1, await _api.CountByEmailAsync(email));
+    }
+
+    [Fact]
+    public async Task TheCreatedClientsETagIsTheOneGetReturnsAndAPatchWithItApplies()
+    {
+        var response = await _api.CreateAsync(new { name = "Etag On Create", email = ClientsApiDriver.UniqueEmail(), programType = "PRIME" });
+        var created = await Problem.ReadJsonAsync<ClientDto>(response);
+        var get = await _api.Reader.GetAsync($"/api/v1/clients/{created!.Id}");
+        var patch = new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/clients/{created.Id}") { Content = JsonContent.Create(new { name = "Etag After Create" }) };
+        patch.Headers.IfMatch.Add(response.Headers.ETag!);
+
+        var patched = await _api.Http.SendAsync(patch);
+
+        Assert.Equal($"\"{created.Id}.1\"", response.Headers.ETag?.ToString());
+        Assert.Equal(response.Headers.ETag, get.Headers.ETag);
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        Assert.Equal($"\"{created.Id}.2\"", patched.Headers.ETag?.ToString());
     }
 
     [Fact]
