@@ -2,13 +2,40 @@ using Npgsql;
 
 namespace NexusCore.ClientsApi.Features.Clients.Delete;
 
+internal enum DeleteOutcome
+{
+    Deleted,
+    NotFound,
+    VersionMismatch,
+}
+
 internal static class Data
 {
-    /// <summary>Deletes the client; false when there was none.</summary>
-    public static async Task<bool> DeleteAsync(NpgsqlConnection connection, long id, CancellationToken ct)
+    private const string Sql = "DELETE FROM clients WHERE id = $1 AND ($2::int[] IS NULL OR version = ANY($2))";
+
+    /// <summary>
+    /// Deletes the client, only at one of <paramref name="expectedVersions"/> when given. When nothing
+    /// matched under a condition, reads it on the same connection to tell a missing client from a changed one.
+    /// </summary>
+    public static async Task<(DeleteOutcome Outcome, Client? Current)> DeleteAsync(
+        NpgsqlConnection connection, long id, int[]? expectedVersions, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand("DELETE FROM clients WHERE id = $1", connection);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
-        return await command.ExecuteNonQueryAsync(ct) > 0;
+        await using (var command = new NpgsqlCommand(Sql, connection))
+        {
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)expectedVersions ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Integer });
+            if (await command.ExecuteNonQueryAsync(ct) > 0)
+            {
+                return (DeleteOutcome.Deleted, null);
+            }
+        }
+
+        if (expectedVersions is null)
+        {
+            return (DeleteOutcome.NotFound, null);
+        }
+
+        var current = await Get.Data.FindAsync(connection, id, ct);
+        return current is null ? (DeleteOutcome.NotFound, null) : (DeleteOutcome.VersionMismatch, current);
     }
 }

@@ -6,7 +6,10 @@ using NexusCore.ClientsApi.Caching;
 
 namespace NexusCore.ClientsApi.Features.Clients.Delete;
 
-/// <summary><c>DELETE /api/v1/clients/{id}</c>: 204, or 404 when there is no such client.</summary>
+/// <summary>
+/// <c>DELETE /api/v1/clients/{id}</c>: 204, or 404 when there is no such client. With <c>If-Match</c>
+/// (as for PATCH) the client is deleted only at a version it names, else 412 with its current ETag.
+/// </summary>
 public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator, QueryTelemetry telemetry) : Endpoint<Request>
 {
     public override void Configure()
@@ -14,22 +17,36 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
         Delete("{id}");
         Group<ClientsGroup>();
         Roles(ApiRoles.Writer);
-        Description(d => d.Produces(204).ProducesProblemFE(404));
+        Description(d => d.Produces(204).ProducesProblemFE(400).ProducesProblemFE(404).ProducesProblemFE(412));
         Summary(s => s.Summary = "Delete a client");
     }
 
     public override async Task HandleAsync(Request request, CancellationToken ct)
     {
-        using var query = telemetry.Start("write", "DELETE");
-        var deleted = await writes.OneStatementAsync(HttpContext, connection => Data.DeleteAsync(connection, request.Id, ct), ct);
-        query.Rows = deleted ? 1 : 0;
-        if (!deleted)
+        int[]? expectedVersions = null;
+        if (request.IfMatch is { } ifMatch && !ClientETag.TryParseIfMatch(ifMatch, request.Id, out expectedVersions))
         {
-            await Send.ResultAsync(TypedResults.Problem(detail: $"No client has id {request.Id}.", statusCode: StatusCodes.Status404NotFound));
+            ValidationFailures.Add(ClientETag.InvalidIfMatch());
+            await Send.ErrorsAsync(StatusCodes.Status400BadRequest, ct);
             return;
         }
 
-        await invalidator.AfterWriteAsync([request.Id], countsChanged: true);
-        await Send.NoContentAsync(ct);
+        using var query = telemetry.Start("write", "DELETE");
+        var (outcome, current) = await writes.OneStatementAsync(
+            HttpContext, connection => Data.DeleteAsync(connection, request.Id, expectedVersions, ct), ct);
+        query.Rows = outcome == DeleteOutcome.Deleted ? 1 : 0;
+        switch (outcome)
+        {
+            case DeleteOutcome.Deleted:
+                await invalidator.AfterWriteAsync([request.Id], countsChanged: true);
+                await Send.NoContentAsync(ct);
+                break;
+            case DeleteOutcome.NotFound:
+                await Send.ResultAsync(TypedResults.Problem(detail: $"No client has id {request.Id}.", statusCode: StatusCodes.Status404NotFound));
+                break;
+            case DeleteOutcome.VersionMismatch:
+                await Send.ResultAsync(ClientETag.PreconditionFailed(HttpContext, current!));
+                break;
+        }
     }
 }

@@ -28,9 +28,7 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
         {
             if (!ClientETag.TryParseIfMatch(ifMatch, request.Id, out expectedVersions))
             {
-                // Lower case: FastEndpoints camel-cases error names, which would make it "if-Match".
-                ValidationFailures.Add(new FluentValidation.Results.ValidationFailure(
-                    "if-match", "If-Match must be * or entity tags, such as the ETag a GET returned.") { ErrorCode = "if_match_invalid" });
+                ValidationFailures.Add(ClientETag.InvalidIfMatch());
                 await Send.ErrorsAsync(StatusCodes.Status400BadRequest, ct);
                 return;
             }
@@ -62,10 +60,7 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
                 await Send.ResultAsync(TypedResults.Problem(detail: $"No client has id {request.Id}.", statusCode: StatusCodes.Status404NotFound));
                 break;
             case PatchOutcome.VersionMismatch:
-                HttpContext.Response.Headers.ETag = ClientETag.For(client!);
-                await Send.ResultAsync(TypedResults.Problem(
-                    detail: $"If-Match does not name the client's current version (it changed since it was read, or the tag is another client's): its current ETag is {ClientETag.For(client!)}.",
-                    statusCode: StatusCodes.Status412PreconditionFailed));
+                await Send.ResultAsync(ClientETag.PreconditionFailed(HttpContext, client!));
                 break;
             case PatchOutcome.EmailTaken:
                 AddError(r => r.Email, "A client with this email already exists.", "email_taken");

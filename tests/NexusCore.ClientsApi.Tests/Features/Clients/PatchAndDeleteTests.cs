@@ -157,6 +157,69 @@ public sealed class PatchAndDeleteTests(StackFixture stack)
         Assert.Equal(0, await _api.CountByEmailAsync(created.Email));
     }
 
+    [Fact]
+    public async Task DeleteWithTheCurrentETagDeletes()
+    {
+        var created = await _api.CreateOkAsync("Delete Current", ClientsApiDriver.UniqueEmail());
+
+        var response = await _api.Http.SendAsync(DeleteIfMatch(created.Id, $"W/\"{created.Id}.9\", \"{created.Id}.1\""));
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(0, await _api.CountByEmailAsync(created.Email));
+    }
+
+    [Fact]
+    public async Task DeleteWithAStaleETagIs412WithTheCurrentETagAndDeletesNothing()
+    {
+        var created = await _api.CreateOkAsync("Delete Stale", ClientsApiDriver.UniqueEmail());
+        await ClientsApiDriver.ReadAsync<ClientDto>(await _api.Http.PatchAsJsonAsync($"/api/v1/clients/{created.Id}", new { name = "Delete Stale Renamed" }));
+
+        var response = await _api.Http.SendAsync(DeleteIfMatch(created.Id, $"\"{created.Id}.1\""));
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.PreconditionFailed);
+        Assert.Equal($"\"{created.Id}.2\"", response.Headers.ETag?.ToString());
+        Assert.Contains($"\"{created.Id}.2\"", problem.Detail);
+        Assert.Equal(1, await _api.CountByEmailAsync(created.Email));
+    }
+
+    [Fact]
+    public async Task DeleteIfMatchStarDeletesAnExistingClientAndAnUnknownIdIsStill404()
+    {
+        var created = await _api.CreateOkAsync("Delete Star", ClientsApiDriver.UniqueEmail());
+
+        var deleted = await _api.Http.SendAsync(DeleteIfMatch(created.Id, "*"));
+        var unknown = await _api.Http.SendAsync(DeleteIfMatch(long.MaxValue, "*"));
+        var stale = await _api.Http.SendAsync(DeleteIfMatch(created.Id, $"\"{created.Id}.1\""));
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        await Problem.ReadAsync(unknown, HttpStatusCode.NotFound);
+        await Problem.ReadAsync(stale, HttpStatusCode.NotFound);
+        Assert.Equal(0, await _api.CountByEmailAsync(created.Email));
+    }
+
+    [Theory]
+    [InlineData("1.1")]
+    [InlineData("\"a b\"")]
+    [InlineData("*, \"1.1\"")]
+    public async Task DeleteWithAnIfMatchThatIsNotAnEntityTagListIs400NamingItAndDeletesNothing(string ifMatch)
+    {
+        var created = await _api.CreateOkAsync("Delete Malformed", ClientsApiDriver.UniqueEmail());
+
+        var response = await _api.Http.SendAsync(DeleteIfMatch(created.Id, ifMatch));
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+        var error = Assert.Single(problem.Errors);
+        Assert.Equal(("if-match", "if_match_invalid"), (error.Name, error.Code));
+        Assert.Equal(1, await _api.CountByEmailAsync(created.Email));
+    }
+
+    private static HttpRequestMessage DeleteIfMatch(long id, string ifMatch)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/clients/{id}");
+        Assert.True(request.Headers.TryAddWithoutValidation("If-Match", ifMatch));
+        return request;
+    }
+
     private static HttpRequestMessage PatchIfMatch(long id, string ifMatch, string name)
     {
         var request = new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/clients/{id}") { Content = JsonContent.Create(new { name }) };
