@@ -1,5 +1,4 @@
 using System.Globalization;
-using FluentValidation.Results;
 
 namespace NexusCore.ClientsApi.Features.Clients;
 
@@ -7,22 +6,6 @@ namespace NexusCore.ClientsApi.Features.Clients;
 public static class ClientETag
 {
     public static string For(Client client) => $"\"{client.Id}.{client.Version}\"";
-
-    /// <summary>
-    /// The 400 error for an <c>If-Match</c> that is neither <c>*</c> nor a list of entity tags. Its name is
-    /// lower case: FastEndpoints camel-cases error names, which would make it "if-Match".
-    /// </summary>
-    public static ValidationFailure InvalidIfMatch() =>
-        new("if-match", "If-Match must be * or entity tags, such as the ETag a GET returned.") { ErrorCode = "if_match_invalid" };
-
-    /// <summary>412 for an <c>If-Match</c> that names no current version: the client's current ETag, as a header and in the detail.</summary>
-    public static IResult PreconditionFailed(HttpContext http, Client current)
-    {
-        http.Response.Headers.ETag = For(current);
-        return TypedResults.Problem(
-            detail: $"If-Match does not name the client's current version (it changed since it was read, or the tag is another client's): its current ETag is {For(current)}.",
-            statusCode: StatusCodes.Status412PreconditionFailed);
-    }
 
     /// <summary>
     /// What an <c>If-Match</c> value asks of this client (RFC 9110 §13.1.1): <paramref name="versions"/>

@@ -26,7 +26,7 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
         int[]? expectedVersions = null;
         if (request.IfMatch is { } ifMatch && !ClientETag.TryParseIfMatch(ifMatch, request.Id, out expectedVersions))
         {
-            ValidationFailures.Add(ClientETag.InvalidIfMatch());
+            ValidationFailures.Add(ClientProblems.InvalidIfMatch());
             await Send.ErrorsAsync(StatusCodes.Status400BadRequest, ct);
             return;
         }
@@ -42,10 +42,10 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
                 await Send.NoContentAsync(ct);
                 break;
             case DeleteOutcome.NotFound:
-                await Send.ResultAsync(TypedResults.Problem(detail: $"No client has id {request.Id}.", statusCode: StatusCodes.Status404NotFound));
+                await Send.ResultAsync(ClientProblems.NotFound(request.Id));
                 break;
             case DeleteOutcome.VersionMismatch:
-                await Send.ResultAsync(ClientETag.PreconditionFailed(HttpContext, current!));
+                await Send.ResultAsync(ClientProblems.PreconditionFailed(HttpContext, current!));
                 break;
         }
     }

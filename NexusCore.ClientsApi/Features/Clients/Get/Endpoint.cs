@@ -28,7 +28,7 @@ public sealed class Endpoint(NpgsqlDataSource db, ReadCache cache) : Endpoint<Re
 
         if (result is null)
         {
-            await Send.ResultAsync(TypedResults.Problem(detail: $"No client has id {request.Id}.", statusCode: StatusCodes.Status404NotFound));
+            await Send.ResultAsync(ClientProblems.NotFound(request.Id));
             return;
         }
 

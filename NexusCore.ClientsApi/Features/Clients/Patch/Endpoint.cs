@@ -28,7 +28,7 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
         {
             if (!ClientETag.TryParseIfMatch(ifMatch, request.Id, out expectedVersions))
             {
-                ValidationFailures.Add(ClientETag.InvalidIfMatch());
+                ValidationFailures.Add(ClientProblems.InvalidIfMatch());
                 await Send.ErrorsAsync(StatusCodes.Status400BadRequest, ct);
                 return;
             }
@@ -57,10 +57,10 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
                 await Send.OkAsync(client!, ct);
                 break;
             case PatchOutcome.NotFound:
-                await Send.ResultAsync(TypedResults.Problem(detail: $"No client has id {request.Id}.", statusCode: StatusCodes.Status404NotFound));
+                await Send.ResultAsync(ClientProblems.NotFound(request.Id));
                 break;
             case PatchOutcome.VersionMismatch:
-                await Send.ResultAsync(ClientETag.PreconditionFailed(HttpContext, client!));
+                await Send.ResultAsync(ClientProblems.PreconditionFailed(HttpContext, client!));
                 break;
             case PatchOutcome.EmailTaken:
                 AddError(r => r.Email, "A client with this email already exists.", "email_taken");
