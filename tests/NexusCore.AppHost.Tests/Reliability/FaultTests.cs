@@ -342,9 +342,10 @@ public sealed class FaultTests(FaultStack stack, ITestOutputHelper output)
         HttpResponseMessage? retried = null;
         await WaitUntilAsync(async () =>
         {
-            // 409 while Postgres rolls back the dead request's transaction; then the retry runs.
-            retried = await SendBatchAsync(Writer, body, key);
-            return retried.StatusCode != HttpStatusCode.Conflict;
+            // 409 while Postgres rolls back the dead request's transaction; then the retry runs. A refused
+            // connection (the restarted API not listening yet) is retried too.
+            retried = await TryAsync(() => SendBatchAsync(Writer, body, key));
+            return retried is not null && retried.StatusCode != HttpStatusCode.Conflict;
         }, TimeSpan.FromSeconds(30));
         var replayed = await SendBatchAsync(Writer, body, key);
 
