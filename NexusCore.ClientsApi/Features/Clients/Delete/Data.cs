@@ -14,8 +14,8 @@ internal static class Data
     private const string Sql = "DELETE FROM clients WHERE id = $1 AND ($2::int[] IS NULL OR version = ANY($2))";
 
     /// <summary>
-    /// Deletes the client, only at one of <paramref name="expectedVersions"/> when given. When nothing
-    /// matched under a condition, reads it on the same connection to tell a missing client from a changed one.
+    /// Deletes the client, only at one of <paramref name="expectedVersions"/> when given; when nothing
+    /// matched, tells a missing client from a changed one.
     /// </summary>
     public static async Task<(DeleteOutcome Outcome, Client? Current)> DeleteAsync(
         NpgsqlConnection connection, long id, int[]? expectedVersions, CancellationToken ct)
@@ -30,12 +30,7 @@ internal static class Data
             }
         }
 
-        if (expectedVersions is null)
-        {
-            return (DeleteOutcome.NotFound, null);
-        }
-
-        var current = await Get.Data.FindAsync(connection, id, ct);
+        var current = await Get.Data.CurrentAfterUnmatchedWriteAsync(connection, id, expectedVersions, ct);
         return current is null ? (DeleteOutcome.NotFound, null) : (DeleteOutcome.VersionMismatch, current);
     }
 }

@@ -56,7 +56,7 @@ internal static class Data
         }
 
         // Nothing matched: the client is gone, or (with If-Match) it is at none of the versions named.
-        var current = await Get.Data.FindAsync(connection, id, ct);
+        var current = await Get.Data.CurrentAfterUnmatchedWriteAsync(connection, id, expectedVersions, ct);
         return current is null ? (PatchOutcome.NotFound, null) : (PatchOutcome.VersionMismatch, current);
     }
 }
