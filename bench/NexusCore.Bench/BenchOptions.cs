@@ -6,13 +6,15 @@ namespace NexusCore.Bench;
 public sealed record BenchOptions
 {
     public const string Usage = """
-        Usage: bench/run [--tiny] [--clients N] [--duration SECONDS] [--runs N] [--out DIR]
+        Usage: bench/run [--tiny] [--clients N] [--duration SECONDS] [--runs N] [--paced-rate N] [--out DIR]
 
           --tiny            10,000 clients, 1 s per measurement, 1 run each, two concurrency steps
                             (what the test runs; numbers are only a smoke signal)
           --clients N       clients to seed (default 1000000)
           --duration S      seconds per measurement run (default 2)
           --runs N          runs per measurement; the median is reported (default 3)
+          --paced-rate N    requests/s offered steadily (random waits) for the p99 reads' paced figures
+                            (default 1000)
           --out DIR         where <date>.md and <date>.json go (default bench/results)
         """;
 
@@ -31,6 +33,12 @@ public sealed record BenchOptions
 
     /// <summary>Connections for the throughput ratios (plaintext, cached and uncached GET, pgbench).</summary>
     public int ThroughputConnections { get; init; } = 32;
+
+    /// <summary>
+    /// Requests per second offered to the reads with a p99 target (and to the plaintext app), spread over
+    /// the latency table's connections by random waits: their tail at a steady load, not at saturation.
+    /// </summary>
+    public int PacedRate { get; init; } = 1000;
 
     public IReadOnlyList<int> ConcurrencySteps { get; init; } = [16, 32, 64, 128, 256, 512];
 
@@ -106,6 +114,9 @@ public sealed record BenchOptions
                     break;
                 case "--runs" when Positive(value, 50) is { } runs:
                     options = options with { Runs = runs };
+                    break;
+                case "--paced-rate" when Positive(value, 100_000) is { } rate:
+                    options = options with { PacedRate = rate };
                     break;
                 case "--out":
                     options = options with { OutputDirectory = value };

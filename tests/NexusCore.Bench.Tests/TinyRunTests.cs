@@ -44,6 +44,18 @@ public sealed class TinyRunTests(ITestOutputHelper output)
             Assert.Equal(0, result.GetProperty("errors").GetInt64());
         }
 
+        // The steady-load figures (the reads with a p99 target, and plaintext beside them) are paced: the
+        // plaintext app, which answers thousands of requests/s back to back, is offered about 1,000/s over
+        // 4 connections and answers about that many.
+        var paced = results.RootElement.GetProperty("measurements").EnumerateArray()
+            .Where(m => m.GetProperty("name").GetString()!.EndsWith(" @1,000/s", StringComparison.Ordinal))
+            .ToDictionary(m => m.GetProperty("name").GetString()!, m => m.GetProperty("result"));
+        Assert.Equal(
+            ["analytics @1,000/s", "by-ids @1,000/s", "dashboard @1,000/s", "plaintext @1,000/s", "search-filters @1,000/s", "search-q @1,000/s"],
+            paced.Keys.Order(StringComparer.Ordinal));
+        Assert.InRange(paced["plaintext @1,000/s"].GetProperty("rps").GetDouble(), 100, 1_500);
+        Assert.All(paced.Values, r => Assert.Equal(4, r.GetProperty("connections").GetInt32()));
+
         foreach (var ratio in results.RootElement.GetProperty("ratios").EnumerateArray())
         {
             Assert.True(ratio.GetProperty("numeratorValue").GetDouble() > 0, ratio.GetProperty("name").GetString());

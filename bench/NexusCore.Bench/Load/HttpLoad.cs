@@ -36,9 +36,10 @@ public sealed class HttpLoad : IDisposable
 
     /// <summary>
     /// <paramref name="connections"/> loops, each sending its next request as soon as the previous one is
-    /// answered, for <paramref name="duration"/>. A response outside 2xx/3xx counts as an error.
+    /// answered (or, with <paramref name="thinkMs"/> above 0, after a random wait of that mean, exponential),
+    /// for <paramref name="duration"/>. A response outside 2xx/3xx counts as an error.
     /// </summary>
-    public async Task<LoadResult> ClosedLoopAsync(int connections, TimeSpan duration, Func<int, HttpRequestSpec> next, CancellationToken ct)
+    public async Task<LoadResult> ClosedLoopAsync(int connections, TimeSpan duration, Func<int, HttpRequestSpec> next, CancellationToken ct, double thinkMs = 0)
     {
         var latencies = new List<double>[connections];
         long errors = 0;
@@ -46,8 +47,14 @@ public sealed class HttpLoad : IDisposable
         var loops = Enumerable.Range(0, connections).Select(async worker =>
         {
             var mine = latencies[worker] = [];
+            var random = new Random(worker + 17);
             while (watch.Elapsed < duration && !ct.IsCancellationRequested)
             {
+                if (thinkMs > 0)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(-Math.Log(1 - random.NextDouble()) * thinkMs), ct);
+                }
+
                 var spec = next(worker);
                 var started = Stopwatch.GetTimestamp();
                 try

@@ -8,9 +8,11 @@ public sealed record HttpRequestSpec(string Method, string Path, string? Body = 
 
 /// <summary>
 /// What a load generator sends: a fixed list of requests taken in turn, or GETs of
-/// <c>IdPath + id</c> with ids drawn uniformly or Zipf-distributed from 1..<c>IdMax</c>.
+/// <c>IdPath + id</c> with ids drawn uniformly or Zipf-distributed from 1..<c>IdMax</c>. With
+/// <paramref name="ThinkMs"/> above 0, each connection waits a random time (exponential, that mean) before
+/// each request: a steady offered load below the machine's capacity instead of one request after another.
 /// </summary>
-public sealed record Workload(string Name, IReadOnlyList<HttpRequestSpec>? Requests = null, string? IdPath = null, long IdMax = 0, double ZipfExponent = 0)
+public sealed record Workload(string Name, IReadOnlyList<HttpRequestSpec>? Requests = null, string? IdPath = null, long IdMax = 0, double ZipfExponent = 0, double ThinkMs = 0)
 {
     public static Workload Get(string name, string path) => new(name, [new HttpRequestSpec("GET", path)]);
 }
@@ -51,6 +53,11 @@ public sealed class Wrk(string script, string workDirectory)
             environment["BENCH_ID_PATH"] = workload.IdPath!;
             environment["BENCH_ID_MAX"] = workload.IdMax.ToString(CultureInfo.InvariantCulture);
             environment["BENCH_ZIPF_S"] = workload.ZipfExponent.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (workload.ThinkMs > 0)
+        {
+            environment["BENCH_THINK_MS"] = workload.ThinkMs.ToString(CultureInfo.InvariantCulture);
         }
 
         var threads = Math.Min(2, connections);

@@ -5,6 +5,8 @@
 --   BENCH_ID_PATH    otherwise: GET BENCH_ID_PATH .. id, with ids from 1..BENCH_ID_MAX drawn
 --   BENCH_ID_MAX     uniformly (BENCH_ZIPF_S = 0) or Zipf-distributed with exponent BENCH_ZIPF_S,
 --   BENCH_ZIPF_S     by the same rejection-inversion sampler and permutation as Load/Zipf.cs
+--   BENCH_THINK_MS   if set and above 0, each connection waits a random time (exponential, this mean)
+--                    before each request: a steady offered load rather than back-to-back requests
 -- done() prints one line: BENCH {json}, latencies in microseconds.
 
 local threads = {}
@@ -91,6 +93,14 @@ function init(args)
     id_max = tonumber(os.getenv("BENCH_ID_MAX"))
     local s = tonumber(os.getenv("BENCH_ZIPF_S") or "0")
     if s and s > 0 then zipf = new_zipf(id_max, s) end
+  end
+end
+
+-- wrk schedules every request through its timer once delay() exists, so it is only defined when asked for.
+local think_ms = tonumber(os.getenv("BENCH_THINK_MS") or "0") or 0
+if think_ms > 0 then
+  function delay()
+    return math.floor(-math.log(1 - math.random()) * think_ms + 0.5)
   end
 end
 
