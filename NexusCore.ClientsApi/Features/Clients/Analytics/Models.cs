@@ -16,6 +16,12 @@ public sealed record AnalyticsQuery(DateOnly From, DateOnly To, Granularity Gran
 {
     public const int DefaultDays = 30;
 
+    /// <summary>
+    /// Earliest year a date may name, as for search's dates: older dates hold no client, and the range's
+    /// defaults and period arithmetic stay inside the calendar.
+    /// </summary>
+    public const int MinYear = 1900;
+
     /// <summary>Most periods one response may hold: bounds the work and the payload.</summary>
     public const int MaxPeriods = 1000;
 
@@ -80,9 +86,9 @@ public sealed record AnalyticsQuery(DateOnly From, DateOnly To, Granularity Gran
     public IReadOnlyList<DateOnly> Periods()
     {
         var periods = new List<DateOnly>();
-        for (var start = PeriodStart(From); start <= To && periods.Count <= MaxPeriods; start = Next(start))
+        for (DateOnly? start = PeriodStart(From); start is { } s && s <= To && periods.Count <= MaxPeriods; start = Next(s))
         {
-            periods.Add(start);
+            periods.Add(s);
         }
 
         return periods;
@@ -95,11 +101,12 @@ public sealed record AnalyticsQuery(DateOnly From, DateOnly To, Granularity Gran
         _ => day,
     };
 
-    private DateOnly Next(DateOnly start) => Granularity switch
+    /// <summary>The next period's start, or null past the calendar's last day (9999-12-31).</summary>
+    private DateOnly? Next(DateOnly start) => Granularity switch
     {
-        Granularity.Week => start.AddDays(7),
-        Granularity.Month => start.AddMonths(1),
-        _ => start.AddDays(1),
+        Granularity.Week => start.DayNumber > DateOnly.MaxValue.DayNumber - 7 ? null : start.AddDays(7),
+        Granularity.Month => start is { Year: 9999, Month: 12 } ? null : start.AddMonths(1),
+        _ => start == DateOnly.MaxValue ? null : start.AddDays(1),
     };
 
     private static DateOnly ReadDate(string name, string? text, DateOnly fallback, List<QueryError> errors)
@@ -109,12 +116,13 @@ public sealed record AnalyticsQuery(DateOnly From, DateOnly To, Granularity Gran
             return fallback;
         }
 
-        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
+            && date.Year >= MinYear)
         {
             return date;
         }
 
-        errors.Add(new(name, $"{name} must be a date in the form 2025-03-31.", "date_invalid"));
+        errors.Add(new(name, $"{name} must be a date in the form 2025-03-31, in the years {MinYear} to 9999.", "date_invalid"));
         return fallback;
     }
 }

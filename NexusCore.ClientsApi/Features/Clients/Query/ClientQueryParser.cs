@@ -193,10 +193,12 @@ public static class ClientQueryParser
             return null;
         }
 
-        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
+            && date.Year >= 1900)
         {
             var start = date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-            return endOfDay ? start.AddDays(1) : start;
+            // The end of 9999-12-31 is past the last DateTime; its last tick bounds every stored time as well.
+            return !endOfDay ? start : date == DateOnly.MaxValue ? DateTime.SpecifyKind(DateTime.MaxValue, DateTimeKind.Utc) : start.AddDays(1);
         }
 
         if (text.Length >= 16 && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture,
@@ -206,7 +208,7 @@ public static class ClientQueryParser
             return instant.UtcDateTime;
         }
 
-        errors.Add(new(name, $"{name} must be an ISO 8601 date (2025-03-31) or date-time (2025-03-31T12:00:00Z).", "date_invalid"));
+        errors.Add(new(name, $"{name} must be an ISO 8601 date (2025-03-31) or date-time (2025-03-31T12:00:00Z) in the years 1900 to 9999.", "date_invalid"));
         return null;
     }
 
