@@ -20,13 +20,18 @@ public static partial class FastEndpointsDefaults
 
         // A misspelt field is an error the caller should see, not a value silently dropped.
         config.Serializer.Options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
-        config.Serializer.Options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        // Enums are their documented names only: a number (7, or "7") would bind to a value no name stands for.
+        config.Serializer.Options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
         config.Binding.JsonExceptionTransformer = DescribeJsonError;
 
         config.Errors.UseProblemDetails(problems =>
         {
             problems.TypeTransformer = problem => ProblemTypes.For(problem.Status);
             problems.IndicateErrorCode = true;
+
+            // One error is its own detail; several are summed up, so every problem says what went wrong.
+            problems.DetailTransformer = problem => problem.Detail
+                ?? (problem.Errors.Count() is > 1 and var n ? $"{n} problems: " + string.Join(" ", problem.Errors.Select(e => e.Reason)) : null);
         });
     }
 

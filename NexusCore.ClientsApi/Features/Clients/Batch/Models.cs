@@ -56,6 +56,8 @@ public sealed class Validator : Validator<Request>
             .NotEmpty().WithMessage("items must hold at least one operation.").WithErrorCode("items_required")
             .Must(items => items is null || items.Count <= Request.MaxItems)
             .WithMessage($"items may hold at most {Request.MaxItems} operations.").WithErrorCode("too_many_items");
+        RuleForEach(r => r.Items).NotNull()
+            .WithMessage("items[{CollectionIndex}] is null: each item must be an operation object.").WithErrorCode("item_required");
         RuleFor(r => r.IdempotencyKey)
             .Must(k => k is null || (k.Length is > 0 and <= 255 && k.All(c => c is > ' ' and < '\u007f')))
             .WithName("Idempotency-Key")
