@@ -27,11 +27,28 @@ public static class ProblemDetailsDefaults
             var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
             context.ProblemDetails.Type = ProblemTypes.For(status);
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
+            context.ProblemDetails.Detail ??= DefaultDetail(status, context.HttpContext);
             context.ProblemDetails.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
         });
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddExceptionHandler<DependencyUnavailableExceptionHandler>();
         return services;
+    }
+
+    /// <summary>What a bare status code means for this request: routing's 404, 405 and 415 carry no detail of their own.</summary>
+    private static string DefaultDetail(int status, HttpContext http)
+    {
+        var request = http.Request;
+        return status switch
+        {
+            StatusCodes.Status404NotFound => $"No route matches {request.Method} {request.Path}.",
+            StatusCodes.Status405MethodNotAllowed => $"{request.Method} is not allowed on {request.Path}"
+                + (http.Response.Headers.Allow is { Count: > 0 } allow ? $"; it allows {allow}." : "."),
+            StatusCodes.Status415UnsupportedMediaType => string.IsNullOrEmpty(request.ContentType)
+                ? "The request body needs a Content-Type; send application/json."
+                : $"This route does not read a body of type '{request.ContentType}'; send application/json.",
+            _ => ReasonPhrases.GetReasonPhrase(status),
+        };
     }
 
     /// <summary>
