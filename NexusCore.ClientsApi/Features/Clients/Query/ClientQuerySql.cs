@@ -58,14 +58,21 @@ internal sealed class ClientQuerySql
     }
 
     /// <summary>
-    /// Whole words through the full-text index; from three characters on, also any substring of the
-    /// name or email through the trigram index. Shorter input matches word prefixes.
+    /// Whole words through the full-text index; when the input holds three letters or digits in a row,
+    /// also any substring of the name or email through the trigram index. Shorter input matches word
+    /// prefixes. A substring pattern without such a run gives the trigram index nothing to look up: it
+    /// would read every row (seconds at a million clients), so such input matches whole words only.
     /// </summary>
     private static string TextMatch(ClientQuerySql sql, string q)
     {
-        if (q.Length >= 3)
+        if (q.Length >= 3 && q.Any(char.IsLetterOrDigit))
         {
             var words = sql.Add(q);
+            if (LongestLetterOrDigitRun(q) < 3)
+            {
+                return $"search_vector @@ websearch_to_tsquery('simple', {words})";
+            }
+
             var pattern = sql.Add("%" + EscapeLike(q.ToLowerInvariant()) + "%");
             return $"(search_vector @@ websearch_to_tsquery('simple', {words}) OR lower(name || ' ' || email) LIKE {pattern})";
         }
@@ -75,6 +82,18 @@ internal sealed class ClientQuerySql
         return token.Length == 0
             ? "false"
             : $"search_vector @@ to_tsquery('simple', {sql.Add(token + ":*")})";
+    }
+
+    private static int LongestLetterOrDigitRun(string text)
+    {
+        int longest = 0, run = 0;
+        foreach (var c in text)
+        {
+            run = char.IsLetterOrDigit(c) ? run + 1 : 0;
+            longest = Math.Max(longest, run);
+        }
+
+        return longest;
     }
 
     private static string EscapeLike(string value) =>
