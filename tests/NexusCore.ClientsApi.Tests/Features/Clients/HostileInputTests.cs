@@ -1,0 +1,221 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace NexusCore.ClientsApi.Tests.Features.Clients;
+
+/// <summary>
+/// Inputs a black-box fuzz of the running API answered with a 500 (or a bare status, or a full-table
+/// read): dates at the ends of the calendar, charsets, null and numeric batch items, substring patterns
+/// the trigram index cannot look up. Each is a problem naming the input, or an ordinary answer.
+/// </summary>
+[Collection(StackCollection.Name)]
+public sealed class HostileInputTests(StackFixture stack)
+{
+    private const string Search = "/api/v1/optimized/clients/search/advanced";
+    private const string Export = "/api/v1/optimized/clients/bulk-export";
+    private const string Analytics = "/api/v1/optimized/clients/analytics/performance";
+    private readonly ClientsApiDriver _api = new(stack);
+
+    [Theory]
+    [InlineData("createdTo")]
+    [InlineData("updatedTo")]
+    public async Task TheCalendarsLastDayIsAnUpperBoundThatIncludesEveryClient(string bound)
+    {
+        var token = ClientsApiDriver.Token();
+        var client = await _api.CreateOkAsync($"Lastday {token}", ClientsApiDriver.UniqueEmail(token));
+
+        var page = await ClientsApiDriver.ReadAsync<PageDto>(await _api.Reader.GetAsync($"{Search}?q={token}&{bound}=9999-12-31&count=exact"));
+        var export = await _api.Admin.GetAsync($"{Export}?q={token}&{bound}=9999-12-31");
+        var csv = await export.Content.ReadAsStringAsync();
+
+        Assert.Equal([client.Id], page.Items.Select(c => c.Id));
+        Assert.Equal(1, page.Count);
+        Assert.True(export.StatusCode == HttpStatusCode.OK, csv);
+        Assert.Contains(client.Email, csv);
+    }
+
+    [Theory]
+    [InlineData(Search, "createdTo=0001-01-01", "createdTo")]
+    [InlineData(Search, "updatedFrom=1899-12-31", "updatedFrom")]
+    [InlineData(Export, "createdFrom=0001-01-01", "createdFrom")]
+    [InlineData(Analytics, "to=0001-01-01", "to")]
+    [InlineData(Analytics, "from=2026-11-27&to=0001-01-01", "to")]
+    [InlineData(Analytics, "from=0001-01-01&to=0001-01-07&granularity=week", "from")]
+    public async Task DatesBefore1900Are400NamingTheParameter(string route, string query, string name)
+    {
+        var problem = await Problem.ReadAsync(await _api.Admin.GetAsync($"{route}?{query}"), HttpStatusCode.BadRequest);
+
+        Assert.Contains(problem.Errors, e => e.Name == name && e.Code == "date_invalid");
+    }
+
+    [Theory]
+    [InlineData("to=9999-12-31", "day", "9999-12-02", "9999-12-31", 30)]
+    [InlineData("from=9999-12-01&to=9999-12-31&granularity=month", "month", "9999-12-01", "9999-12-01", 1)]
+    [InlineData("from=9999-12-20&to=9999-12-31&granularity=week", "week", "9999-12-20", "9999-12-27", 2)]
+    public async Task AnalyticsRunsToTheCalendarsLastDay(string query, string granularity, string first, string last, int periods)
+    {
+        var response = await _api.Reader.GetAsync($"{Analytics}?{query}");
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+
+        using var json = JsonDocument.Parse(text);
+        var starts = json.RootElement.GetProperty("newClients").EnumerateArray().Select(p => p.GetProperty("period").GetString()).ToList();
+        Assert.Equal(granularity, json.RootElement.GetProperty("granularity").GetString());
+        Assert.Equal(periods, starts.Count);
+        Assert.Equal((first, last), (starts[0], starts[^1]));
+        Assert.All(json.RootElement.GetProperty("newClients").EnumerateArray(), p => Assert.Equal(0, p.GetProperty("total").GetInt64()));
+    }
+
+    [Theory]
+    [InlineData("atomic")]
+    [InlineData("perItem")]
+    public async Task ANullBatchItemIs400NamingItAndNothingIsWritten(string mode)
+    {
+        var email = ClientsApiDriver.UniqueEmail("nullitem");
+        var body = $$"""{"mode":"{{mode}}","items":[{"op":"create","name":"Null Item","email":"{{email}}","programType":"PRIME"},null]}""";
+
+        var problem = await Problem.ReadAsync(await PostBatchAsync(body), HttpStatusCode.BadRequest);
+
+        Assert.Contains(problem.Errors, e => e.Name == "items[1]" && e.Code == "item_required");
+        Assert.Equal(0, await _api.CountByEmailAsync(email));
+    }
+
+    [Theory]
+    [InlineData("\"op\":7")]
+    [InlineData("\"op\":0")]
+    [InlineData("\"op\":\"0\"")]
+    public async Task AnOperationMustBeNamedAndIsNeverANumber(string op)
+    {
+        var email = ClientsApiDriver.UniqueEmail("numop");
+        var body = $$"""{"items":[{{{op}},"name":"Numbered Op","email":"{{email}}","programType":"PRIME"}]}""";
+
+        var problem = await Problem.ReadAsync(await PostBatchAsync(body), HttpStatusCode.BadRequest);
+
+        Assert.NotEmpty(problem.Errors);
+        Assert.Equal(0, await _api.CountByEmailAsync(email));
+    }
+
+    [Theory]
+    [InlineData("2")]
+    [InlineData("-1")]
+    [InlineData("\"1\"")]
+    public async Task ABatchModeMustBeNamedAndIsNeverANumber(string mode)
+    {
+        var email = ClientsApiDriver.UniqueEmail("nummode");
+        var body = $$"""{"mode":{{mode}},"items":[{"op":"create","name":"Numbered Mode","email":"{{email}}","programType":"PRIME"}]}""";
+
+        var problem = await Problem.ReadAsync(await PostBatchAsync(body), HttpStatusCode.BadRequest);
+
+        Assert.Contains(problem.Errors, e => e.Name == "mode" && e.Code == "invalid_type");
+        Assert.Equal(0, await _api.CountByEmailAsync(email));
+    }
+
+    [Theory]
+    [InlineData("application/json; charset=\"utf-8\"")]
+    [InlineData("application/json; charset=UTF8")]
+    [InlineData("application/json;charset=utf-8")]
+    public async Task AQuotedOrAliasedUtf8CharsetIsRead(string contentType)
+    {
+        var email = ClientsApiDriver.UniqueEmail("charset");
+        var response = await PostRawAsync("/api/v1/clients", $$"""{"name":"Charset Ok","email":"{{email}}","programType":"PRIME"}""", contentType);
+
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        Assert.Equal(1, await _api.CountByEmailAsync(email));
+    }
+
+    [Theory]
+    [InlineData("application/json; charset=bogus", "bogus")]
+    [InlineData("application/json; charset=utf-7", "utf-7")]
+    [InlineData("application/json; charset=", "charset")]
+    [InlineData(";;;/", "not a media type")]
+    public async Task AnUnreadableMediaTypeOrCharsetIs415NamingItAndNothingIsWritten(string contentType, string named)
+    {
+        var email = ClientsApiDriver.UniqueEmail("charset");
+        var body = $$"""{"name":"Charset Bad","email":"{{email}}","programType":"PRIME"}""";
+
+        var create = await Problem.ReadAsync(await PostRawAsync("/api/v1/clients", body, contentType), HttpStatusCode.UnsupportedMediaType);
+        var batch = await Problem.ReadAsync(await PostRawAsync("/api/v1/optimized/clients/batch", $$"""{"items":[{"op":"create",{{body[1..]}}]}""", contentType), HttpStatusCode.UnsupportedMediaType);
+        var byIds = await Problem.ReadAsync(await PostRawAsync("/api/v1/optimized/clients/by-ids", """{"ids":[1]}""", contentType), HttpStatusCode.UnsupportedMediaType);
+
+        Assert.All([create, batch, byIds], p => Assert.Contains(named, p.Detail));
+        Assert.Equal(0, await _api.CountByEmailAsync(email));
+    }
+
+    [Fact]
+    public async Task ABodyWithoutContentTypeIs415WithAProblemDocument()
+    {
+        var email = ClientsApiDriver.UniqueEmail("notype");
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes($$"""{"name":"No Type","email":"{{email}}","programType":"PRIME"}"""));
+
+        var problem = await Problem.ReadAsync(await _api.Http.PostAsync("/api/v1/clients", content), HttpStatusCode.UnsupportedMediaType);
+
+        Assert.Contains("Content-Type", problem.Detail);
+        Assert.Equal(0, await _api.CountByEmailAsync(email));
+    }
+
+    [Fact]
+    public async Task RoutingsOwnAnswersAndSeveralErrorsStillSayWhatWentWrong()
+    {
+        var method = await Problem.ReadAsync(await _api.Http.PutAsync("/api/v1/clients/1", JsonContent.Create(new { name = "x" })), HttpStatusCode.MethodNotAllowed);
+        var route = await Problem.ReadAsync(await _api.Reader.GetAsync("/api/v1/no-such-route"), HttpStatusCode.NotFound);
+        var multipart = await Problem.ReadAsync(
+            await _api.Http.PostAsync("/api/v1/clients", new MultipartFormDataContent { { new StringContent("x"), "name" } }), HttpStatusCode.UnsupportedMediaType);
+        var several = await Problem.ReadAsync(await PostRawAsync("/api/v1/clients", "{}", "application/json"), HttpStatusCode.BadRequest);
+
+        Assert.StartsWith("PUT is not allowed on /api/v1/clients/1; it allows ", method.Detail);
+        Assert.Contains("PATCH", method.Detail);
+        Assert.Equal("No route matches GET /api/v1/no-such-route.", route.Detail);
+        Assert.Contains("multipart/form-data", multipart.Detail);
+        Assert.StartsWith($"{several.Errors.Count} problems: ", several.Detail);
+        Assert.True(several.Errors.Count > 1);
+    }
+
+    [Theory]
+    [InlineData("?{0}?{1}?")]
+    [InlineData("%{0}%{1}%")]
+    [InlineData("a{0}:{1}*")]
+    public async Task AQueryWithoutThreeLettersOrDigitsInARowNeverSendsTheSubstringMatch(string shape)
+    {
+        // With no such run the trigram index has nothing to look up, and the LIKE would read every row.
+        var q = string.Format(System.Globalization.CultureInfo.InvariantCulture, shape, Random.Shared.Next(10), Random.Shared.Next(10));
+        var (substring, words) = (await SearchCallsAsync(substring: true), await SearchCallsAsync(substring: false));
+
+        var response = await _api.Reader.GetAsync($"{Search}?q={Uri.EscapeDataString(q)}&count=exact");
+        var page = await ClientsApiDriver.ReadAsync<PageDto>(response);
+
+        Assert.Equal(substring, await SearchCallsAsync(substring: true));
+        Assert.True(await SearchCallsAsync(substring: false) > words, "the search reached Postgres as a whole-word match");
+        Assert.Equal(page.Items.Count, page.Count);
+    }
+
+    [Fact]
+    public async Task ThreeLettersInARowStillMatchAnyPartOfANameOrEmail()
+    {
+        var token = ClientsApiDriver.Token();
+        var client = await _api.CreateOkAsync($"Sub{token}string", ClientsApiDriver.UniqueEmail("sub"));
+        var before = await SearchCallsAsync(substring: true);
+
+        var page = await ClientsApiDriver.ReadAsync<PageDto>(await _api.Reader.GetAsync($"{Search}?q={token[2..]}"));
+
+        Assert.Equal([client.Id], page.Items.Select(c => c.Id));
+        Assert.True(await SearchCallsAsync(substring: true) > before);
+    }
+
+    /// <summary>Executions of text searches with (or without) the trigram substring match, from pg_stat_statements.</summary>
+    private async Task<long> SearchCallsAsync(bool substring) =>
+        (await _api.QueryAsync(
+            "SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements "
+            + "WHERE query LIKE '%websearch_to_tsquery%' AND (query LIKE '%LIKE%') = $1 AND query NOT LIKE '%pg_stat_statements%'",
+            r => r.GetInt64(0), substring))[0];
+
+    private Task<HttpResponseMessage> PostBatchAsync(string body) => PostRawAsync("/api/v1/optimized/clients/batch", body, "application/json");
+
+    private Task<HttpResponseMessage> PostRawAsync(string route, string body, string contentType)
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        return _api.Admin.PostAsync(route, content);
+    }
+}
