@@ -6,7 +6,8 @@ namespace NexusCore.PerfApi.Performance;
 /// <summary>
 /// The figures the performance endpoints, alerts and recommendations share, read from the
 /// <see cref="TelemetryStore"/>: logical query totals, cache hits and misses per query type, connection pools
-/// and cache memory. Stateless; every call reads the store as it is now.
+/// and cache memory. Stateless; every call reads the store as it is now. Counts and levels read from metrics
+/// are <see cref="Saturating"/>: never negative, never past their type's range, whatever a sender reported.
 /// </summary>
 public sealed class PerformanceReader(TelemetryStore store, TimeProvider time, IOptions<TelemetryStoreOptions> options)
 {
@@ -61,7 +62,7 @@ public sealed class PerformanceReader(TelemetryStore store, TimeProvider time, I
 
             var type = series.Key.QueryType;
             byType[type] = byType.TryGetValue(type, out var seen)
-                ? seen with { Hits = seen.Hits + stats.CacheHits, Misses = seen.Misses + stats.CacheMisses }
+                ? seen with { Hits = Saturating.Add(seen.Hits, stats.CacheHits), Misses = Saturating.Add(seen.Misses, stats.CacheMisses) }
                 : new CacheLookups(type, stats.CacheHits, stats.CacheMisses, CacheCountSource.Spans);
         }
 
@@ -73,9 +74,9 @@ public sealed class PerformanceReader(TelemetryStore store, TimeProvider time, I
             }
 
             var filter = new MetricFilter(Attributes: new Dictionary<string, string> { [QueryTypeAttribute] = type });
-            var hits = (long)Math.Round(store.Metrics.Increase(WellKnownMetrics.CacheHits, window, filter));
-            var misses = (long)Math.Round(store.Metrics.Increase(WellKnownMetrics.CacheMisses, window, filter));
-            if (hits + misses > 0)
+            var hits = Saturating.Count(store.Metrics.Increase(WellKnownMetrics.CacheHits, window, filter));
+            var misses = Saturating.Count(store.Metrics.Increase(WellKnownMetrics.CacheMisses, window, filter));
+            if (hits > 0 || misses > 0)
             {
                 byType[type] = new CacheLookups(type, hits, misses, CacheCountSource.Metrics);
             }
@@ -87,8 +88,8 @@ public sealed class PerformanceReader(TelemetryStore store, TimeProvider time, I
     /// <summary>All query types' hits and misses added up (<c>QueryType</c> is <c>all</c>).</summary>
     public static CacheLookups Total(IReadOnlyList<CacheLookups> lookups) => new(
         "all",
-        lookups.Sum(l => l.Hits),
-        lookups.Sum(l => l.Misses),
+        Saturating.Sum(lookups.Select(l => l.Hits)),
+        Saturating.Sum(lookups.Select(l => l.Misses)),
         lookups.Any(l => l.Source == CacheCountSource.Metrics) ? CacheCountSource.Metrics : CacheCountSource.Spans);
 
     /// <summary>
@@ -111,15 +112,15 @@ public sealed class PerformanceReader(TelemetryStore store, TimeProvider time, I
 
                 var pool = Pool(series, pools);
                 var state = Attribute(series, "db.client.connection.state", "state");
-                var level = (long)Math.Round(series.LastValue);
+                var level = Saturating.Count(series.LastValue);
                 if (string.Equals(state, "used", StringComparison.OrdinalIgnoreCase))
                 {
-                    pool.Used += level;
-                    pool.PeakUsed += (long)Math.Round(Math.Max(series.LastValue, series.Buckets.Max(b => b.Max) ?? 0));
+                    pool.Used = Saturating.Add(pool.Used, level);
+                    pool.PeakUsed = Saturating.Add(pool.PeakUsed, Math.Max(level, Saturating.Count(series.Buckets.Max(b => b.Max) ?? 0)));
                 }
                 else if (string.Equals(state, "idle", StringComparison.OrdinalIgnoreCase))
                 {
-                    pool.Idle += level;
+                    pool.Idle = Saturating.Add(pool.Idle, level);
                 }
 
                 pool.LastSeen = series.LastSeen > pool.LastSeen ? series.LastSeen : pool.LastSeen;
@@ -133,7 +134,7 @@ public sealed class PerformanceReader(TelemetryStore store, TimeProvider time, I
                 if (series.LastSeen >= fresh)
                 {
                     var pool = Pool(series, pools);
-                    pool.Max = (pool.Max ?? 0) + (long)Math.Round(series.LastValue);
+                    pool.Max = Saturating.Add(pool.Max ?? 0, Saturating.Count(series.LastValue));
                 }
             }
         }
@@ -169,14 +170,14 @@ public sealed class PerformanceReader(TelemetryStore store, TimeProvider time, I
         {
             var key = (series.Service, series.Instance);
             var reading = instances.GetValueOrDefault(key) ?? new CacheMemoryReading(series.Service, series.Instance, 0, 0, series.LastSeen);
-            instances[key] = reading with { SizeBytes = reading.SizeBytes + series.LastValue, LastSeen = Latest(reading.LastSeen, series.LastSeen) };
+            instances[key] = reading with { SizeBytes = Saturating.Amount(reading.SizeBytes + Saturating.Amount(series.LastValue)), LastSeen = Latest(reading.LastSeen, series.LastSeen) };
         }
 
         foreach (var series in store.Metrics.Series(WellKnownMetrics.CacheEntries).Where(s => s.LastSeen >= fresh))
         {
             var key = (series.Service, series.Instance);
             var reading = instances.GetValueOrDefault(key) ?? new CacheMemoryReading(series.Service, series.Instance, 0, 0, series.LastSeen);
-            instances[key] = reading with { Entries = reading.Entries + (long)Math.Round(series.LastValue), LastSeen = Latest(reading.LastSeen, series.LastSeen) };
+            instances[key] = reading with { Entries = Saturating.Add(reading.Entries, Saturating.Count(series.LastValue)), LastSeen = Latest(reading.LastSeen, series.LastSeen) };
         }
 
         return instances.Values.OrderBy(r => r.Service, StringComparer.Ordinal).ThenBy(r => r.Instance, StringComparer.Ordinal).ToList();

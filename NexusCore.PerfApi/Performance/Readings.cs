@@ -13,10 +13,10 @@ public enum CacheCountSource
 /// <summary>Cache hits and misses of one query type (or of all of them) over a window.</summary>
 public sealed record CacheLookups(string QueryType, long Hits, long Misses, CacheCountSource Source)
 {
-    public long Lookups => Hits + Misses;
+    public long Lookups => Saturating.Add(Hits, Misses);
 
     /// <summary>Hits per lookup in percent; null when nothing was looked up.</summary>
-    public double? HitRatePercent => Lookups == 0 ? null : 100.0 * Hits / Lookups;
+    public double? HitRatePercent => Lookups == 0 ? null : 100.0 * Hits / ((double)Hits + Misses);
 }
 
 /// <summary>One connection pool as its service last reported it (Npgsql's pool metrics).</summary>
@@ -39,14 +39,14 @@ public sealed record PoolTotals(long Active, long Idle, long Max, long Available
 {
     public static PoolTotals Of(IReadOnlyList<PoolReading> pools)
     {
-        var active = pools.Sum(p => p.Used);
-        var max = pools.Sum(p => p.Max ?? 0);
+        var active = Saturating.Sum(pools.Select(p => p.Used));
+        var max = Saturating.Sum(pools.Select(p => p.Max ?? 0));
         return new PoolTotals(
             active,
-            pools.Sum(p => p.Idle),
+            Saturating.Sum(pools.Select(p => p.Idle)),
             max,
-            pools.Sum(p => p.Available ?? 0),
-            max > 0 ? 100.0 * pools.Where(p => p.Max is > 0).Sum(p => p.Used) / max : null,
+            Saturating.Sum(pools.Select(p => p.Available ?? 0)),
+            max > 0 ? 100.0 * pools.Where(p => p.Max is > 0).Sum(p => (double)p.Used) / pools.Sum(p => (double)(p.Max ?? 0)) : null,
             pools.Count);
     }
 }

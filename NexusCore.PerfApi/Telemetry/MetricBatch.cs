@@ -62,7 +62,7 @@ public sealed record MetricPoint
 }
 
 /// <summary>What one OTLP metrics payload brought: the points kept and how many were received in all.</summary>
-public sealed class MetricBatch(IReadOnlyList<MetricPoint> points, int receivedPoints, int unsupportedPoints)
+public sealed class MetricBatch(IReadOnlyList<MetricPoint> points, int receivedPoints, int unsupportedPoints, int nonFinitePoints = 0)
 {
     public IReadOnlyList<MetricPoint> Points { get; } = points;
 
@@ -70,4 +70,7 @@ public sealed class MetricBatch(IReadOnlyList<MetricPoint> points, int receivedP
 
     /// <summary>Points of kinds the store does not keep (summaries) or marked as having no recorded value.</summary>
     public int UnsupportedPoints { get; } = unsupportedPoints;
+
+    /// <summary>Points dropped for a NaN or infinite value, sum, minimum, maximum or bucket bound.</summary>
+    public int NonFinitePoints { get; } = nonFinitePoints;
 }

@@ -28,6 +28,7 @@ public sealed class TelemetryCounters
     private long _metricPointsAggregated;
     private long _metricPointsDropped;
     private long _metricPointsUnsupported;
+    private long _metricPointsNonFinite;
     private long _metricPointsTooOld;
     private long _querySpansOverSeriesLimit;
     private long _statementsOverLimit;
@@ -62,10 +63,11 @@ public sealed class TelemetryCounters
         Interlocked.Add(ref queued ? ref _querySpansQueued : ref _querySpansDropped, querySpans);
     }
 
-    public void MetricPointsReceived(int points, int kept, int unsupported, bool queued)
+    public void MetricPointsReceived(int points, int kept, int unsupported, bool queued, int nonFinite = 0)
     {
         Interlocked.Add(ref _metricPointsReceived, points);
         Interlocked.Add(ref _metricPointsUnsupported, unsupported);
+        Interlocked.Add(ref _metricPointsNonFinite, nonFinite);
         Interlocked.Add(ref queued ? ref _metricPointsQueued : ref _metricPointsDropped, kept);
     }
 
@@ -98,6 +100,7 @@ public sealed class TelemetryCounters
         MetricPointsAggregated: Volatile.Read(ref _metricPointsAggregated),
         MetricPointsDropped: Volatile.Read(ref _metricPointsDropped),
         MetricPointsUnsupported: Volatile.Read(ref _metricPointsUnsupported),
+        MetricPointsNonFinite: Volatile.Read(ref _metricPointsNonFinite),
         MetricPointsTooOld: Volatile.Read(ref _metricPointsTooOld),
         QuerySpansOverSeriesLimit: Volatile.Read(ref _querySpansOverSeriesLimit),
         StatementsOverLimit: Volatile.Read(ref _statementsOverLimit),
@@ -120,6 +123,7 @@ public sealed record TelemetryCountersSnapshot(
     long MetricPointsAggregated,
     long MetricPointsDropped,
     long MetricPointsUnsupported,
+    long MetricPointsNonFinite,
     long MetricPointsTooOld,
     long QuerySpansOverSeriesLimit,
     long StatementsOverLimit,

@@ -48,8 +48,8 @@ public sealed class Endpoint(PerformanceReader reader) : EndpointWithoutRequest<
                 total.QueryType,
                 Cache(cacheNow.FirstOrDefault(c => c.QueryType == total.QueryType) ?? new CacheLookups(total.QueryType, 0, 0, total.Source)),
                 Cache(total))).ToList(),
-            memory.Sum(m => m.Entries),
-            memory.Sum(m => m.SizeMb),
+            Saturating.Sum(memory.Select(m => m.Entries)),
+            Saturating.Sum(memory.Select(m => m.SizeMb)),
             memory.Select(m => new CacheInstance(m.Service, m.Instance, m.Entries, m.SizeMb, m.LastSeen)).ToList());
 
         var pools = reader.Pools(LastMinute);

@@ -1,4 +1,7 @@
 using NexusCore.PerfApi.Performance;
+using NexusCore.PerfApi.Telemetry;
+using OpenTelemetry.Proto.Metrics.V1;
+using static NexusCore.PerfApi.Tests.Features.Otlp.OtlpPayloads;
 
 namespace NexusCore.PerfApi.Tests.Performance;
 
@@ -103,5 +106,58 @@ public sealed class PerformanceReaderTests
         Assert.Equal(("instance-1", 1200L), (caches[0].Instance, caches[0].Entries));
         Assert.Equal(12.5, caches[0].SizeMb, 9);
         Assert.Equal(0.25, caches[1].SizeMb, 9);
+    }
+
+    [Fact]
+    public void HugeNegativeAndOverflowingMetricValuesSaturateInsteadOfThrowing()
+    {
+        var telemetry = new SyntheticTelemetry();
+        var now = telemetry.Now;
+        var start = telemetry.CountersStart;
+        foreach (var instance in new[] { "instance-1", "instance-2" })
+        {
+            // Two pools of 1e300 connections (their sum is past long.MaxValue) and two caches of 1e308 bytes
+            // (past double.MaxValue together) with a negative number of entries.
+            telemetry.Metrics("huge", instance,
+                Gauge(WellKnownMetrics.ConnectionMax, "{connection}", Number(start, now, 1e300, Attribute("db.client.connection.pool.name", "p"))),
+                Sum(WellKnownMetrics.ConnectionCount, "{connection}", isMonotonic: false, AggregationTemporality.Cumulative,
+                    Number(start, now, 1e300, Attribute("db.client.connection.pool.name", "p"), Attribute("db.client.connection.state", "used")),
+                    Number(start, now, -7, Attribute("db.client.connection.pool.name", "p"), Attribute("db.client.connection.state", "idle"))),
+                Gauge(WellKnownMetrics.CacheSize, "By", Number(now, now, 1e308)),
+                Gauge(WellKnownMetrics.CacheEntries, "{entry}", Number(now, now, -1e300)));
+        }
+
+        // Cache counters: 1e300 hits of two query types; misses of one that overflow to infinity inside the store
+        // (two deltas of 1.5e308 in one bucket).
+        foreach (var type in new[] { "find", "search" })
+        {
+            telemetry.Metrics("huge", "instance-1",
+                Sum(WellKnownMetrics.CacheHits, "{request}", isMonotonic: true, AggregationTemporality.Cumulative,
+                    Number(start, now, 1e300, Attribute(PerformanceReader.QueryTypeAttribute, type))));
+        }
+
+        telemetry.Metrics("huge", "instance-1",
+            Sum(WellKnownMetrics.CacheMisses, "{request}", isMonotonic: true, AggregationTemporality.Delta,
+                Number(start, now, 1.5e308, Attribute(PerformanceReader.QueryTypeAttribute, "find")),
+                Number(start, now, 1.5e308, Attribute(PerformanceReader.QueryTypeAttribute, "find"))));
+
+        var pools = telemetry.Reader.Pools(FiveMinutes);
+        Assert.Equal(2, pools.Count);
+        Assert.All(pools, p => Assert.Equal((long.MaxValue, 0L, (long?)long.MaxValue, long.MaxValue, (long?)0L), (p.Used, p.Idle, p.Max, p.PeakUsed, p.Available)));
+        var totals = PoolTotals.Of(pools);
+        Assert.Equal((long.MaxValue, 0L, long.MaxValue, 0L, 2), (totals.Active, totals.Idle, totals.Max, totals.Available, totals.Pools));
+        Assert.Equal(100.0, totals.UtilizationPercent!.Value, 9);
+
+        var lookups = telemetry.Reader.CacheLookups(FiveMinutes);
+        Assert.Equal(new CacheLookups("find", long.MaxValue, long.MaxValue, CacheCountSource.Metrics), lookups[0]);
+        Assert.Equal(50.0, lookups[0].HitRatePercent!.Value, 9);
+        Assert.Equal(long.MaxValue, lookups[0].Lookups);
+        var total = PerformanceReader.Total(lookups);
+        Assert.Equal((long.MaxValue, long.MaxValue), (total.Hits, total.Misses));
+
+        var caches = telemetry.Reader.CacheMemory();
+        Assert.Equal(2, caches.Count);
+        Assert.All(caches, c => Assert.Equal((0L, 1e308), (c.Entries, c.SizeBytes)));
+        Assert.Equal(double.MaxValue, Saturating.Sum(caches.Select(c => c.SizeBytes)));
     }
 }

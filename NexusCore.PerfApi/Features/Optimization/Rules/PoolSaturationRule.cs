@@ -1,3 +1,5 @@
+using NexusCore.PerfApi.Performance;
+
 namespace NexusCore.PerfApi.Features.Optimization.Rules;
 
 /// <summary>
@@ -20,7 +22,7 @@ public sealed class PoolSaturationRule : IRecommendationRule
             }
 
             var max = pool.Max!.Value;
-            var suggested = (long)Math.Ceiling(max * 1.5);
+            var suggested = Saturating.Count(Math.Ceiling(max * 1.5));
             var setting = pool.Pool == DatabaseOptions.WritePoolName ? DatabaseOptions.WritePoolSizeSetting : DatabaseOptions.PoolSizeSetting;
             advice.Add(new Recommendation(
                 Name,

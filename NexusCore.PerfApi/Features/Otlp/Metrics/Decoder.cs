@@ -7,7 +7,9 @@ namespace NexusCore.PerfApi.Features.Otlp.Metrics;
 /// <summary>
 /// Turns an OTLP metrics export into <see cref="MetricPoint"/>s: gauges, sums, explicit-bucket histograms and
 /// (as count and sum) exponential histograms. Points flagged as having no recorded value, and metric kinds
-/// this receiver does not declare (summaries), are counted as unsupported.
+/// this receiver does not declare (summaries), are counted as unsupported. Points carrying a NaN or an infinity
+/// (value, sum, min, max or bucket bound) are dropped and counted: no level or count is infinite, and one such
+/// point would otherwise poison every figure summed from its series.
 /// </summary>
 internal static class Decoder
 {
@@ -16,7 +18,7 @@ internal static class Decoder
     public static MetricBatch Decode(ExportMetricsServiceRequest request)
     {
         var points = new List<MetricPoint>();
-        int received = 0, unsupported = 0;
+        int received = 0, unsupported = 0, nonFinite = 0;
         foreach (var resourceMetrics in request.ResourceMetrics)
         {
             var (service, instance) = OtlpAttributes.ServiceOf(resourceMetrics.Resource);
@@ -48,7 +50,7 @@ internal static class Decoder
             }
         }
 
-        return new MetricBatch(points, received, unsupported);
+        return new MetricBatch(points, received, unsupported, nonFinite);
 
         void Numbers(IReadOnlyList<NumberDataPoint> dataPoints, MetricPoint template, MetricTemporality temporality, bool isMonotonic)
         {
@@ -61,6 +63,13 @@ internal static class Decoder
                     continue;
                 }
 
+                var value = point.ValueCase == NumberDataPoint.ValueOneofCase.AsInt ? point.AsInt : point.AsDouble;
+                if (!double.IsFinite(value))
+                {
+                    nonFinite++;
+                    continue;
+                }
+
                 points.Add(template with
                 {
                     Temporality = temporality,
@@ -68,7 +77,7 @@ internal static class Decoder
                     Attributes = OtlpAttributes.Sorted(point.Attributes),
                     StartUnixNanos = Nanos(point.StartTimeUnixNano),
                     TimeUnixNanos = Nanos(point.TimeUnixNano),
-                    Value = point.ValueCase == NumberDataPoint.ValueOneofCase.AsInt ? point.AsInt : point.AsDouble,
+                    Value = value,
                 });
             }
         }
@@ -81,6 +90,12 @@ internal static class Decoder
                 if ((point.Flags & NoRecordedValue) != 0)
                 {
                     unsupported++;
+                    continue;
+                }
+
+                if (!Finite(point.HasSum, point.Sum, point.HasMin, point.Min, point.HasMax, point.Max) || !point.ExplicitBounds.All(double.IsFinite))
+                {
+                    nonFinite++;
                     continue;
                 }
 
@@ -111,6 +126,12 @@ internal static class Decoder
                     continue;
                 }
 
+                if (!Finite(point.HasSum, point.Sum, point.HasMin, point.Min, point.HasMax, point.Max))
+                {
+                    nonFinite++;
+                    continue;
+                }
+
                 points.Add(template with
                 {
                     Temporality = Temporality(histogram.AggregationTemporality),
@@ -132,6 +153,10 @@ internal static class Decoder
         AggregationTemporality.Cumulative => MetricTemporality.Cumulative,
         _ => MetricTemporality.Unspecified,
     };
+
+    /// <summary>Whether a histogram's sum, min and max are finite where present.</summary>
+    private static bool Finite(bool hasSum, double sum, bool hasMin, double min, bool hasMax, double max) =>
+        (!hasSum || double.IsFinite(sum)) && (!hasMin || double.IsFinite(min)) && (!hasMax || double.IsFinite(max));
 
     private static long Nanos(ulong value) => (long)Math.Min(value, long.MaxValue);
 

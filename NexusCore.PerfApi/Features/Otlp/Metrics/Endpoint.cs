@@ -59,17 +59,34 @@ public sealed class Endpoint(
 
         var batch = Decoder.Decode(request);
         var queued = queue.TryEnqueue(batch);
-        counters.MetricPointsReceived(batch.ReceivedPoints, batch.Points.Count, batch.UnsupportedPoints, queued);
+        counters.MetricPointsReceived(batch.ReceivedPoints, batch.Points.Count, batch.UnsupportedPoints, queued, batch.NonFinitePoints);
         counters.PayloadAccepted(time.GetUtcNow());
 
+        // Points with a NaN or an infinity are dropped one by one, not the payload: an export carries every
+        // instrument of a service, and a 400 would make the exporter drop the good points with the bad.
+        // Partial success tells the sender (OTLP/HTTP: not to be retried).
         var response = new ExportMetricsServiceResponse();
+        var reasons = new List<string>();
+        if (batch.NonFinitePoints > 0)
+        {
+            OtlpLog.NonFinitePoints(logger, batch.NonFinitePoints);
+            reasons.Add($"{batch.NonFinitePoints} data points had a NaN or infinite value and were dropped.");
+        }
+
         if (!queued)
         {
             OtlpLog.QueueFull(logger, "metrics", batch.Points.Count);
+            reasons.Add(batch.NonFinitePoints > 0
+                ? $"PerfApi's ingest queue is full; the other {batch.Points.Count} data points were dropped."
+                : "PerfApi's ingest queue is full; these data points were dropped.");
+        }
+
+        if (reasons.Count > 0)
+        {
             response.PartialSuccess = new ExportMetricsPartialSuccess
             {
-                RejectedDataPoints = batch.Points.Count,
-                ErrorMessage = "PerfApi's ingest queue is full; these data points were dropped.",
+                RejectedDataPoints = batch.NonFinitePoints + (queued ? 0 : batch.Points.Count),
+                ErrorMessage = string.Join(" ", reasons),
             };
         }
 

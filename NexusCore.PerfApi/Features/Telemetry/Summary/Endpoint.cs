@@ -50,6 +50,7 @@ public sealed class Endpoint(TelemetryStore store, TelemetryIngestQueue queue, I
                     counts.MetricPointsAggregated,
                     counts.MetricPointsDropped,
                     counts.MetricPointsUnsupported,
+                    counts.MetricPointsNonFinite,
                     counts.MetricPointsTooOld,
                     counts.MetricPointsOverSeriesLimit),
                 new StoreState(

@@ -25,8 +25,9 @@ public sealed record SpanCounts(
 /// <param name="Received">Every data point in accepted payloads.</param>
 /// <param name="Aggregated">Points added to a metric series.</param>
 /// <param name="Unsupported">Points of unsupported kinds (summaries) or flagged as having no recorded value.</param>
+/// <param name="NonFinite">Points dropped at receipt for a NaN or infinite value (or histogram sum, min, max or bound).</param>
 public sealed record MetricPointCounts(
-    long Received, long Queued, long Aggregated, long DroppedQueueFull, long Unsupported, long TooOld, long OverSeriesLimit);
+    long Received, long Queued, long Aggregated, long DroppedQueueFull, long Unsupported, long NonFinite, long TooOld, long OverSeriesLimit);
 
 /// <summary>How full the store and its queue are, next to their configured bounds.</summary>
 public sealed record StoreState(

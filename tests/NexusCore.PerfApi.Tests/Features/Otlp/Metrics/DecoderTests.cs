@@ -53,4 +53,24 @@ public sealed class DecoderTests
         Assert.Equal(2, batch.UnsupportedPoints);
         Assert.Equal(2048, Assert.Single(batch.Points).Value);
     }
+
+    [Fact]
+    public void PointsWithANaNOrAnInfinityAreDroppedAndCountedAsNonFinite()
+    {
+        var request = MetricRequest("clients-api",
+            Gauge("db.client.connection.max", "{connection}", Number(Start, Time, double.NaN), Number(Start, Time, 50)),
+            Sum("nexuscore.cache.misses", "{request}", isMonotonic: true, AggregationTemporality.Cumulative,
+                Number(Start, Time, double.PositiveInfinity), Number(Start, Time, double.NegativeInfinity), Number(Start, Time, -1e300)),
+            Histogram("nexuscore.query.duration", "s", AggregationTemporality.Cumulative,
+                HistogramPoint(Start, Time, double.NaN, [0.005], [1, 1]),
+                HistogramPoint(Start, Time, 0.25, [0.005, double.PositiveInfinity], [1, 1, 0]),
+                HistogramPoint(Start, Time, 0.25, [0.005], [1, 1])));
+
+        var batch = Decoder.Decode(request);
+
+        Assert.Equal((8, 0, 5), (batch.ReceivedPoints, batch.UnsupportedPoints, batch.NonFinitePoints));
+        // A finite value, however absurd, is kept: the readers saturate it.
+        Assert.Equal([50.0, -1e300, 0], batch.Points.Select(p => p.Value));
+        Assert.Equal(0.25, batch.Points[2].Sum);
+    }
 }
