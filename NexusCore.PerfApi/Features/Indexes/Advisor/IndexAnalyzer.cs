@@ -41,9 +41,8 @@ public sealed partial class IndexAnalyzer(
         var parsed = new List<(ObservedStatement Statement, ParsedStatement? Parsed, string? Rejected)>();
         foreach (var statement in observed.Statements)
         {
-            var result = statement.Plannable is null
-                ? ParseResult.Reject("the text does not lex")
-                : QueryShapeParser.Parse(statement.Plannable);
+            // Without a plannable text the statement does not lex: parsing it as shown says why.
+            var result = QueryShapeParser.Parse(statement.Plannable ?? statement.Query);
             parsed.Add((statement, result.Statement, result.Rejected));
         }
 
@@ -75,9 +74,9 @@ public sealed partial class IndexAnalyzer(
         }
 
         var found = new List<Found>();
-        if (work.Count > 0)
+        PlanningSession? session = null;
+        try
         {
-            await using var session = await PlanningSession.OpenAsync(connections, options, hypoPgSchema, ct);
             foreach (var (index, statementParse, candidates, tables) in work)
             {
                 var statement = parsed[index].Statement;
@@ -87,17 +86,42 @@ public sealed partial class IndexAnalyzer(
                     continue;
                 }
 
-                await session.BeginAsync(ct);
+                session ??= await PlanningSession.OpenAsync(connections, options, hypoPgSchema, ct);
+                var foundBefore = found.Count;
                 try
                 {
-                    outcomes[index] = hypoPgSchema is null
-                        ? await HeuristicAsync(session, statement, statementParse, candidates, tables, found, ct)
-                        : await ProveAsync(session, statement, statementParse, candidates, options, deadline, found, ct);
+                    await session.BeginAsync(ct);
+                    try
+                    {
+                        outcomes[index] = hypoPgSchema is null
+                            ? await HeuristicAsync(session, statement, statementParse, candidates, tables, found, ct)
+                            : await ProveAsync(session, statement, statementParse, candidates, options, deadline, found, ct);
+                    }
+                    finally
+                    {
+                        await session.RollbackAsync(ct);
+                    }
                 }
-                finally
+                catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or ArgumentException && !ct.IsCancellationRequested)
                 {
-                    await session.RollbackAsync(ct);
+                    // Something PostgreSQL refuses is caught in the session and said as unplannable; this is what it
+                    // could not catch (a text that broke the protocol and closed the connection, one Npgsql could not
+                    // send). The statement is skipped, said in its outcome, and the next one gets a new session:
+                    // one statement never fails the analysis of the others.
+                    found.RemoveRange(foundBefore, found.Count - foundBefore);
+                    var reason = ex is PostgresException postgres ? postgres.MessageText : ex.Message;
+                    outcomes[index] = Outcome(statement, StatementOutcome.Unplannable, $"skipped: planning it failed outside PostgreSQL's error handling ({reason})");
+                    LogStatementSkipped(ex, statement.Source, statement.Query);
+                    await session.DisposeAsync();
+                    session = null;
                 }
+            }
+        }
+        finally
+        {
+            if (session is not null)
+            {
+                await session.DisposeAsync();
             }
         }
 
@@ -501,6 +525,9 @@ public sealed partial class IndexAnalyzer(
 
     [GeneratedRegex("_{2,}", RegexOptions.CultureInvariant)]
     private static partial Regex RepeatedUnderscore();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Index analysis skipped a statement from {Source} that could not be planned: {Statement}")]
+    private partial void LogStatementSkipped(Exception exception, string source, string statement);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Index analysis: {Statements} statements, {Recommendations} recommendations, HypoPG {HypoPg}, {ElapsedMs} ms")]
     private partial void LogAnalysed(int statements, int recommendations, bool hypoPg, double elapsedMs);

@@ -76,11 +76,18 @@ internal sealed class PlanningSession : IAsyncDisposable
         await settings.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>Rolls the statement's transaction back (it wrote nothing; this ends its locks and settings).</summary>
+    /// <summary>Whether the connection is still usable: a fatal error (a protocol violation) closes it.</summary>
+    public bool IsOpen => _connection.State == System.Data.ConnectionState.Open;
+
+    /// <summary>
+    /// Rolls the statement's transaction back (it wrote nothing; this ends its locks and settings). Nothing to do
+    /// once the connection is closed: the transaction ended with its backend.
+    /// </summary>
     public async Task RollbackAsync(CancellationToken ct)
     {
-        if (!_inTransaction)
+        if (!_inTransaction || !IsOpen)
         {
+            _inTransaction = false;
             return;
         }
 
@@ -145,8 +152,14 @@ internal sealed class PlanningSession : IAsyncDisposable
         }, error => (0u, null, error), deallocate: false, ct);
     }
 
+    /// <summary>Drops a hypothetical index; nothing to do once the connection is closed (they live in the backend).</summary>
     public async Task DropHypotheticalAsync(uint oid, CancellationToken ct)
     {
+        if (!IsOpen)
+        {
+            return;
+        }
+
         await using var command = _connection.CreateCommand();
         command.CommandText = $"SELECT {_hypoPgSchema}.hypopg_drop_index($1)";
         command.Parameters.Add(new NpgsqlParameter<uint> { TypedValue = oid, DataTypeName = "oid" });
@@ -181,7 +194,8 @@ internal sealed class PlanningSession : IAsyncDisposable
 
     /// <summary>
     /// Runs <paramref name="work"/> in a savepoint so that PostgreSQL refusing it (a statement that no longer
-    /// plans, a type without a B-tree operator class) leaves the transaction usable for the next candidate.
+    /// plans, a type without a B-tree operator class) leaves the transaction usable for the next candidate. An
+    /// error that closed the connection (FATAL) is thrown: there is no savepoint left to return to.
     /// </summary>
     private async Task<T> InSavepointAsync<T>(Func<Task<T>> work, Func<string, T> failed, bool deallocate, CancellationToken ct)
     {
@@ -192,7 +206,7 @@ internal sealed class PlanningSession : IAsyncDisposable
             await ExecuteAsync("RELEASE SAVEPOINT advisor_step", ct);
             return result;
         }
-        catch (PostgresException ex)
+        catch (PostgresException ex) when (IsOpen)
         {
             await ExecuteAsync("ROLLBACK TO SAVEPOINT advisor_step", ct);
             if (deallocate)

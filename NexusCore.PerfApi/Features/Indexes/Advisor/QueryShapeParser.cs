@@ -116,7 +116,9 @@ public static class QueryShapeParser
         var all = SqlTokenizer.Tokenize(sql);
         if (all is null)
         {
-            return ParseResult.Reject("the text does not lex (an unterminated string, identifier or comment)");
+            return ParseResult.Reject(sql.Contains('\0', StringComparison.Ordinal)
+                ? "the text holds a NUL character, which no PostgreSQL statement can"
+                : "the text does not lex (an unterminated string, identifier or comment)");
         }
 
         var tokens = all.ToList();

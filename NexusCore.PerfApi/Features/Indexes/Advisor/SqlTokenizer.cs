@@ -44,15 +44,25 @@ public readonly record struct SqlToken(SqlTokenKind Kind, string Value, int Star
 /// Splits PostgreSQL SQL into tokens following its lexical rules: comments (nested block comments too) dropped,
 /// strings in every quoting (standard, E'…' with backslash escapes, dollar quoting), quoted identifiers with
 /// doubled quotes, <c>$n</c> parameters, numbers and operators. Enough to find tables, predicates and sort keys
-/// in the statements Npgsql, psql and pg_stat_statements show; not a parser.
+/// in the statements Npgsql, psql and pg_stat_statements show; not a parser. A control character that is not white
+/// space is kept as a stray operator token (PostgreSQL refuses it with a syntax error); a NUL makes the text not lex.
 /// </summary>
 public static class SqlTokenizer
 {
     private const string OperatorChars = "+-*/<>=~!@#%^&|`";
 
-    /// <summary>The tokens of <paramref name="sql"/>; null when the text does not lex (an unterminated string or comment).</summary>
+    /// <summary>
+    /// The tokens of <paramref name="sql"/>; null when the text does not lex (an unterminated string or comment, or
+    /// a NUL character: PostgreSQL takes a statement as a NUL-terminated string, so no statement holds one, and
+    /// sending one breaks the protocol message and with it the connection).
+    /// </summary>
     public static IReadOnlyList<SqlToken>? Tokenize(string sql)
     {
+        if (sql.Contains('\0', StringComparison.Ordinal))
+        {
+            return null;
+        }
+
         var tokens = new List<SqlToken>();
         var i = 0;
         while (i < sql.Length)
@@ -224,6 +234,7 @@ public static class SqlTokenizer
         return tokens;
     }
 
+    /// <summary>The character at <paramref name="i"/>, or NUL past the end (unambiguous: a text with a NUL does not lex).</summary>
     private static char At(string sql, int i) => i < sql.Length ? sql[i] : '\0';
 
     private static bool IsIdentifierStart(char c) => char.IsAsciiLetter(c) || c == '_' || c > 127;

@@ -47,11 +47,11 @@ public sealed class Endpoint(IndexApplier applier, IndexAdvisor advisor) : Endpo
         {
             (refusal, applicationId) = await applier.StartAsync(request.Id, lockTimeout, ct);
         }
-        catch (Npgsql.PostgresException ex)
+        catch (Npgsql.NpgsqlException ex)
         {
             HttpContext.Response.Headers.RetryAfter = "5";
             await SendProblemAsync(StatusCodes.Status503ServiceUnavailable, "index_analysis_failed",
-                $"The database refused the analysis that checks the recommendation: {ex.MessageText}", []);
+                $"The database refused the analysis that checks the recommendation: {(ex is Npgsql.PostgresException postgres ? postgres.MessageText : ex.Message)}", []);
             return;
         }
 

@@ -54,12 +54,13 @@ public sealed class Endpoint(IndexAdvisor advisor, IndexApplier applier, TimePro
             analysis = await advisor.AnalysisAsync(refresh, ct);
             retire = await advisor.RetireAsync(TimeSpan.FromSeconds(window), ct);
         }
-        catch (PostgresException ex)
+        catch (NpgsqlException ex)
         {
-            // Postgres refused a catalog or statistics read (a permission, a timeout): said, not a 500.
+            // Postgres refused a catalog or statistics read (a permission, a timeout), or could not be reached:
+            // said, not a 500.
             HttpContext.Response.Headers.RetryAfter = "5";
             await Send.ResultAsync(TypedResults.Problem(
-                detail: $"The database refused the index analysis: {ex.MessageText}",
+                detail: $"The database refused the index analysis: {(ex is PostgresException postgres ? postgres.MessageText : ex.Message)}",
                 statusCode: StatusCodes.Status503ServiceUnavailable,
                 extensions: new Dictionary<string, object?> { ["code"] = "index_analysis_failed" }));
             return;

@@ -118,6 +118,40 @@ public sealed class QueryShapeParserTests
         Assert.Contains(reason, result.Rejected);
     }
 
+    [Theory]
+    [InlineData("SELECT id FROM t WHERE a = $1 \u0000")]
+    [InlineData("SELECT id FROM t WHERE a = '\u0000'")]
+    [InlineData("\u0000")]
+    public void ATextWithANulCharacterDoesNotLexAndIsRejectedSayingSo(string sql)
+    {
+        Assert.Null(SqlTokenizer.Tokenize(sql));
+        Assert.Null(QueryShapeParser.NumberPlaceholders(sql));
+        var result = QueryShapeParser.Parse(sql);
+
+        Assert.Null(result.Statement);
+        Assert.Equal("the text holds a NUL character, which no PostgreSQL statement can", result.Rejected);
+    }
+
+    [Theory]
+    [InlineData("\u0001")]
+    [InlineData("\u001f")]
+    [InlineData("\u007f")]
+    [InlineData("\u0008")]
+    public void OtherControlCharactersAreStrayOperatorTokensAndTheStatementIsStillRead(string control)
+    {
+        var sql = $"SELECT id FROM t WHERE a = $1 AND b = {control}$2{control}";
+
+        var tokens = SqlTokenizer.Tokenize(sql);
+        var parsed = Parse(sql);
+
+        Assert.NotNull(tokens);
+        Assert.Equal(2, tokens.Count(t => t.Kind == SqlTokenKind.Operator && t.Value == control));
+        Assert.Equal(new TableReference(null, "t", null), Assert.Single(parsed.Tables));
+        // A value expression may hold anything but a column: the stray characters are part of b's value.
+        Assert.Equal([new ColumnReference(null, "a", ColumnRole.Equality), new ColumnReference(null, "b", ColumnRole.Equality)], parsed.Columns);
+        Assert.Equal(2, parsed.ParameterCount);
+    }
+
     [Fact]
     public void PlaceholdersAreNumberedAfterTheHighestParameter() =>
         Assert.Equal(
