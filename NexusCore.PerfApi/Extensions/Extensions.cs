@@ -91,6 +91,7 @@ internal static class Extensions
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
+        app.UseQueryStringRules();
         app.UseRequestMediaTypeRules();
 
         app.UseFastEndpoints(config => config.UseNexusDefaults());

@@ -24,6 +24,7 @@ public sealed class Endpoint(CacheMetrics metrics) : EndpointWithoutRequest<Resp
         Get("statistics");
         Group<CacheGroup>();
         Roles(ApiRoles.Admin);
+        Options(route => route.WithMetadata(new NoQueryParametersMetadata()));
         Description(d => d.Produces<Response>());
         Summary(s => s.Summary = "Cache statistics of this instance");
     }

@@ -12,6 +12,7 @@ public sealed class Endpoint(NpgsqlDataSource db, ReadCache cache) : EndpointWit
         Get("dashboard");
         Group<OptimizedClientsGroup>();
         Roles(ApiRoles.Reader);
+        Options(route => route.WithMetadata(new NoQueryParametersMetadata()));
         Description(d => d.Produces<Response>().Produces(304));
         Summary(s => s.Summary = "Client dashboard metrics");
     }

@@ -12,6 +12,7 @@ public sealed class Endpoint(NpgsqlDataSource db, ReadCache cache) : Endpoint<Re
         Get("{id}");
         Group<ClientsGroup>();
         Roles(ApiRoles.Reader);
+        Options(route => route.WithMetadata(new NoQueryParametersMetadata()));
         Description(d => d.Produces<Client>().Produces(304).ProducesProblemFE(400).ProducesProblemFE(404));
         Summary(s => s.Summary = "Get a client by id");
     }

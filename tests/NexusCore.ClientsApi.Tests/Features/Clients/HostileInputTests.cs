@@ -173,6 +173,30 @@ public sealed class HostileInputTests(StackFixture stack)
     }
 
     [Theory]
+    [InlineData("/api/v1/clients?limit=1%00", "limit")]
+    [InlineData("/api/v1/optimized/clients/search/advanced?limit=5%00&count=none", "limit")]
+    [InlineData("/api/v1/optimized/clients/analytics/performance?granularity=day%00", "granularity")]
+    public async Task ANulInAQueryParameterIs400NamingIt(string path, string name)
+    {
+        // .NET's number parsing reads "1\0" as 1: without the rule the first case answered 200.
+        var problem = await Problem.ReadAsync(await _api.Admin.GetAsync(path), HttpStatusCode.BadRequest);
+
+        Assert.Contains(problem.Errors, e => e.Name == name && e.Code == "parameter_invalid");
+    }
+
+    [Theory]
+    [InlineData("/api/v1/optimized/clients/dashboard?x=1")]
+    [InlineData("/api/v1/clients/1?x=1")]
+    [InlineData("/api/v1/cache/statistics?x=1")]
+    public async Task ARouteWithoutParametersRefusesThemAsTheOthersRefuseUnknownOnes(string path)
+    {
+        var problem = await Problem.ReadAsync(await _api.Admin.GetAsync(path), HttpStatusCode.BadRequest);
+
+        Assert.Equal("'x' is not a known parameter: this route takes none.", problem.Detail);
+        Assert.Contains(problem.Errors, e => e.Name == "x" && e.Code == "unknown_parameter");
+    }
+
+    [Theory]
     [InlineData("?{0}?{1}?")]
     [InlineData("%{0}%{1}%")]
     [InlineData("a{0}:{1}*")]
