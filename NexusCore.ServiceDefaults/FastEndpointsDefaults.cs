@@ -31,7 +31,7 @@ public static partial class FastEndpointsDefaults
 
             // One error is its own detail; several are summed up, so every problem says what went wrong.
             problems.DetailTransformer = problem => problem.Detail
-                ?? (problem.Errors.Count() is > 1 and var n ? $"{n} problems: " + string.Join(" ", problem.Errors.Select(e => e.Reason)) : null);
+                ?? (problem.Errors.Count() > 1 ? ProblemDetailsDefaults.Summary([.. problem.Errors.Select(e => e.Reason)]) : null);
         });
     }
 

@@ -35,6 +35,23 @@ public static class ProblemDetailsDefaults
         return services;
     }
 
+    /// <summary>One detail for several reasons (a request can break more than one rule): the reason itself when there is one.</summary>
+    internal static string Summary(IReadOnlyCollection<string> reasons) =>
+        reasons.Count == 1 ? reasons.First() : $"{reasons.Count} problems: " + string.Join(" ", reasons);
+
+    /// <summary>Answers a request from middleware with a problem of <paramref name="status"/>, and its field errors if any.</summary>
+    internal static ValueTask WriteProblemAsync(this HttpContext context, int status, string detail, object? errors = null)
+    {
+        context.Response.StatusCode = status;
+        var problem = new ProblemDetails { Status = status, Detail = detail };
+        if (errors is not null)
+        {
+            problem.Extensions["errors"] = errors;
+        }
+
+        return context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+    }
+
     /// <summary>What a bare status code means for this request: routing's 404, 405 and 415 carry no detail of their own.</summary>
     private static string DefaultDetail(int status, HttpContext http)
     {

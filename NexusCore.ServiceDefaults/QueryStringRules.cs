@@ -1,8 +1,6 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -47,17 +45,7 @@ public static class QueryStringRules
                 return;
             }
 
-            context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context,
-                ProblemDetails = new ProblemDetails
-                {
-                    Status = StatusCodes.Status400BadRequest,
-                    Detail = errors.Count == 1 ? errors[0].Reason : $"{errors.Count} problems: " + string.Join(" ", errors.Select(e => e.Reason)),
-                    Extensions = { ["errors"] = errors },
-                },
-            });
+            await context.WriteProblemAsync(StatusCodes.Status400BadRequest, ProblemDetailsDefaults.Summary([.. errors.Select(e => e.Reason)]), errors);
         });
 
     /// <summary>One refused parameter, in the shape of the endpoints' validation errors.</summary>

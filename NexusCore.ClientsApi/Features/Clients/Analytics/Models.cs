@@ -16,12 +16,6 @@ public sealed record AnalyticsQuery(DateOnly From, DateOnly To, Granularity Gran
 {
     public const int DefaultDays = 30;
 
-    /// <summary>
-    /// Earliest year a date may name, as for search's dates: older dates hold no client, and the range's
-    /// defaults and period arithmetic stay inside the calendar.
-    /// </summary>
-    public const int MinYear = 1900;
-
     /// <summary>Most periods one response may hold: bounds the work and the payload.</summary>
     public const int MaxPeriods = 1000;
 
@@ -117,12 +111,12 @@ public sealed record AnalyticsQuery(DateOnly From, DateOnly To, Granularity Gran
         }
 
         if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
-            && date.Year >= MinYear)
+            && date.Year >= ClientQueryParser.MinYear)
         {
             return date;
         }
 
-        errors.Add(new(name, $"{name} must be a date in the form 2025-03-31, in the years {MinYear} to 9999.", "date_invalid"));
+        errors.Add(new(name, $"{name} must be a date in the form 2025-03-31, in the years {ClientQueryParser.MinYear} to 9999.", "date_invalid"));
         return fallback;
     }
 }

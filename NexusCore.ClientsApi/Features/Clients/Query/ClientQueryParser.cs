@@ -14,6 +14,12 @@ public static class ClientQueryParser
 {
     public const int QMaxLength = 100;
 
+    /// <summary>
+    /// Earliest year a date may name, here and in analytics: older dates hold no client, and defaults and
+    /// period arithmetic stay inside the calendar.
+    /// </summary>
+    public const int MinYear = 1900;
+
     public static readonly IReadOnlyList<string> FilterParameters =
         ["status", "programType", "createdFrom", "createdTo", "updatedFrom", "updatedTo", "q"];
 
@@ -194,7 +200,7 @@ public static class ClientQueryParser
         }
 
         if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
-            && date.Year >= 1900)
+            && date.Year >= MinYear)
         {
             var start = date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
             // The end of 9999-12-31 is past the last DateTime; its last tick bounds every stored time as well.
@@ -203,12 +209,12 @@ public static class ClientQueryParser
 
         if (text.Length >= 16 && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var instant)
-            && instant.Year is >= 1900 and <= 9999)
+            && instant.Year is >= MinYear and <= 9999)
         {
             return instant.UtcDateTime;
         }
 
-        errors.Add(new(name, $"{name} must be an ISO 8601 date (2025-03-31) or date-time (2025-03-31T12:00:00Z) in the years 1900 to 9999.", "date_invalid"));
+        errors.Add(new(name, $"{name} must be an ISO 8601 date (2025-03-31) or date-time (2025-03-31T12:00:00Z) in the years {MinYear} to 9999.", "date_invalid"));
         return null;
     }
 
