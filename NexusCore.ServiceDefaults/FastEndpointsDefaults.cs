@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
@@ -5,6 +6,7 @@ using FastEndpoints;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
 using FluentValidation.Results;
 
 namespace Microsoft.Extensions.Hosting;
@@ -22,7 +24,16 @@ public static partial class FastEndpointsDefaults
         config.Serializer.Options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         // Enums are their documented names only: a number (7, or "7") would bind to a value no name stands for.
         config.Serializer.Options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+        // A number is a JSON number: "01" for an id is a string, as it is to every strict JSON reader
+        // (ASP.NET's web defaults would read it as 1).
+        config.Serializer.Options.NumberHandling = JsonNumberHandling.Strict;
         config.Binding.JsonExceptionTransformer = DescribeJsonError;
+
+        // Route and query integers are digits with an optional minus: .NET's parsing would also take
+        // surrounding spaces ("/clients/%201"), a plus sign and trailing NULs.
+        config.Binding.ValueParserFor<long>(StrictInt64);
+        config.Binding.ValueParserFor<int>(StrictInt32);
+        config.Binding.FailureMessage = DescribeBindingFailure;
 
         config.Errors.UseProblemDetails(problems =>
         {
@@ -54,6 +65,40 @@ public static partial class FastEndpointsDefaults
 
             return next(context);
         });
+
+    private static ParseResult StrictInt64(StringValues input) =>
+        IsInteger(input, out var text) && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
+            ? new ParseResult(true, value)
+            : new ParseResult(false, null);
+
+    private static ParseResult StrictInt32(StringValues input) =>
+        IsInteger(input, out var text) && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
+            ? new ParseResult(true, value)
+            : new ParseResult(false, null);
+
+    /// <summary>One value of ASCII digits, optionally after a minus sign.</summary>
+    private static bool IsInteger(StringValues input, out string text)
+    {
+        text = input.Count == 1 ? input[0] ?? "" : "";
+        var digits = text.AsSpan(text.StartsWith('-') ? 1 : 0);
+        return digits.Length > 0 && !digits.ContainsAnyExceptInRange('0', '9');
+    }
+
+    /// <summary>A route, query or header value that does not parse, said in the API's words rather than .NET's type names.</summary>
+    private static string DescribeBindingFailure(Type type, string name, StringValues value)
+    {
+        var given = value.ToString();
+        var shown = given.Length > 40 ? given[..40] + "…" : given;
+        var expected = (Nullable.GetUnderlyingType(type) ?? type) switch
+        {
+            var t when t == typeof(long) => $"a whole number written in digits, at most {long.MaxValue}",
+            var t when t == typeof(int) => $"a whole number written in digits, at most {int.MaxValue}",
+            var t when t == typeof(bool) => "true or false",
+            var t when t == typeof(double) || t == typeof(decimal) => "a number, e.g. 1.5",
+            _ => $"a valid {type.Name}",
+        };
+        return $"'{name}' must be {expected}; '{shown}' is not.";
+    }
 
     /// <summary>Turns a deserialization failure into a field-level error that names the field, without .NET type names.</summary>
     private static ValidationFailure DescribeJsonError(JsonException exception)

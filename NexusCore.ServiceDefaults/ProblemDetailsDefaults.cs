@@ -119,9 +119,11 @@ public static class ProblemTypes
         StatusCodes.Status409Conflict => Base + "conflict",
         StatusCodes.Status412PreconditionFailed => Base + "precondition-failed",
         StatusCodes.Status413PayloadTooLarge => Base + "payload-too-large",
+        StatusCodes.Status414UriTooLong => Base + "uri-too-long",
         StatusCodes.Status415UnsupportedMediaType => Base + "unsupported-media-type",
         StatusCodes.Status422UnprocessableEntity => Base + "unprocessable",
         StatusCodes.Status429TooManyRequests => Base + "rate-limited",
+        StatusCodes.Status431RequestHeaderFieldsTooLarge => Base + "headers-too-large",
         StatusCodes.Status503ServiceUnavailable => Base + "dependency-unavailable",
         _ => Base + (status >= 500 ? "server-error" : "client-error"),
     };

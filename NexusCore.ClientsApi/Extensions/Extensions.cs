@@ -65,6 +65,7 @@ internal static class Extensions
         builder.Services.AddHostedService<IdempotencyKeyJanitor>();
 
         builder.Services.AddNexusProblemDetails();
+        builder.Services.AddRequestSizeRules(builder.Configuration);
         builder.Services.AddApiKeyAuthentication();
         builder.Services.AddNexusRateLimiting(builder.Configuration);
         builder.Services.AddFastEndpoints();
@@ -83,6 +84,7 @@ internal static class Extensions
         app.UseTraceIdentifierOfTheRequestSpan();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRequestSizeRules();
         app.UseBodylessContentTypeTolerance();
         app.UseAuthentication();
         app.UseRateLimiter();

@@ -22,6 +22,7 @@ internal static class Extensions
         builder.AddRedisClient("cache");
 
         builder.Services.AddNexusProblemDetails();
+        builder.Services.AddRequestSizeRules(builder.Configuration);
         builder.Services.AddApiKeyAuthentication();
         // The same per-key and per-address token buckets as ClientsApi (section RateLimiting): 429 with Retry-After.
         builder.Services.AddNexusRateLimiting(builder.Configuration);
@@ -87,6 +88,7 @@ internal static class Extensions
         app.UseTraceIdentifierOfTheRequestSpan();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRequestSizeRules();
         app.UseBodylessContentTypeTolerance();
         app.UseAuthentication();
         app.UseRateLimiter();

@@ -50,6 +50,14 @@ public sealed record Cursor(string Key, long Id, string Token)
             return null;
         }
 
+        // One spelling per cursor: the decoder would also take '=' padding and other bits in the last
+        // character, so the same cursor could be sent (and cached) under several texts.
+        if (!Base64Url.EncodeToString(body).AsSpan().SequenceEqual(token.AsSpan(0, dot))
+            || !Base64Url.EncodeToString(signature).AsSpan().SequenceEqual(token.AsSpan(dot + 1)))
+        {
+            return null;
+        }
+
         if (signature.Length != SignatureBytes || !CryptographicOperations.FixedTimeEquals(signature, signer.Sign(body)))
         {
             error = "cursor is invalid: it was altered or was not issued by this API.";

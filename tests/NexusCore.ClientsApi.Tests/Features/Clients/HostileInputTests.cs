@@ -227,6 +227,102 @@ public sealed class HostileInputTests(StackFixture stack)
         Assert.True(await SearchCallsAsync(substring: true) > before);
     }
 
+    [Theory]
+    [InlineData("%201")]
+    [InlineData("1%20")]
+    [InlineData("+1")]
+    [InlineData("1.0")]
+    [InlineData("0x1")]
+    [InlineData("99999999999999999999")]
+    public async Task AClientIdIsDigitsOnlyOnEveryRouteThatTakesOne(string id)
+    {
+        // .NET's number parsing read " 1", "1 " and "+1" as 1: the first three answered client 1.
+        var client = await _api.CreateOkAsync("Strict Id", ClientsApiDriver.UniqueEmail("strictid"));
+        var path = $"/api/v1/clients/{id.Replace("1", client.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)}";
+
+        var get = await Problem.ReadAsync(await _api.Reader.GetAsync(path), HttpStatusCode.BadRequest);
+        var patch = await Problem.ReadAsync(await _api.Http.PatchAsJsonAsync(path, new { name = "Renamed" }), HttpStatusCode.BadRequest);
+        var delete = await Problem.ReadAsync(await _api.Admin.DeleteAsync(path), HttpStatusCode.BadRequest);
+
+        Assert.All([get, patch, delete], p => Assert.Contains(p.Errors, e => e.Name == "id" && e.Reason.StartsWith("'id' must be a whole number written in digits", StringComparison.Ordinal)));
+        var stored = await _api.QueryAsync("SELECT name, version FROM clients WHERE id = $1", r => (r.GetString(0), r.GetInt32(1)), client.Id);
+        Assert.Equal([("Strict Id", 1)], stored);
+    }
+
+    [Theory]
+    [InlineData("""{"ids":["1"]}""", "ids[0]")]
+    [InlineData("""{"ids":[1,"02"]}""", "ids[1]")]
+    public async Task AnIdInABodyIsAJsonNumberNotAString(string body, string field)
+    {
+        var problem = await Problem.ReadAsync(await PostRawAsync("/api/v1/optimized/clients/by-ids", body, "application/json"), HttpStatusCode.BadRequest);
+
+        Assert.Contains(problem.Errors, e => e.Name == field && e.Code == "invalid_type");
+    }
+
+    [Fact]
+    public async Task ABatchItemsIdAsAStringIs400AndNothingIsDeleted()
+    {
+        var client = await _api.CreateOkAsync("String Id", ClientsApiDriver.UniqueEmail("stringid"));
+
+        var problem = await Problem.ReadAsync(await PostBatchAsync($$"""{"items":[{"op":"delete","id":"{{client.Id}}"}]}"""), HttpStatusCode.BadRequest);
+
+        Assert.Contains(problem.Errors, e => e.Name == "items[0].id" && e.Code == "invalid_type");
+        Assert.Equal(1, await _api.CountByEmailAsync(client.Email));
+    }
+
+    [Fact]
+    public async Task ACursorHasOneSpellingPaddingOrOtherBitsAreRefused()
+    {
+        var token = ClientsApiDriver.Token();
+        for (var i = 0; i < 3; i++)
+        {
+            await _api.CreateOkAsync($"Cursor {token} {i}", ClientsApiDriver.UniqueEmail("cursor"));
+        }
+
+        var first = await ClientsApiDriver.ReadAsync<PageDto>(await _api.Reader.GetAsync($"{Search}?q={token}&limit=1&count=none"));
+        var cursor = first.NextCursor!;
+        var signature = cursor[(cursor.IndexOf('.', StringComparison.Ordinal) + 1)..];
+
+        var next = await _api.Reader.GetAsync($"{Search}?q={token}&limit=1&count=none&cursor={cursor}");
+        var padded = await Problem.ReadAsync(await _api.Reader.GetAsync($"{Search}?q={token}&limit=1&count=none&cursor={cursor}%3D%3D"), HttpStatusCode.BadRequest);
+        var otherBits = await Problem.ReadAsync(
+            await _api.Reader.GetAsync($"{Search}?q={token}&limit=1&count=none&cursor={cursor[..^1]}{NextInAlphabet(cursor[^1])}"), HttpStatusCode.BadRequest);
+
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.Equal(22, signature.Length); // 16 bytes: "==" is exactly its padding, and its last character has 4 unused bits
+        Assert.All([padded, otherBits], p => Assert.Contains(p.Errors, e => e.Name == "cursor"));
+    }
+
+    [Fact]
+    public async Task ATargetOverTheLimitIs414WithAProblemThatSaysTheLimit()
+    {
+        // 12,000 bytes: over the stated 8,192, under Kestrel's own limit (twice it), so the rule answers.
+        var response = await _api.Reader.GetAsync($"{Search}?q={new string('a', 12_000)}");
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.RequestUriTooLong);
+        Assert.Contains("takes at most 8,192", problem.Detail);
+        Assert.Equal("https://nexuscore.dev/problems/uri-too-long", problem.Type);
+    }
+
+    [Fact]
+    public async Task HeadersOverTheLimitAre431NamingTheLargest()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/optimized/clients/dashboard");
+        request.Headers.TryAddWithoutValidation("X-Padding", new string('x', 40_000));
+
+        var problem = await Problem.ReadAsync(await _api.Reader.SendAsync(request), HttpStatusCode.RequestHeaderFieldsTooLarge);
+
+        Assert.Contains("takes at most 32,768", problem.Detail);
+        Assert.Contains("The largest is 'X-Padding' (40,013 bytes)", problem.Detail);
+    }
+
+    /// <summary>A base64url character that decodes to the same leading bits of the last byte but different unused ones.</summary>
+    private static char NextInAlphabet(char c)
+    {
+        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        return Alphabet[Alphabet.IndexOf(c, StringComparison.Ordinal) + 1];
+    }
+
     /// <summary>Executions of text searches with (or without) the trigram substring match, from pg_stat_statements.</summary>
     private async Task<long> SearchCallsAsync(bool substring) =>
         (await _api.QueryAsync(

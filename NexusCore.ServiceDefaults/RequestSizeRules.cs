@@ -1,0 +1,89 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>Section <c>RequestLimits</c>: the largest request line and headers the APIs answer.</summary>
+public sealed class RequestSizeLimits
+{
+    public const string Section = "RequestLimits";
+
+    /// <summary>The longest request target (path and query string) in bytes; a longer one is a 414 problem.</summary>
+    public int MaxTargetBytes { get; set; } = 8 * 1024;
+
+    /// <summary>The most header bytes (each name, value, ": " and line end); more is a 431 problem.</summary>
+    public int MaxHeaderBytes { get; set; } = 32 * 1024;
+}
+
+/// <summary>
+/// A request target or header section over the stated limits gets a 414 or 431 problem that says by how
+/// much, and which header is largest. Kestrel refuses what exceeds its own limits before any middleware
+/// runs, with a bare status and no body, so its limits are set to twice these: a request over our limit
+/// reaches this rule, and only one over twice it gets Kestrel's bare answer.
+/// </summary>
+public static class RequestSizeRules
+{
+    public static IServiceCollection AddRequestSizeRules(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RequestSizeLimits>()
+            .Bind(configuration.GetSection(RequestSizeLimits.Section))
+            .Validate(limits => limits.MaxTargetBytes is > 0 and <= 1024 * 1024 && limits.MaxHeaderBytes is > 0 and <= 1024 * 1024,
+                "RequestLimits:MaxTargetBytes and MaxHeaderBytes must be from 1 to 1,048,576.")
+            .ValidateOnStart();
+
+        services.AddOptions<KestrelServerOptions>().PostConfigure<IOptions<RequestSizeLimits>>((kestrel, limits) =>
+        {
+            // The request line also holds the method and the protocol version.
+            kestrel.Limits.MaxRequestLineSize = Math.Max(kestrel.Limits.MaxRequestLineSize, (2 * limits.Value.MaxTargetBytes) + 64);
+            kestrel.Limits.MaxRequestHeadersTotalSize = Math.Max(kestrel.Limits.MaxRequestHeadersTotalSize, 2 * limits.Value.MaxHeaderBytes);
+        });
+        return services;
+    }
+
+    public static IApplicationBuilder UseRequestSizeRules(this IApplicationBuilder app)
+    {
+        var limits = app.ApplicationServices.GetRequiredService<IOptions<RequestSizeLimits>>().Value;
+        return app.Use(async (context, next) =>
+        {
+            var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
+            if (target.Length > limits.MaxTargetBytes)
+            {
+                await context.WriteProblemAsync(StatusCodes.Status414UriTooLong, string.Create(CultureInfo.InvariantCulture,
+                    $"The request target is {target.Length:N0} bytes; this API takes at most {limits.MaxTargetBytes:N0}. Send long lists in a request body (e.g. POST by-ids)."));
+                return;
+            }
+
+            var total = 0L;
+            var (largest, largestBytes) = ("", 0L);
+            foreach (var (name, values) in context.Request.Headers)
+            {
+                var bytes = 0L;
+                foreach (var value in values)
+                {
+                    bytes += name.Length + 4 + (value?.Length ?? 0);
+                }
+
+                total += bytes;
+                if (bytes > largestBytes)
+                {
+                    (largest, largestBytes) = (name, bytes);
+                }
+            }
+
+            if (total > limits.MaxHeaderBytes)
+            {
+                await context.WriteProblemAsync(StatusCodes.Status431RequestHeaderFieldsTooLarge, string.Create(CultureInfo.InvariantCulture,
+                    $"The request headers are {total:N0} bytes; this API takes at most {limits.MaxHeaderBytes:N0}. The largest is '{largest}' ({largestBytes:N0} bytes)."));
+                return;
+            }
+
+            await next(context);
+        });
+    }
+}
