@@ -19,11 +19,14 @@ public sealed class RequestSizeLimits
 
     /// <summary>The most header bytes (each name, value, ": " and line end); more is a 431 problem.</summary>
     public int MaxHeaderBytes { get; set; } = 32 * 1024;
+
+    /// <summary>The most header fields; more is a 431 problem.</summary>
+    public int MaxHeaderCount { get; set; } = 100;
 }
 
 /// <summary>
-/// A request target or header section over the stated limits gets a 414 or 431 problem that says by how
-/// much, and which header is largest. Kestrel refuses what exceeds its own limits before any middleware
+/// A request target, header section or header count over the stated limits gets a 414 or 431 problem that
+/// says by how much, and which header is largest. Kestrel refuses what exceeds its own limits before any middleware
 /// runs, with a bare status and no body, so its limits are set to twice these: a request over our limit
 /// reaches this rule, and only one over twice it gets Kestrel's bare answer.
 /// </summary>
@@ -35,6 +38,7 @@ public static class RequestSizeRules
             .Bind(configuration.GetSection(RequestSizeLimits.Section))
             .Validate(limits => limits.MaxTargetBytes is > 0 and <= 1024 * 1024 && limits.MaxHeaderBytes is > 0 and <= 1024 * 1024,
                 "RequestLimits:MaxTargetBytes and MaxHeaderBytes must be from 1 to 1,048,576.")
+            .Validate(limits => limits.MaxHeaderCount is > 0 and <= 10_000, "RequestLimits:MaxHeaderCount must be from 1 to 10,000.")
             .ValidateOnStart();
 
         services.AddOptions<KestrelServerOptions>().PostConfigure<IOptions<RequestSizeLimits>>((kestrel, limits) =>
@@ -42,6 +46,7 @@ public static class RequestSizeRules
             // The request line also holds the method and the protocol version.
             kestrel.Limits.MaxRequestLineSize = Math.Max(kestrel.Limits.MaxRequestLineSize, (2 * limits.Value.MaxTargetBytes) + 64);
             kestrel.Limits.MaxRequestHeadersTotalSize = Math.Max(kestrel.Limits.MaxRequestHeadersTotalSize, 2 * limits.Value.MaxHeaderBytes);
+            kestrel.Limits.MaxRequestHeaderCount = Math.Max(kestrel.Limits.MaxRequestHeaderCount, 2 * limits.Value.MaxHeaderCount);
         });
         return services;
     }
@@ -59,7 +64,7 @@ public static class RequestSizeRules
                 return;
             }
 
-            var total = 0L;
+            var (total, fields) = (0L, 0);
             var (largest, largestBytes) = ("", 0L);
             foreach (var (name, values) in context.Request.Headers)
             {
@@ -67,6 +72,7 @@ public static class RequestSizeRules
                 foreach (var value in values)
                 {
                     bytes += name.Length + 4 + (value?.Length ?? 0);
+                    fields++;
                 }
 
                 total += bytes;
@@ -80,6 +86,13 @@ public static class RequestSizeRules
             {
                 await context.WriteProblemAsync(StatusCodes.Status431RequestHeaderFieldsTooLarge, string.Create(CultureInfo.InvariantCulture,
                     $"The request headers are {total:N0} bytes; this API takes at most {limits.MaxHeaderBytes:N0}. The largest is '{largest}' ({largestBytes:N0} bytes)."));
+                return;
+            }
+
+            if (fields > limits.MaxHeaderCount)
+            {
+                await context.WriteProblemAsync(StatusCodes.Status431RequestHeaderFieldsTooLarge, string.Create(CultureInfo.InvariantCulture,
+                    $"The request has {fields:N0} header fields; this API takes at most {limits.MaxHeaderCount:N0}."));
                 return;
             }
 

@@ -316,6 +316,26 @@ public sealed class HostileInputTests(StackFixture stack)
         Assert.Contains("The largest is 'X-Padding' (40,013 bytes)", problem.Detail);
     }
 
+    [Fact]
+    public async Task MoreHeaderFieldsThanTheLimitAre431SayingHowMany()
+    {
+        var email = ClientsApiDriver.UniqueEmail("headers");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/clients")
+        {
+            Content = new StringContent($$"""{"name":"Many Headers","email":"{{email}}","programType":"PRIME"}""", Encoding.UTF8, "application/json"),
+        };
+        for (var i = 0; i < 150; i++)
+        {
+            request.Headers.TryAddWithoutValidation($"X-Field-{i}", "1");
+        }
+
+        // 150 fields and the client's own: over the stated 100, under Kestrel's own limit (twice it).
+        var problem = await Problem.ReadAsync(await _api.Http.SendAsync(request), HttpStatusCode.RequestHeaderFieldsTooLarge);
+
+        Assert.Matches("^The request has 15[0-9] header fields; this API takes at most 100[.]$", problem.Detail);
+        Assert.Equal(0, await _api.CountByEmailAsync(email));
+    }
+
     /// <summary>A base64url character that decodes to the same leading bits of the last byte but different unused ones.</summary>
     private static char NextInAlphabet(char c)
     {
