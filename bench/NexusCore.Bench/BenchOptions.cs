@@ -52,10 +52,14 @@ public sealed record BenchOptions
     public double ZipfExponent { get; init; } = 0.99;
 
     /// <summary>
-    /// Seconds of untimed load on every read before a configuration is measured: the JIT's optimizing
-    /// tier compiles a method only after it has run a few dozen times, in the background.
+    /// Least seconds of untimed load on every read before a configuration is measured: the JIT's optimizing
+    /// tier compiles a method only after it has run a few dozen times, in the background. The warm-up
+    /// goes on until the server's CPU per request settles, up to <see cref="MaxWarmupSeconds"/>.
     /// </summary>
     public int WarmupSeconds { get; init; } = 8;
+
+    /// <summary>Most seconds of warm-up, settled or not.</summary>
+    public int MaxWarmupSeconds { get; init; } = 60;
 
     /// <summary>
     /// Seconds of Zipf reads after the cache is cleared before hit rates are measured: a cache is judged
@@ -79,6 +83,7 @@ public sealed record BenchOptions
                 Runs = 1,
                 ZipfWarmupSeconds = 1,
                 WarmupSeconds = 1,
+                MaxWarmupSeconds = 2,
                 ConcurrencySteps = [16, 64],
             };
         }

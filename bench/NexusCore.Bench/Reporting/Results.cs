@@ -15,6 +15,9 @@ public sealed class BenchResults
     public Dictionary<string, string> Tools { get; } = [];
     public Dictionary<string, string> Definitions { get; } = [];
     public Dictionary<string, double> SetupSeconds { get; } = [];
+
+    /// <summary>Each configuration's warm-up: how long, and its server CPU per request round by round.</summary>
+    public Dictionary<string, string> Warmups { get; } = [];
     public double SeedRowsPerSecond { get; set; }
     public List<OperationResult> Operations { get; } = [];
     public List<NamedMeasurement> Measurements { get; } = [];
