@@ -56,7 +56,8 @@ public sealed class IndexAdvisorTests(StackFixture stack)
         Assert.True(latency.GetProperty("before").Long("calls") >= 25);
 
         var after = await table.RunAsync(sql, Enumerable.Range(1, 25).Select(i => new[] { TestTable.Lookup(i * 7001) }));
-        Assert.True(after.Average() < before.Average() / 2, $"mean {after.Average():0.###} ms after, {before.Average():0.###} ms before");
+        // Medians: one request stalled by the shared machine (CI saw a 40 ms mean for index lookups) must not decide it.
+        Assert.True(Median(after) < Median(before) / 2, $"median {Median(after):0.###} ms after, {Median(before):0.###} ms before");
 
         // PerfApi measures the same from pg_stat_statements: the executions since the build against those before it.
         var measured = Assert.Single((await _reader.GetAsync(applied.Text("self"))).Items("latency"));
@@ -177,4 +178,10 @@ public sealed class IndexAdvisorTests(StackFixture stack)
 
     private static JsonElement? Statement(JsonElement page, string sql) =>
         page.Items("statements").Select(s => (JsonElement?)s).FirstOrDefault(s => s!.Value.Text("query") == sql);
+
+    private static double Median(IReadOnlyList<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
 }
