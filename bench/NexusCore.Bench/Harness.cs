@@ -663,8 +663,8 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
     /// anything is timed. The JIT's optimizing tiers (instrumented, then optimized with the profile)
     /// compile in the background, so a process keeps getting cheaper for a while under load: measured
     /// by hand, an uncached ClientsApi spent 1,600 µs of CPU per q search in its first 8 s, 950 in the
-    /// next 8 s and about 510 from 16 s on. Load runs in rounds until the server's CPU per request moves
-    /// less than <see cref="WarmupSettledChange"/> from one round to the next (at least
+    /// next 8 s and about 510 from 16 s on. Load runs in rounds until the server's CPU per request in the
+    /// last three rounds is within <see cref="WarmupSettledChange"/> (at least
     /// <see cref="BenchOptions.WarmupSeconds"/>, at most <see cref="BenchOptions.MaxWarmupSeconds"/>).
     /// </summary>
     private async Task WarmAsync(string name, Uri api, string readerKey, IReadOnlyList<ReadOperation> reads, CancellationToken ct)
@@ -680,31 +680,34 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
         var next = 0;
         var pid = ProcessMemory.FindListener(api.Port);
         var round = TimeSpan.FromSeconds(Math.Max(1, Math.Min(options.WarmupSeconds, WarmupRoundSeconds)));
-        var (elapsed, previous) = (TimeSpan.Zero, (double?)null);
-        var trajectory = new List<string>();
+        var elapsed = TimeSpan.Zero;
+        var rounds = new List<double?>();
         while (true)
         {
             var result = await WithServerCpuAsync(pid, () => load.ClosedLoopAsync(8, round, _ => all[Interlocked.Increment(ref next) % all.Count], ct));
             elapsed += round;
-            trajectory.Add(result.ServerCpuUs is { } cpu ? $"{cpu:0}" : "?");
-            var settled = result.ServerCpuUs is { } now && previous is { } before && Math.Abs(now - before) <= WarmupSettledChange * before;
+            rounds.Add(result.ServerCpuUs);
+
+            // Settled when the last three rounds agree: two rounds alone can look equal by the machine's noise.
+            var last = rounds.TakeLast(WarmupSettledRounds).OfType<double>().ToList();
+            var settled = last.Count == WarmupSettledRounds && last.Max() <= (1 + WarmupSettledChange) * last.Min();
             if ((settled && elapsed.TotalSeconds >= options.WarmupSeconds) || elapsed.TotalSeconds >= options.MaxWarmupSeconds || pid is null)
             {
-                var summary = $"{elapsed.TotalSeconds:0} s, server CPU per request by round of {round.TotalSeconds:0} s (µs): {string.Join(", ", trajectory)}{(settled ? "" : " (not settled)")}";
+                var summary = $"{elapsed.TotalSeconds:0} s, server CPU per request by round of {round.TotalSeconds:0} s (µs): {string.Join(", ", rounds.Select(r => r is { } cpu ? $"{cpu:0}" : "?"))}{(settled ? "" : " (not settled)")}";
                 _results.Warmups[name] = summary;
                 Log($"warm-up of {name}: {summary}");
                 return;
             }
-
-            previous = result.ServerCpuUs;
         }
     }
 
     /// <summary>Seconds per warm-up round.</summary>
     private const int WarmupRoundSeconds = 4;
 
-    /// <summary>The warm-up ends when a round's CPU per request is within this share of the round before it.</summary>
+    /// <summary>The warm-up ends when the last <see cref="WarmupSettledRounds"/> rounds' CPU per request are within this share of each other.</summary>
     private const double WarmupSettledChange = 0.10;
+
+    private const int WarmupSettledRounds = 3;
 
     private string ToolName => _wrk is null ? "dotnet" : "wrk";
 
