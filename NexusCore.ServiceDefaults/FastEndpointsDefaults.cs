@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
@@ -31,8 +32,8 @@ public static partial class FastEndpointsDefaults
 
         // Route and query integers are digits with an optional minus: .NET's parsing would also take
         // surrounding spaces ("/clients/%201"), a plus sign and trailing NULs.
-        config.Binding.ValueParserFor<long>(StrictInt64);
-        config.Binding.ValueParserFor<int>(StrictInt32);
+        config.Binding.ValueParserFor<long>(StrictInteger<long>);
+        config.Binding.ValueParserFor<int>(StrictInteger<int>);
         config.Binding.FailureMessage = DescribeBindingFailure;
 
         config.Errors.UseProblemDetails(problems =>
@@ -66,13 +67,8 @@ public static partial class FastEndpointsDefaults
             return next(context);
         });
 
-    private static ParseResult StrictInt64(StringValues input) =>
-        IsInteger(input, out var text) && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
-            ? new ParseResult(true, value)
-            : new ParseResult(false, null);
-
-    private static ParseResult StrictInt32(StringValues input) =>
-        IsInteger(input, out var text) && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
+    private static ParseResult StrictInteger<T>(StringValues input) where T : IBinaryInteger<T> =>
+        IsInteger(input, out var text) && T.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
             ? new ParseResult(true, value)
             : new ParseResult(false, null);
 
