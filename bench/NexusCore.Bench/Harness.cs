@@ -356,7 +356,7 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
         var api = endpoints.ClientsApi;
 
         // Export first: it must read exactly the seeded rows.
-        var pid = ProcessMemory.FindListener(api.Port);
+        var pid = ServerPid(api);
         using (var admin = new HttpLoad(api, endpoints.ApiKey("admin"), 1))
         {
             var rates = new List<double>();
@@ -678,7 +678,7 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
 
         var all = reads.SelectMany(r => r.After.Requests ?? []).ToList();
         var next = 0;
-        var pid = ProcessMemory.FindListener(api.Port);
+        var pid = ServerPid(api);
         var round = TimeSpan.FromSeconds(Math.Max(1, Math.Min(options.WarmupSeconds, WarmupRoundSeconds)));
         var elapsed = TimeSpan.Zero;
         var rounds = new List<double?>();
@@ -730,14 +730,20 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
     /// <summary>One timed run, with the CPU the server process (found by its listening port) spent on it.</summary>
     private async Task<LoadResult> HttpRunAsync(Uri baseUrl, Workload workload, int connections, string? apiKey, CancellationToken ct)
     {
+        return await WithServerCpuAsync(ServerPid(baseUrl), () => _wrk is not null
+            ? _wrk.RunAsync(baseUrl, workload, connections, Seconds, apiKey, ct)
+            : DotnetLoadAsync(baseUrl, workload, connections, apiKey, ct));
+    }
+
+    /// <summary>The process listening on <paramref name="baseUrl"/>'s port, looked up once per port.</summary>
+    private int? ServerPid(Uri baseUrl)
+    {
         if (!_serverPids.TryGetValue(baseUrl.Port, out var pid))
         {
             _serverPids[baseUrl.Port] = pid = ProcessMemory.FindListener(baseUrl.Port);
         }
 
-        return await WithServerCpuAsync(pid, () => _wrk is not null
-            ? _wrk.RunAsync(baseUrl, workload, connections, Seconds, apiKey, ct)
-            : DotnetLoadAsync(baseUrl, workload, connections, apiKey, ct));
+        return pid;
     }
 
     /// <summary>A run's result with the CPU the server process <paramref name="pid"/> spent per request during it.</summary>
