@@ -25,5 +25,6 @@ public sealed class Validator : Validator<Request>
 /// <summary>The clients found, in the order their ids were asked for (each once), and the ids not found.</summary>
 public sealed record Response(IReadOnlyList<Client> Items, IReadOnlyList<long> Missing) : Caching.IRowCount
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public int Rows => Items.Count;
 }

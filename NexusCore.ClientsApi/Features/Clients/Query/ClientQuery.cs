@@ -61,5 +61,6 @@ public sealed record ClientPageQuery(
 /// <summary>A page of clients; <see cref="NextCursor"/> is null on the last page.</summary>
 public sealed record ClientPage(IReadOnlyList<Client> Items, string? NextCursor, long? Count, string CountMode) : Caching.IRowCount
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public int Rows => Items.Count;
 }

@@ -23,6 +23,33 @@ public sealed class ByIdsTests(StackFixture stack)
         Assert.Equal([missing], result.Missing);
     }
 
+    [Fact]
+    public async Task ByIdsAndSearchPagesAnswerTheirDocumentedFieldsOnly()
+    {
+        // The row count the cache's telemetry reads was once serialized too (an undocumented "rows").
+        var client = await _api.CreateOkAsync("Fields Only", ClientsApiDriver.UniqueEmail());
+
+        var byIds = await FieldsAsync(await _api.Reader.PostAsJsonAsync("/api/v1/optimized/clients/by-ids", new { ids = new[] { client.Id } }));
+        var page = await FieldsAsync(await _api.Reader.GetAsync($"/api/v1/optimized/clients/search/advanced?q={Uri.EscapeDataString(client.Email)}&count=exact"));
+        var document = System.Text.Json.JsonDocument.Parse(await _api.Reader.GetStringAsync("/swagger/v1/swagger.json")).RootElement;
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+
+        Assert.Equal(["items", "missing"], byIds);
+        Assert.Equal(["count", "countMode", "items", "nextCursor"], page);
+        Assert.Equal(byIds, SchemaFields(schemas, "NexusCoreClientsApiFeaturesClientsByIdsResponse"));
+        Assert.Equal(page, SchemaFields(schemas, "NexusCoreClientsApiFeaturesClientsQueryClientPage"));
+    }
+
+    private static async Task<List<string>> FieldsAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        return [.. body.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal)];
+    }
+
+    private static List<string> SchemaFields(System.Text.Json.JsonElement schemas, string name) =>
+        [.. schemas.GetProperty(name).GetProperty("properties").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal)];
+
     [Theory]
     [InlineData(0, "ids_required")]
     [InlineData(1001, "too_many_ids")]
