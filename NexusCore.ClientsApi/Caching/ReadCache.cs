@@ -128,11 +128,24 @@ public sealed class ReadCache(
         return new CacheResult(entry, outcome, age < TimeSpan.Zero ? TimeSpan.Zero : age);
     }
 
+    /// <summary>
+    /// Pass as <c>etag</c> for a read sent by POST (by-ids): no ETag is computed or sent, and
+    /// If-None-Match is not evaluated, since RFC 9110 §13.1.2 allows a 304 only for GET and HEAD and
+    /// such a response has no URL a client could revalidate.
+    /// </summary>
+    public static string NoETag(object value) => "";
+
     /// <summary>Writes a cached read: ETag, X-Cache (HIT, MISS, STALE, BYPASS), Age, and 304 when If-None-Match matches.</summary>
     public static async Task SendAsync(HttpContext http, CacheResult result, CancellationToken ct)
     {
         var response = http.Response;
-        response.Headers.ETag = result.Response.ETag;
+        var etag = result.Response.ETag;
+        var conditional = etag.Length > 0 && (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method));
+        if (etag.Length > 0)
+        {
+            response.Headers.ETag = etag;
+        }
+
         response.Headers.CacheControl = "private, no-cache";
         response.Headers["X-Cache"] = result.Outcome.ToString().ToUpperInvariant();
         response.Headers.Age = ((long)result.Age.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -142,7 +155,7 @@ public sealed class ReadCache(
             response.Headers["X-Cache-Stale"] = "true";
         }
 
-        if (IfNoneMatchMatches(http.Request.Headers.IfNoneMatch, result.Response.ETag))
+        if (conditional && IfNoneMatchMatches(http.Request.Headers.IfNoneMatch, etag))
         {
             response.StatusCode = StatusCodes.Status304NotModified;
             await response.StartAsync(ct);

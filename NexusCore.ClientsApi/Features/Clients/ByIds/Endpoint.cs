@@ -24,7 +24,7 @@ public sealed class Endpoint(NpgsqlDataSource db, ReadCache cache) : Endpoint<Re
             "by-ids:" + string.Join(',', ids),
             [CacheInvalidator.Lists],
             token => Data.FindAsync(db, ids, token),
-            etag: null,
+            etag: ReadCache.NoETag,
             ct);
         await ReadCache.SendAsync(HttpContext, result!, ct);
     }

@@ -40,6 +40,21 @@ public sealed class ByIdsTests(StackFixture stack)
         Assert.Equal(page, SchemaFields(schemas, "NexusCoreClientsApiFeaturesClientsQueryClientPage"));
     }
 
+    [Fact]
+    public async Task ByIdsIsAPostSoItHasNoETagAndIgnoresIfNoneMatch()
+    {
+        // RFC 9110 §13.1.2: a 304 answers only GET and HEAD; this API once sent one to a POST by-ids.
+        var client = await _api.CreateOkAsync("No ETag", ClientsApiDriver.UniqueEmail());
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/optimized/clients/by-ids") { Content = JsonContent.Create(new { ids = new[] { client.Id } }) };
+        request.Headers.TryAddWithoutValidation("If-None-Match", "*");
+
+        var response = await _api.Reader.SendAsync(request);
+
+        var result = await ClientsApiDriver.ReadAsync<ByIdsDto>(response);
+        Assert.Equal([client], result.Items);
+        Assert.Null(response.Headers.ETag);
+    }
+
     private static async Task<List<string>> FieldsAsync(HttpResponseMessage response)
     {
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
