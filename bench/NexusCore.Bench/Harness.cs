@@ -226,7 +226,9 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
                     () => HttpRunAsync(api.Url, read.After with { ThinkMs = think }, options.LatencyConnections, reader, ct))),
                 new(Paced("plaintext"), Baseline, ToolName, options.LatencyConnections,
                     () => HttpRunAsync(plaintext.Url, plain, options.LatencyConnections, null, ct)),
-            ]);
+            ],
+            // Figures of their own, not ratios: the rounds of any figure (twice as many took 36 s more).
+            rounds: options.Runs);
         }
 
         // The same statement through the API and straight from pgbench, runs alternating so that
@@ -266,8 +268,9 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
         await using (var otelOff = await StartVariantAsync(endpoints, OtelOff, OtelOffEnvironment, ct))
         await using (var plaintext = await StartPlaintextAsync(ct))
         {
-            await WarmAsync(OtelOn, otelOn.Url, reader, reads, ct);
-            await WarmAsync(OtelOff, otelOff.Url, reader, reads, ct);
+            // Both at once: each settles on its own CPU per request, and the rounds that follow alternate
+            // them anyway. One after the other took 40-50 s of a run that must fit in 10 minutes.
+            await Task.WhenAll(WarmAsync(OtelOn, otelOn.Url, reader, reads, ct), WarmAsync(OtelOff, otelOff.Url, reader, reads, ct));
             var hot = HotGet(fixtures);
             var plain = Workload.Get("plaintext", "/plaintext");
             var connections = options.ThroughputConnections;
@@ -694,7 +697,11 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
             if ((settled && elapsed.TotalSeconds >= options.WarmupSeconds) || elapsed.TotalSeconds >= options.MaxWarmupSeconds || pid is null)
             {
                 var summary = $"{elapsed.TotalSeconds:0} s, server CPU per request by round of {round.TotalSeconds:0} s (µs): {string.Join(", ", rounds.Select(r => r is { } cpu ? $"{cpu:0}" : "?"))}{(settled ? "" : " (not settled)")}";
-                _results.Warmups[name] = summary;
+                lock (_results.Warmups)
+                {
+                    _results.Warmups[name] = summary;
+                }
+
                 Log($"warm-up of {name}: {summary}");
                 return;
             }
@@ -738,12 +745,15 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
     /// <summary>The process listening on <paramref name="baseUrl"/>'s port, looked up once per port.</summary>
     private int? ServerPid(Uri baseUrl)
     {
-        if (!_serverPids.TryGetValue(baseUrl.Port, out var pid))
+        lock (_serverPids)
         {
-            _serverPids[baseUrl.Port] = pid = ProcessMemory.FindListener(baseUrl.Port);
-        }
+            if (!_serverPids.TryGetValue(baseUrl.Port, out var pid))
+            {
+                _serverPids[baseUrl.Port] = pid = ProcessMemory.FindListener(baseUrl.Port);
+            }
 
-        return pid;
+            return pid;
+        }
     }
 
     /// <summary>A run's result with the CPU the server process <paramref name="pid"/> spent per request during it.</summary>
@@ -760,12 +770,12 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
     private sealed record Contender(string Name, string Configuration, string Tool, int Connections, Func<Task<LoadResult>> Run);
 
     /// <summary>Runs each contender once per round, round after round, so the ones compared in a ratio share the machine's ups and downs.</summary>
-    private async Task InterleavedAsync(IReadOnlyList<Contender> contenders)
+    private async Task InterleavedAsync(IReadOnlyList<Contender> contenders, int? rounds = null)
     {
         // Ratios compare contenders run one after the other on a shared machine: twice the rounds of a
         // single figure, so the median is less at the mercy of what else the machine did meanwhile.
         var runs = contenders.Select(_ => new List<LoadResult>()).ToList();
-        for (var round = 0; round < 2 * options.Runs; round++)
+        for (var round = 0; round < (rounds ?? 2 * options.Runs); round++)
         {
             for (var i = 0; i < contenders.Count; i++)
             {
