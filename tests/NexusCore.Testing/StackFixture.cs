@@ -86,12 +86,34 @@ public class StackFixture : IAsyncLifetime
             }
         }
 
-        return urls.Values.Select(url =>
+        var clients = urls.Values.Select(url =>
         {
             var client = new HttpClient { BaseAddress = new Uri(url) };
             client.DefaultRequestHeaders.Add("X-Api-Key", ApiKey(role));
             return client;
         }).ToList();
+
+        // Aspire's health of a replica is not proof that its own port answers yet: a CI run once saw a
+        // replica reported healthy refuse the test's first request on its port.
+        foreach (var client in clients)
+        {
+            await Eventually.ThatAsync(() => AnswersAsync(client), TimeSpan.FromSeconds(30), $"{client.BaseAddress} answering /alive", TimeSpan.FromMilliseconds(100));
+        }
+
+        return clients;
+    }
+
+    private static async Task<bool> AnswersAsync(HttpClient client)
+    {
+        try
+        {
+            using var response = await client.GetAsync("/alive");
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The operating-system process id of a running resource (a project or an executable).</summary>
