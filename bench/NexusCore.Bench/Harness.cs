@@ -667,7 +667,7 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
     /// compile in the background, so a process keeps getting cheaper for a while under load: measured
     /// by hand, an uncached ClientsApi spent 1,600 µs of CPU per q search in its first 8 s, 950 in the
     /// next 8 s and about 510 from 16 s on. Load runs in rounds until the server's CPU per request in the
-    /// last three rounds is within <see cref="WarmupSettledChange"/> (at least
+    /// last <see cref="WarmupSettledRounds"/> rounds is within <see cref="WarmupSettledChange"/> (at least
     /// <see cref="BenchOptions.WarmupSeconds"/>, at most <see cref="BenchOptions.MaxWarmupSeconds"/>).
     /// </summary>
     private async Task WarmAsync(string name, Uri api, string readerKey, IReadOnlyList<ReadOperation> reads, CancellationToken ct)
@@ -691,7 +691,7 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
             elapsed += round;
             rounds.Add(result.ServerCpuUs);
 
-            // Settled when the last three rounds agree: two rounds alone can look equal by the machine's noise.
+            // Settled when the last rounds agree: two rounds alone can look equal by the machine's noise.
             var last = rounds.TakeLast(WarmupSettledRounds).OfType<double>().ToList();
             var settled = last.Count == WarmupSettledRounds && last.Max() <= (1 + WarmupSettledChange) * last.Min();
             if ((settled && elapsed.TotalSeconds >= options.WarmupSeconds) || elapsed.TotalSeconds >= options.MaxWarmupSeconds || pid is null)
@@ -712,9 +712,9 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
     private const int WarmupRoundSeconds = 4;
 
     /// <summary>The warm-up ends when the last <see cref="WarmupSettledRounds"/> rounds' CPU per request are within this share of each other.</summary>
-    private const double WarmupSettledChange = 0.10;
+    internal const double WarmupSettledChange = 0.10;
 
-    private const int WarmupSettledRounds = 3;
+    internal const int WarmupSettledRounds = 3;
 
     private string ToolName => _wrk is null ? "dotnet" : "wrk";
 

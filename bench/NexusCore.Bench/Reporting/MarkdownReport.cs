@@ -145,7 +145,7 @@ public static class MarkdownReport
         md.AppendLine(Invariant($"- seed rate: {r.SeedRowsPerSecond:N0} rows/s (the migrator's process start included)"));
         foreach (var (name, warmup) in r.Warmups)
         {
-            md.AppendLine(Invariant($"- warm-up, {name} (until the server's CPU per request in three rounds in a row is within 10 %): {warmup}"));
+            md.AppendLine(Invariant($"- warm-up, {name} (until the server's CPU per request in {Harness.WarmupSettledRounds} rounds in a row is within {Harness.WarmupSettledChange:P0}): {warmup}"));
         }
 
         foreach (var (name, version) in r.Tools)
