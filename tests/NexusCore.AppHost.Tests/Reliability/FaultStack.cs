@@ -1,7 +1,7 @@
 namespace NexusCore.AppHost.Tests.Reliability;
 
 /// <summary>
-/// The whole stack configured for fault tests: ClientsApi's read pool of 5 connections and write pool of 2,
+/// The whole stack configured for fault tests: ClientsApi's read pools (searches, lookups by id) of 5 connections each and write pool of 2,
 /// each waiting 2 s for a free one, 10 s query timeouts, per-key rate limits low enough to reach (50/s, on
 /// both APIs), and every signal ClientsApi emits copied to an <see cref="OtlpCapture"/> for the privacy scan.
 /// </summary>
@@ -17,6 +17,7 @@ public sealed class FaultStack : StackFixture, IAsyncLifetime
     [
         "--DB_POOL_SIZE", PoolSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--DB_WRITE_POOL_SIZE", WritePoolSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--DB_LOOKUP_POOL_SIZE", PoolSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--DB_CONNECTION_TIMEOUT", "2",
         "--DB_COMMAND_TIMEOUT", "10",
         .. ClientsApi("RateLimiting__PerKey__PermitsPerSecond", PerKeyPermitsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)),

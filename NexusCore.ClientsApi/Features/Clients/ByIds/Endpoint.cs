@@ -1,11 +1,11 @@
 using FastEndpoints;
-using Npgsql;
 using NexusCore.ClientsApi.Caching;
+using NexusCore.ClientsApi.Extensions;
 
 namespace NexusCore.ClientsApi.Features.Clients.ByIds;
 
 /// <summary><c>POST /api/v1/optimized/clients/by-ids</c>: up to 1,000 clients in one query, in request order, with the missing ids.</summary>
-public sealed class Endpoint(NpgsqlDataSource db, ReadCache cache) : Endpoint<Request, Response>
+public sealed class Endpoint(LookupDatabase db, ReadCache cache) : Endpoint<Request, Response>
 {
     public override void Configure()
     {
@@ -23,7 +23,7 @@ public sealed class Endpoint(NpgsqlDataSource db, ReadCache cache) : Endpoint<Re
             QueryType.Search,
             "by-ids:" + string.Join(',', ids),
             [CacheInvalidator.Lists],
-            token => Data.FindAsync(db, ids, token),
+            token => Data.FindAsync(db.Source, ids, token),
             etag: ReadCache.NoETag,
             ct);
         await ReadCache.SendAsync(HttpContext, result!, ct);

@@ -1,11 +1,11 @@
 using FastEndpoints;
-using Npgsql;
 using NexusCore.ClientsApi.Caching;
+using NexusCore.ClientsApi.Extensions;
 
 namespace NexusCore.ClientsApi.Features.Clients.Get;
 
 /// <summary><c>GET /api/v1/clients/{id}</c>: one client (cached; its ETag is the client's version), or 404.</summary>
-public sealed class Endpoint(NpgsqlDataSource db, ReadCache cache) : Endpoint<Request, Client>
+public sealed class Endpoint(LookupDatabase db, ReadCache cache) : Endpoint<Request, Client>
 {
     public override void Configure()
     {
@@ -23,7 +23,7 @@ public sealed class Endpoint(NpgsqlDataSource db, ReadCache cache) : Endpoint<Re
             QueryType.Find,
             $"find:{request.Id}",
             [CacheInvalidator.Client(request.Id), CacheInvalidator.Finds],
-            token => Data.FindAsync(db, request.Id, token),
+            token => Data.FindAsync(db.Source, request.Id, token),
             ClientETag.For,
             ct);
 

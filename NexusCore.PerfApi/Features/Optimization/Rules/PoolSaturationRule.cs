@@ -5,7 +5,7 @@ namespace NexusCore.PerfApi.Features.Optimization.Rules;
 /// <summary>
 /// A connection pool whose peak use in the window went above <see cref="RecommendationOptions.PoolUtilizationPercent"/>
 /// of its maximum: raise <c>DB_POOL_SIZE</c> by half (<c>DB_WRITE_POOL_SIZE</c> for ClientsApi's write pool,
-/// named <c>clientsdb-writes</c>), or hold connections for less time. High priority above the alert threshold.
+/// named <c>clientsdb-writes</c>, <c>DB_LOOKUP_POOL_SIZE</c> for its by-id pool, <c>clientsdb-lookups</c>), or hold connections for less time. High priority above the alert threshold.
 /// </summary>
 public sealed class PoolSaturationRule : IRecommendationRule
 {
@@ -23,7 +23,7 @@ public sealed class PoolSaturationRule : IRecommendationRule
 
             var max = pool.Max!.Value;
             var suggested = Saturating.Count(Math.Ceiling(max * 1.5));
-            var setting = pool.Pool == DatabaseOptions.WritePoolName ? DatabaseOptions.WritePoolSizeSetting : DatabaseOptions.PoolSizeSetting;
+            var setting = DatabaseOptions.PoolSizeSettingOf(pool.Pool);
             advice.Add(new Recommendation(
                 Name,
                 RecommendationCategory.ConnectionPool,

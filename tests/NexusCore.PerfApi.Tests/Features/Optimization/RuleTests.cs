@@ -144,6 +144,19 @@ public sealed class RuleTests
     }
 
     [Fact]
+    public async Task ClientsApisLookupPoolIsSizedByItsOwnSetting()
+    {
+        var telemetry = new SyntheticTelemetry();
+        telemetry.Pool(used: 19, idle: 1, max: 20, pool: "clientsdb-lookups");
+        telemetry.Pool(used: 1, idle: 9, max: 10, pool: "clientsdb-writes");
+
+        var advice = Assert.Single(await EvaluateAsync(new PoolSaturationRule(), telemetry));
+
+        Assert.Equal((RecommendationPriority.High, "DB_LOOKUP_POOL_SIZE=30"), (advice.Priority, advice.Action));
+        Assert.Contains("clientsdb-lookups", advice.Title, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task APoolThatStayedAtOrBelowTheThresholdGivesNoPoolAdvice()
     {
         var telemetry = new SyntheticTelemetry();
