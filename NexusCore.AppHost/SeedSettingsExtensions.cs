@@ -12,7 +12,7 @@ internal static class SeedSettingsExtensions
     [
         "CACHE_DEFAULT_TTL", "CACHE_TTL_COUNT", "CACHE_TTL_FIND", "CACHE_TTL_SEARCH", "CACHE_TTL_ANALYTICS",
         "DB_POOL_SIZE", "DB_WRITE_POOL_SIZE", "DB_LOOKUP_POOL_SIZE", "DB_AUTO_PREPARE", "DB_CONNECTION_TIMEOUT", "DB_COMMAND_TIMEOUT", "DB_MAX_RETRIES", "DB_RETRY_DELAY",
-        "PERFORMANCE_MONITORING", "SLOW_QUERY_THRESHOLD",
+        "PERFORMANCE_MONITORING", "SLOW_QUERY_THRESHOLD", "CORS_ALLOWED_ORIGINS",
     ];
 
     public static IResourceBuilder<T> WithSeedSettings<T>(this IResourceBuilder<T> service, IConfiguration configuration)

@@ -85,6 +85,7 @@ internal static class Extensions
 
         builder.Services.AddNexusProblemDetails();
         builder.Services.AddRequestSizeRules(builder.Configuration);
+        builder.Services.AddNexusCors(builder.Configuration);
         builder.Services.AddApiKeyAuthentication();
         builder.Services.AddNexusRateLimiting(builder.Configuration);
         builder.Services.AddFastEndpoints();
@@ -103,6 +104,7 @@ internal static class Extensions
         app.UseTraceIdentifierOfTheRequestSpan();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseNexusCors();
         app.UseRequestSizeRules();
         app.UseBodylessContentTypeTolerance();
         app.UseAuthentication();

@@ -23,6 +23,7 @@ internal static class Extensions
 
         builder.Services.AddNexusProblemDetails();
         builder.Services.AddRequestSizeRules(builder.Configuration);
+        builder.Services.AddNexusCors(builder.Configuration);
         builder.Services.AddApiKeyAuthentication();
         // The same per-key and per-address token buckets as ClientsApi (section RateLimiting): 429 with Retry-After.
         builder.Services.AddNexusRateLimiting(builder.Configuration);
@@ -88,6 +89,7 @@ internal static class Extensions
         app.UseTraceIdentifierOfTheRequestSpan();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseNexusCors();
         app.UseRequestSizeRules();
         app.UseBodylessContentTypeTolerance();
         app.UseAuthentication();

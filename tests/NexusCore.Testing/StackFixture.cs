@@ -26,13 +26,17 @@ public class StackFixture : IAsyncLifetime
     /// <summary>The resources to keep; null keeps the whole AppHost.</summary>
     protected virtual IReadOnlyCollection<string>? KeptResources => null;
 
+    /// <summary>The origin a browser frontend calls the stack's APIs from (<c>CORS_ALLOWED_ORIGINS</c>).</summary>
+    public const string FrontendOrigin = "https://app.nexuscore.test";
+
     /// <summary>
     /// Extra AppHost arguments (configuration overrides). By default, export's own rate limit (1/s, burst 3,
     /// for callers) is raised: functional tests export many times in a row, rejections included. The limit
-    /// itself is tested by a stack that keeps it (the fault tests).
+    /// itself is tested by a stack that keeps it (the fault tests). One frontend origin is allowed.
     /// </summary>
     protected virtual IEnumerable<string> ExtraArgs =>
     [
+        "--CORS_ALLOWED_ORIGINS", FrontendOrigin,
         "--NexusCore:Services:clients-api:Environment:RateLimiting__Export__PermitsPerSecond", "1000",
         "--NexusCore:Services:clients-api:Environment:RateLimiting__Export__Burst", "1000",
     ];

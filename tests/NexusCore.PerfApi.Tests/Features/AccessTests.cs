@@ -26,6 +26,25 @@ public sealed class AccessTests(StackFixture stack)
         Assert.Equal(HttpStatusCode.OK, (await stack.CreateClient("perf-api", "admin").GetAsync(route)).StatusCode);
     }
 
+    [Fact]
+    public async Task AnOperatorsDashboardOnTheAllowedOriginCanCallWithItsKey()
+    {
+        // CORS_ALLOWED_ORIGINS reaches PerfApi as it reaches ClientsApi: a browser preflight needs no key.
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, "/api/v1/performance/alerts")
+        {
+            Headers = { { "Origin", StackFixture.FrontendOrigin }, { "Access-Control-Request-Method", "GET" }, { "Access-Control-Request-Headers", "x-api-key" } },
+        };
+        using var read = new HttpRequestMessage(HttpMethod.Get, "/api/v1/performance/alerts") { Headers = { { "Origin", StackFixture.FrontendOrigin } } };
+
+        var answered = await stack.CreateClient("perf-api").SendAsync(preflight);
+        var alerts = await stack.CreateClient("perf-api", "reader").SendAsync(read);
+
+        Assert.Equal(HttpStatusCode.NoContent, answered.StatusCode);
+        Assert.Equal([StackFixture.FrontendOrigin], answered.Headers.GetValues("Access-Control-Allow-Origin"));
+        Assert.Equal(HttpStatusCode.OK, alerts.StatusCode);
+        Assert.Equal([StackFixture.FrontendOrigin], alerts.Headers.GetValues("Access-Control-Allow-Origin"));
+    }
+
     [Theory]
     [MemberData(nameof(ReaderRoutes))]
     public async Task AnUnknownParameterIsA400NamingIt(string route)
