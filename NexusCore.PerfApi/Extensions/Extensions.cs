@@ -86,6 +86,9 @@ internal static class Extensions
 
     public static void UseApplicationPipeline(this WebApplication app)
     {
+        // HEAD reads as GET before routing picks the route (routing is otherwise first of all).
+        app.UseHeadAsGet();
+        app.UseRouting();
         app.UseTraceIdentifierOfTheRequestSpan();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

@@ -26,6 +26,19 @@ public sealed class AccessTests(StackFixture stack)
         Assert.Equal(HttpStatusCode.OK, (await stack.CreateClient("perf-api", "admin").GetAsync(route)).StatusCode);
     }
 
+    [Theory]
+    [MemberData(nameof(ReaderRoutes))]
+    public async Task AReadRouteAnswersHeadAsItsGetWithoutContent(string route)
+    {
+        var head = await stack.CreateClient("perf-api", "reader").SendAsync(new HttpRequestMessage(HttpMethod.Head, route));
+        var anonymous = await stack.CreateClient("perf-api").SendAsync(new HttpRequestMessage(HttpMethod.Head, route));
+
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal("application/json", head.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+
     [Fact]
     public async Task AnOperatorsDashboardOnTheAllowedOriginCanCallWithItsKey()
     {

@@ -46,17 +46,23 @@ public sealed class Endpoint(NpgsqlDataSource db, IOptions<ExportOptions> option
             return;
         }
 
+        var response = HttpContext.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = format + "; charset=utf-8";
+        response.Headers.ContentDisposition =
+            $"attachment; filename=\"clients-{DateTime.UtcNow:yyyyMMddTHHmmssZ}.{(format == Writers.Csv ? "csv" : "ndjson")}\"";
+        if (HeadRequests.IsHead(HttpContext))
+        {
+            // What a GET would answer, without reading a row: its filters and Accept were valid.
+            await response.StartAsync(ct);
+            return;
+        }
+
         using var query = telemetry.Start("export", "SELECT");
         var (command, reader) = await Data.OpenAsync(db, filter, options.Value.CommandTimeoutSeconds, ct);
         await using (command)
         await using (reader)
         {
-            var response = HttpContext.Response;
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = format + "; charset=utf-8";
-            response.Headers.ContentDisposition =
-                $"attachment; filename=\"clients-{DateTime.UtcNow:yyyyMMddTHHmmssZ}.{(format == Writers.Csv ? "csv" : "ndjson")}\"";
-
             try
             {
                 query.Rows = (int)Math.Min(int.MaxValue, format == Writers.Csv
