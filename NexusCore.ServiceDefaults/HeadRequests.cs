@@ -26,6 +26,16 @@ public static class HeadRequests
         return next(context);
     });
 
+    /// <summary>A 405's <c>Allow</c>, which routing fills from the route's methods, lists HEAD wherever it lists GET.</summary>
+    public static void AddHeadToAllow(HttpResponse response)
+    {
+        var methods = response.Headers.Allow.ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (methods.Contains(HttpMethods.Get, StringComparer.OrdinalIgnoreCase) && !methods.Contains(HttpMethods.Head, StringComparer.OrdinalIgnoreCase))
+        {
+            response.Headers.Allow = string.Join(", ", methods.Append(HttpMethods.Head).Order(StringComparer.Ordinal));
+        }
+    }
+
     /// <summary>Whether the client sent HEAD (the request now reads as GET).</summary>
     public static bool IsHead(HttpContext context) => context.Items.ContainsKey(Marker);
 }

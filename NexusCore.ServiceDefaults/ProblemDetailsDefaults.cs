@@ -25,6 +25,11 @@ public static class ProblemDetailsDefaults
         services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             var status = context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode;
+            if (status == StatusCodes.Status405MethodNotAllowed)
+            {
+                HeadRequests.AddHeadToAllow(context.HttpContext.Response);
+            }
+
             context.ProblemDetails.Type = ProblemTypes.For(status);
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
             context.ProblemDetails.Detail ??= DefaultDetail(status, context.HttpContext);

@@ -66,6 +66,19 @@ public sealed class HeadTests(StackFixture stack)
         Assert.Equal(before, await ExportQueriesAsync());
     }
 
+    [Fact]
+    public async Task A405ListsHeadWhereverTheRouteHasAGet()
+    {
+        var client = await _api.Http.PutAsync("/api/v1/clients/1", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        var dashboard = await _api.Http.DeleteAsync("/api/v1/optimized/clients/dashboard");
+        var create = await _api.Http.PutAsync("/api/v1/clients", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(["DELETE", "GET", "HEAD", "PATCH"], client.Content.Headers.Allow.Order(StringComparer.Ordinal));
+        Assert.Equal(["GET", "HEAD"], dashboard.Content.Headers.Allow.Order(StringComparer.Ordinal));
+        Assert.Contains("it allows DELETE, GET, HEAD, PATCH.", (await Problem.ReadAsync(client, HttpStatusCode.MethodNotAllowed)).Detail, StringComparison.Ordinal);
+        Assert.Contains("HEAD", create.Content.Headers.Allow);
+    }
+
     /// <summary>Sends the requests on one connection, the last with Connection: close, and returns all that came back.</summary>
     private async Task<string> PipelinedAsync(params string[] requestLines)
     {
