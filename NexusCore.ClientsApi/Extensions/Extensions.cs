@@ -28,13 +28,10 @@ internal static class Extensions
 
         builder.AddNpgsqlDataSource("clientsdb", configureDataSourceBuilder: source => Configure(source, "clientsdb", database.PoolSize));
 
-        // Writes get a small pool of their own on the same database: a burst of reads cannot hold the
-        // connections an acknowledged write needs, and consecutive writes reuse a few Postgres
-        // backends. (Npgsql hands out idle connections oldest first; over a large read pool, each write
-        // landed on a backend that had not written for a while: 70-77 ms per 1,000-row insert against
-        // 38-56 ms on one warm backend.) Tracing, metrics and health come with the main data source.
-        builder.AddKeyedNpgsqlDataSource(
-            WriteDatabase.Name,
+        // A pool of its own on the same database. Tracing, metrics and health come with the main data
+        // source (Npgsql's spans and pool metrics cover every data source, named by pool).
+        void AddPool(string name, int poolSize, PlanReuse plans) => builder.AddKeyedNpgsqlDataSource(
+            name,
             settings =>
             {
                 settings.ConnectionString ??= builder.Configuration.GetConnectionString("clientsdb");
@@ -42,22 +39,19 @@ internal static class Extensions
                 settings.DisableTracing = true;
                 settings.DisableMetrics = true;
             },
-            source => Configure(source, WriteDatabase.Name, database.WritePoolSize));
+            source => Configure(source, name, poolSize, plans));
+
+        // Writes: a burst of reads cannot hold the connections an acknowledged write needs, and
+        // consecutive writes reuse a few Postgres backends. (Npgsql hands out idle connections oldest
+        // first; over a large read pool, each write landed on a backend that had not written for a
+        // while: 70-77 ms per 1,000-row insert against 38-56 ms on one warm backend.)
+        AddPool(WriteDatabase.Name, database.WritePoolSize, PlanReuse.CustomPerExecution);
         builder.Services.AddSingleton(sp => new WriteDatabase(sp.GetRequiredKeyedService<NpgsqlDataSource>(WriteDatabase.Name)));
 
-        // Reads by primary key get a pool whose statements Postgres plans once per connection: with
-        // every execution planned, planning cost Postgres a third of its CPU for a client by id and a
-        // tenth for 100 ids. Searches keep their per-execution plans on the main pool.
-        builder.AddKeyedNpgsqlDataSource(
-            LookupDatabase.Name,
-            settings =>
-            {
-                settings.ConnectionString ??= builder.Configuration.GetConnectionString("clientsdb");
-                settings.DisableHealthChecks = true;
-                settings.DisableTracing = true;
-                settings.DisableMetrics = true;
-            },
-            source => Configure(source, LookupDatabase.Name, database.LookupPoolSize, PlanReuse.Generic));
+        // Reads by primary key, whose statements Postgres plans once per connection: with every
+        // execution planned, planning cost Postgres a third of its CPU for a client by id and a tenth
+        // for 100 ids. Searches keep their per-execution plans on the main pool.
+        AddPool(LookupDatabase.Name, database.LookupPoolSize, PlanReuse.Generic);
         builder.Services.AddSingleton(sp => new LookupDatabase(sp.GetRequiredKeyedService<NpgsqlDataSource>(LookupDatabase.Name)));
         builder.Services.AddSingleton(sp => new DatabasePools([
             sp.GetRequiredService<NpgsqlDataSource>(),
