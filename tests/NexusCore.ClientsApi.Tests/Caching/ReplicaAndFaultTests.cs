@@ -117,10 +117,10 @@ public sealed class ReplicaAndFaultTests(ReplicatedStack stack)
         await TimeUntilAsync(async () => await (await a.GetAsync("/health")).Content.ReadAsStringAsync() == "Healthy", TimeSpan.FromSeconds(30));
         await TimeUntilAsync(async () => await (await b.GetAsync("/health")).Content.ReadAsStringAsync() == "Healthy", TimeSpan.FromSeconds(30));
 
-        // Redis answering again does not mean b has resubscribed to the backplane yet: a message
-        // published before that is lost (a CI run saw the first write after the restart reach b in
-        // 1.008 s). Coherence is back once a probe's change, written through a, shows through b;
-        // each try writes a new name, so a lost message is followed by another.
+        // Redis answering again does not mean b has resubscribed to the backplane yet: a removal
+        // announced before that is lost (a CI run saw the first write after the restart reach b in
+        // 1.008 s, through the removal's repeat 1 s later). Coherence is back once a probe's change,
+        // written through a, shows through b within the bound; each try writes a new name.
         var probe = await ClientsApiDriver.ReadAsync<ClientDto>(
             await a.PostAsJsonAsync("/api/v1/clients", new { name = $"Probe {token}", email = ClientsApiDriver.UniqueEmail(), programType = "PRIME" }));
         await WarmAsync(b, $"/api/v1/clients/{probe.Id}");
