@@ -23,7 +23,9 @@ IResourceBuilder<IResourceWithConnectionString> cache;
 if (mode == InfrastructureMode.Containers)
 {
     var postgres = builder.AddPostgres("postgres")
-        .WithArgs("-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=top");
+        .WithArgs("-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=top",
+            // As in local mode: room for every pool of three ClientsApi replicas and PerfApi (the image's default is 100).
+            "-c", "max_connections=300");
     clientsDb = postgres.AddDatabase("clientsdb");
     cache = builder.AddRedis("cache");
 }

@@ -30,7 +30,9 @@ public static class LocalPostgresBuilderExtensions
             ["shared_preload_libraries"] = "pg_stat_statements",
             ["pg_stat_statements.track"] = "top",
             ["track_io_timing"] = "on",
-            ["max_connections"] = "200",
+            // Each ClientsApi instance may open up to 80 (DB_POOL_SIZE 50 for searches, DB_LOOKUP_POOL_SIZE
+            // 20, DB_WRITE_POOL_SIZE 10) and PerfApi up to 50: three replicas and PerfApi fit.
+            ["max_connections"] = "300",
             ["shared_buffers"] = "512MB",
             ["work_mem"] = "16MB",
             ["maintenance_work_mem"] = "256MB",

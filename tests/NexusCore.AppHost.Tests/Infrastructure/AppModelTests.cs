@@ -28,6 +28,7 @@ public sealed class AppModelTests
         Assert.IsType<RedisResource>(resources.Single(r => r.Name == "cache"));
         var args = await ArgsAsync(postgres);
         Assert.Contains("shared_preload_libraries=pg_stat_statements", args);
+        Assert.Contains("max_connections=300", args);
     }
 
     [Theory]

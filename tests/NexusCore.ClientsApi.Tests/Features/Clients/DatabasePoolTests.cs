@@ -37,6 +37,19 @@ public sealed class DatabasePoolTests(StackFixture stack)
     }
 
     [Fact]
+    public async Task PostgresHasRoomForEveryPoolOfThreeReplicasAndPerfApi()
+    {
+        // With their default sizes, full pools never meet "too many clients".
+        var defaults = DatabaseOptions.From(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+        var perInstance = defaults.PoolSize + defaults.LookupPoolSize + defaults.WritePoolSize;
+
+        var maxConnections = int.Parse((await _api.QueryAsync("SHOW max_connections", r => r.GetString(0)))[0], System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Equal(80, perInstance);
+        Assert.True(maxConnections >= (3 * perInstance) + defaults.PoolSize, $"max_connections {maxConnections} for {perInstance} per ClientsApi instance");
+    }
+
+    [Fact]
     public async Task ByIdsOnItsGenericPlanAnswersListsOfEverySizeInRequestOrder()
     {
         // One prepared statement, planned once per connection whatever the number of ids: lists of
