@@ -59,7 +59,7 @@ public sealed record DatabaseOptions(int PoolSize, int ConnectionTimeoutSeconds,
         Read(configuration, AutoPrepareSetting, 64, 0, 1000),
         Read(configuration, LookupPoolSizeSetting, 20, 1, 1000));
 
-    /// <summary>A pool's size (<see cref="PoolSize"/> or <see cref="WritePoolSize"/>) and the timeouts onto a connection string.</summary>
+    /// <summary>A pool's size (<see cref="PoolSize"/>, <see cref="LookupPoolSize"/> or <see cref="WritePoolSize"/>) and the timeouts onto a connection string.</summary>
     public void ApplyTo(NpgsqlConnectionStringBuilder connection, int poolSize)
     {
         connection.MaxPoolSize = poolSize;

@@ -9,7 +9,8 @@ namespace NexusCore.ClientsApi.Tests.Features.Clients;
 
 /// <summary>
 /// ClientsApi's three pools as its own service registration builds them, connected to the stack's
-/// Postgres: how each has Postgres plan its prepared statements, and which pool the reads by id use.
+/// Postgres: how each has Postgres plan its prepared statements, the room Postgres leaves for them, and
+/// by-ids answering lists of every size through the lookup pool's generic plan.
 /// </summary>
 [Collection(StackCollection.Name)]
 public sealed class DatabasePoolTests(StackFixture stack)
