@@ -35,6 +35,14 @@ public sealed class CacheOptions
     [Range(1, 86_400)] public int SearchTtlSeconds { get; set; } = 180;
     [Range(1, 86_400)] public int AnalyticsTtlSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// Refresh-ahead: a read of an entry older than this fraction of its TTL is served from the cache
+    /// while one query per instance refreshes the entry in the background, so entries read steadily
+    /// never expire in front of a request. 0 turns it off (entries then expire and the next read waits
+    /// for Postgres). Override: <c>CACHE_EAGER_REFRESH</c>.
+    /// </summary>
+    [Range(0, 0.99)] public double EagerRefreshThreshold { get; set; } = 0.5;
+
     /// <summary>How long past its TTL an entry may still be served (marked stale) while Postgres is failing.</summary>
     [Range(0, 86_400)] public int FailSafeMaxSeconds { get; set; } = 3_600;
 

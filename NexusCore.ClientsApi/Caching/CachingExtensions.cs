@@ -75,6 +75,10 @@ internal static class CachingExtensions
         options.FindTtlSeconds = Seconds(configuration, "CACHE_TTL_FIND") ?? options.FindTtlSeconds;
         options.SearchTtlSeconds = Seconds(configuration, "CACHE_TTL_SEARCH") ?? options.SearchTtlSeconds;
         options.AnalyticsTtlSeconds = Seconds(configuration, "CACHE_TTL_ANALYTICS") ?? options.AnalyticsTtlSeconds;
+        if (double.TryParse(configuration["CACHE_EAGER_REFRESH"], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var threshold))
+        {
+            options.EagerRefreshThreshold = threshold;
+        }
     }
 }
 

@@ -90,6 +90,7 @@ public sealed class ReadCache(
             return fresh is null ? null : new CacheResult(fresh, CacheOutcome.Bypass, TimeSpan.Zero);
         }
 
+        var asked = clock.GetUtcNow().UtcDateTime;
         var produced = false;
         var entry = await cache.GetOrSetAsync<CachedResponse?>(
             Key(type, request),
@@ -123,7 +124,9 @@ public sealed class ReadCache(
         }
 
         var age = clock.GetUtcNow().UtcDateTime - entry.ProducedAt;
-        var outcome = age > settings.Ttl(type) ? CacheOutcome.Stale : produced ? CacheOutcome.Miss : CacheOutcome.Hit;
+        // A miss is a read whose own query produced what it returns. An eager refresh runs this call's
+        // factory in the background but returns the entry cached before the call: a hit.
+        var outcome = age > settings.Ttl(type) ? CacheOutcome.Stale : produced && entry.ProducedAt >= asked ? CacheOutcome.Miss : CacheOutcome.Hit;
         metrics.Record(type, outcome);
         return new CacheResult(entry, outcome, age < TimeSpan.Zero ? TimeSpan.Zero : age);
     }
@@ -190,6 +193,7 @@ public sealed class ReadCache(
         IsFailSafeEnabled = settings.FailSafeMaxSeconds > 0,
         FailSafeMaxDuration = settings.Ttl(type) + TimeSpan.FromSeconds(settings.FailSafeMaxSeconds),
         FailSafeThrottleDuration = TimeSpan.FromSeconds(settings.FailSafeThrottleSeconds),
+        EagerRefreshThreshold = settings.EagerRefreshThreshold > 0 ? (float)settings.EagerRefreshThreshold : null,
         FactorySoftTimeout = TimeSpan.FromMilliseconds(settings.FactorySoftTimeoutMs),
         FactoryHardTimeout = TimeSpan.FromMilliseconds(settings.FactoryHardTimeoutMs),
         AllowTimedOutFactoryBackgroundCompletion = true,

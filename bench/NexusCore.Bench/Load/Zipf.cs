@@ -49,12 +49,16 @@ public sealed class Zipf
 
     /// <summary>
     /// The hit rate a cache with a fixed TTL reaches in the steady state under this workload at
-    /// <paramref name="requestsPerSecond"/>: a key asked for at rate r has one miss, then r·ttl hits, per
-    /// entry lifetime, so its share of hits is r·ttl ÷ (1 + r·ttl); summed over keys by popularity.
-    /// Compulsory misses of the long tail bound any cache, however fast.
+    /// <paramref name="requestsPerSecond"/>. Without refresh (<paramref name="eagerRefreshThreshold"/> 0),
+    /// a key asked for at rate r has one miss, then r·ttl hits, per entry lifetime: its share of misses
+    /// is 1 ÷ (1 + r·ttl). With eager refresh at θ, the first read after θ·ttl refreshes the entry in the
+    /// background (a hit), so a key misses only when no read falls between θ·ttl and ttl: per cycle of
+    /// θ·ttl + 1/r on average, e^(−r(1−θ)ttl) misses, a share of e^(−r(1−θ)ttl) ÷ (1 + r·θ·ttl).
+    /// Summed over keys by popularity. Compulsory misses of the long tail bound any cache, however fast.
     /// </summary>
-    public static double SteadyStateHitRate(long n, double exponent, double requestsPerSecond, double ttlSeconds)
+    public static double SteadyStateHitRate(long n, double exponent, double requestsPerSecond, double ttlSeconds, double eagerRefreshThreshold = 0)
     {
+        var threshold = eagerRefreshThreshold is > 0 and < 1 ? eagerRefreshThreshold : 1;
         double harmonic = 0;
         for (long k = 1; k <= n; k++)
         {
@@ -65,8 +69,9 @@ public sealed class Zipf
         for (long k = 1; k <= n; k++)
         {
             var p = Math.Pow(k, -exponent) / harmonic;
-            var perEntry = requestsPerSecond * p * ttlSeconds;
-            hits += p * perEntry / (1 + perEntry);
+            var rate = requestsPerSecond * p;
+            var missShare = Math.Exp(-rate * (1 - threshold) * ttlSeconds) / (1 + rate * threshold * ttlSeconds);
+            hits += p * (1 - missShare);
         }
 
         return hits;

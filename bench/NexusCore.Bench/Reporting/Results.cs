@@ -63,8 +63,11 @@ public sealed record ConcurrencyResult(string Workload, IReadOnlyList<Concurrenc
 
 public sealed record ZipfWindow(int Index, long Requests, double Seconds, long Hits, long Misses, double HitRatePercent, double IdealHitRatePercent);
 
-/// <summary>The steady-state hit rate a TTL cache can reach under the Zipf workload at a request rate (see Zipf.SteadyStateHitRate).</summary>
-public sealed record ZipfModel(double RequestsPerSecond, double TtlSeconds, double HitRatePercent);
+/// <summary>
+/// The steady-state hit rate a perfect TTL cache reaches under the Zipf workload at a request rate, with
+/// ClientsApi's eager-refresh threshold and without refresh (see Zipf.SteadyStateHitRate).
+/// </summary>
+public sealed record ZipfModel(double RequestsPerSecond, double TtlSeconds, double EagerRefreshThreshold, double HitRatePercent, double HitRatePercentWithoutRefresh);
 
 public sealed record StampedeRun(string Configuration, int Requests, long DatabaseQueries, int Ok, int Misses, int Hits, double Seconds);
 

@@ -224,4 +224,4 @@ public sealed class CacheBehaviourTests(StackFixture stack)
 internal sealed record StatisticsDto(
     string Instance, Dictionary<string, QueryTypeStatisticsDto> ByQueryType, long Hits, long Misses, long Stale, decimal HitRate, long Entries, decimal SizeMb);
 
-internal sealed record QueryTypeStatisticsDto(long Hits, long Misses, long Stale, decimal HitRate);
+internal sealed record QueryTypeStatisticsDto(long Hits, long Misses, long Stale, decimal HitRate, long Refreshes);

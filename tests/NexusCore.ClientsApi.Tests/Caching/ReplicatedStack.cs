@@ -1,13 +1,15 @@
 namespace NexusCore.ClientsApi.Tests.Caching;
 
 /// <summary>
-/// ClientsApi with two replicas sharing Redis (L2 and backplane), and short TTLs so that fail-safe
-/// (serving past the TTL while Postgres is down) can be seen within a test. Its rate limits are turned
-/// off with the documented switch (<c>RateLimiting:Enabled=false</c>), which RateLimitsOffTests checks.
+/// ClientsApi with two replicas sharing Redis (L2 and backplane), and a short find TTL so that fail-safe
+/// (serving past the TTL while Postgres is down) and eager refresh (from half the TTL on) can be seen
+/// within a test. Its rate limits are turned off with the documented switch
+/// (<c>RateLimiting:Enabled=false</c>), which RateLimitsOffTests checks.
 /// </summary>
 public sealed class ReplicatedStack : StackFixture
 {
-    public const int ShortTtlSeconds = 2;
+    /// <summary>The find TTL: fail-safe is seen this soon; eager refresh starts at half of it, a window wide enough to read in on a busy machine.</summary>
+    public const int ShortTtlSeconds = 6;
 
     protected override IEnumerable<string> ExtraArgs =>
     [

@@ -3,9 +3,13 @@ using NexusCore.ClientsApi.Caching;
 
 namespace NexusCore.ClientsApi.Features.Cache.Statistics;
 
-public sealed record QueryTypeStatistics(long Hits, long Misses, long Stale, decimal HitRate);
+public sealed record QueryTypeStatistics(long Hits, long Misses, long Stale, decimal HitRate, long Refreshes);
 
-/// <summary>This instance's cache figures since it started; <c>HitRate</c> is a percentage of reads served from the cache (stale included).</summary>
+/// <summary>
+/// This instance's cache figures since it started; <c>HitRate</c> is a percentage of reads served from
+/// the cache (stale included); <c>Refreshes</c> counts entries refreshed in the background ahead of
+/// their TTL (eager refresh), each one query that no request waited for.
+/// </summary>
 public sealed record Response(
     string Instance,
     IReadOnlyDictionary<string, QueryTypeStatistics> ByQueryType,
@@ -34,7 +38,7 @@ public sealed class Endpoint(CacheMetrics metrics) : EndpointWithoutRequest<Resp
         var snapshot = metrics.Snapshot();
         var byType = snapshot.ToDictionary(
             s => CacheMetrics.Name(s.Key),
-            s => new QueryTypeStatistics(s.Value.Hits, s.Value.Misses, s.Value.Stale, Rate(s.Value.Hits + s.Value.Stale, s.Value.Misses)));
+            s => new QueryTypeStatistics(s.Value.Hits, s.Value.Misses, s.Value.Stale, Rate(s.Value.Hits + s.Value.Stale, s.Value.Misses), s.Value.Refreshes));
         long hits = snapshot.Values.Sum(s => s.Hits), misses = snapshot.Values.Sum(s => s.Misses), stale = snapshot.Values.Sum(s => s.Stale);
         await Send.OkAsync(new Response(
             $"{Environment.MachineName}:{Environment.ProcessId}",
