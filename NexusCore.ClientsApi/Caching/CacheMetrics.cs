@@ -59,11 +59,10 @@ public sealed class CacheMetrics
         }
     }
 
-    /// <summary>Counts an eager refresh of the entry <paramref name="key"/> (<c>[prefix]{type}:{digest}</c>) under its query type.</summary>
+    /// <summary>Counts an eager refresh of the entry <paramref name="key"/> under its query type.</summary>
     private void RecordRefresh(string key)
     {
-        var segments = key.Split(':');
-        if (segments.Length < 2 || !Enum.TryParse<QueryType>(segments[^2], ignoreCase: true, out var type))
+        if (ReadCache.TypeOfKey(key) is not { } type)
         {
             return;
         }

@@ -209,6 +209,16 @@ public sealed class ReadCache(
     private static string Key(QueryType type, string request) =>
         $"{CacheMetrics.Name(type)}:{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(request)).AsSpan(0, 16))}";
 
+    /// <summary>
+    /// The query type of a key made by <see cref="Key"/>, as FusionCache reports it (behind its key
+    /// prefix), or null for a key of FusionCache's own (tags, clear markers).
+    /// </summary>
+    internal static QueryType? TypeOfKey(string key)
+    {
+        var segments = key.Split(':');
+        return segments.Length >= 2 && Enum.TryParse<QueryType>(segments[^2], ignoreCase: true, out var type) ? type : null;
+    }
+
     private static string ContentETag(byte[] body) =>
         "\"" + Convert.ToBase64String(SHA256.HashData(body).AsSpan(0, 12)).TrimEnd('=').Replace('+', '-').Replace('/', '_') + "\"";
 
