@@ -80,7 +80,7 @@ public sealed partial class ClientSeeder(IOptions<SeedOptions> options, TimeProv
         }
 
         await transaction.CommitAsync(cancellationToken);
-        await Data.AnalyzeClientsAsync(connection, cancellationToken);
+        await Data.VacuumClientsAsync(connection, cancellationToken);
 
         var elapsed = Stopwatch.GetElapsedTime(started);
         LogSeeded((long)copied, settings.Clients, elapsed.TotalSeconds, RowsPerSecond((long)copied, elapsed));
