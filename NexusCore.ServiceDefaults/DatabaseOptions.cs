@@ -15,10 +15,11 @@ namespace Microsoft.Extensions.Hosting;
 /// transient errors, default 3) and <c>DB_RETRY_DELAY</c> (first retry delay in milliseconds, doubled
 /// each time with jitter, default 200). ClientsApi also reads <c>DB_WRITE_POOL_SIZE</c> (max pooled
 /// connections of its writes' own pool, default 10), <c>DB_LOOKUP_POOL_SIZE</c> (max pooled connections
-/// of its by-id reads' own pool, default 20) and <c>DB_AUTO_PREPARE</c> (statements each of its
-/// connections keeps prepared, default 64, 0 = none).
+/// of its by-id reads' own pool, default 20), <c>DB_BULK_LOOKUP_CONCURRENCY</c> (by-ids queries one
+/// instance runs at once, default the machine's processor count) and <c>DB_AUTO_PREPARE</c> (statements
+/// each of its connections keeps prepared, default 64, 0 = none).
 /// </summary>
-public sealed record DatabaseOptions(int PoolSize, int ConnectionTimeoutSeconds, int CommandTimeoutSeconds, int MaxRetries, int RetryDelayMs, int WritePoolSize, int AutoPrepare, int LookupPoolSize)
+public sealed record DatabaseOptions(int PoolSize, int ConnectionTimeoutSeconds, int CommandTimeoutSeconds, int MaxRetries, int RetryDelayMs, int WritePoolSize, int AutoPrepare, int LookupPoolSize, int BulkLookupConcurrency)
 {
     /// <summary>The resilience pipeline that retries idempotent reads; writes are never retried by it.</summary>
     public const string ReadPipeline = "db-read";
@@ -31,6 +32,9 @@ public sealed record DatabaseOptions(int PoolSize, int ConnectionTimeoutSeconds,
 
     /// <summary>The setting that sizes ClientsApi's pool for reads by primary key.</summary>
     public const string LookupPoolSizeSetting = "DB_LOOKUP_POOL_SIZE";
+
+    /// <summary>The setting that bounds how many by-ids queries one ClientsApi instance runs at once.</summary>
+    public const string BulkLookupConcurrencySetting = "DB_BULK_LOOKUP_CONCURRENCY";
 
     /// <summary>The setting that bounds how many statements each ClientsApi connection keeps prepared.</summary>
     public const string AutoPrepareSetting = "DB_AUTO_PREPARE";
@@ -57,7 +61,8 @@ public sealed record DatabaseOptions(int PoolSize, int ConnectionTimeoutSeconds,
         Read(configuration, "DB_RETRY_DELAY", 200, 1, 60_000),
         Read(configuration, WritePoolSizeSetting, 10, 1, 1000),
         Read(configuration, AutoPrepareSetting, 64, 0, 1000),
-        Read(configuration, LookupPoolSizeSetting, 20, 1, 1000));
+        Read(configuration, LookupPoolSizeSetting, 20, 1, 1000),
+        Read(configuration, BulkLookupConcurrencySetting, Environment.ProcessorCount, 1, 1000));
 
     /// <summary>A pool's size (<see cref="PoolSize"/>, <see cref="LookupPoolSize"/> or <see cref="WritePoolSize"/>) and the timeouts onto a connection string.</summary>
     public void ApplyTo(NpgsqlConnectionStringBuilder connection, int poolSize)

@@ -1,4 +1,5 @@
 using Npgsql;
+using NexusCore.ClientsApi.Extensions;
 
 namespace NexusCore.ClientsApi.Features.Clients.ByIds;
 
@@ -6,12 +7,13 @@ internal static class Data
 {
     private const string Sql = $"SELECT {Client.Columns} FROM clients WHERE id = ANY($1)";
 
-    public static async Task<Response> FindAsync(NpgsqlDataSource db, long[] ids, CancellationToken ct)
+    public static async Task<Response> FindAsync(LookupDatabase db, long[] ids, CancellationToken ct)
     {
         var wanted = ids.Distinct().ToArray();
         var found = new Dictionary<long, Client>(wanted.Length);
 
-        await using (var command = db.CreateCommand(Sql))
+        using (await db.BulkTurnAsync(ct))
+        await using (var command = db.Source.CreateCommand(Sql))
         {
             command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = wanted });
             await using var reader = await command.ExecuteReaderAsync(ct);

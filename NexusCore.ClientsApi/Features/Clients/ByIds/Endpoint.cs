@@ -23,7 +23,7 @@ public sealed class Endpoint(LookupDatabase db, ReadCache cache) : Endpoint<Requ
             QueryType.Search,
             "by-ids:" + string.Join(',', ids),
             [CacheInvalidator.Lists],
-            token => Data.FindAsync(db.Source, ids, token),
+            token => Data.FindAsync(db, ids, token),
             etag: ReadCache.NoETag,
             ct);
         await ReadCache.SendAsync(HttpContext, result!, ct);

@@ -1,9 +1,11 @@
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using NexusCore.ClientsApi.Extensions;
+using NexusCore.Testing;
 
 namespace NexusCore.ClientsApi.Tests.Features.Clients;
 
@@ -38,10 +40,116 @@ public sealed class DatabasePoolTests(StackFixture stack)
     }
 
     [Fact]
+    public async Task ByIdsRunsAtMostItsConcurrencyOfQueriesAtOnceAndTheOthersWaitTheirTurn()
+    {
+        var ids = new List<long>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add((await _api.InsertAsync($"Bulk turn {i}")).Id);
+        }
+
+        var connectionString = await stack.ConnectionStringAsync("clientsdb");
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration["ConnectionStrings:clientsdb"] = connectionString;
+        builder.Configuration[DatabaseOptions.BulkLookupConcurrencySetting] = "2";
+        builder.AddApplicationServices();
+        await using var services = builder.Services.BuildServiceProvider();
+        var lookups = services.GetRequiredService<LookupDatabase>();
+
+        // Every by-ids query that reaches Postgres waits on this lock, where it can be counted.
+        List<Task<NexusCore.ClientsApi.Features.Clients.ByIds.Response>> calls;
+        await using (var blocker = new NpgsqlConnection(connectionString))
+        {
+            await blocker.OpenAsync();
+            await using var transaction = await blocker.BeginTransactionAsync();
+            await using (var lockTable = new NpgsqlCommand("LOCK TABLE clients IN ACCESS EXCLUSIVE MODE", blocker, transaction))
+            {
+                await lockTable.ExecuteNonQueryAsync();
+            }
+
+            calls = [.. Enumerable.Range(0, 5).Select(_ => NexusCore.ClientsApi.Features.Clients.ByIds.Data.FindAsync(lookups, [.. ids], CancellationToken.None))];
+
+            await Eventually.ThatAsync(async () => await ByIdsWaitingInPostgresAsync() == 2, TimeSpan.FromSeconds(15), "two by-ids queries waiting on the lock");
+            Assert.Equal(3, lookups.BulkTurns.GetStatistics()!.CurrentQueuedCount);
+            Assert.Equal(2, await ByIdsWaitingInPostgresAsync());
+            Assert.All(calls, c => Assert.False(c.IsCompleted));
+            await transaction.CommitAsync();
+        }
+
+        var results = await Task.WhenAll(calls);
+
+        Assert.All(results, r => Assert.Equal(ids, r.Items.Select(c => c.Id)));
+        var turns = lookups.BulkTurns.GetStatistics()!;
+        Assert.Equal((0L, 2L, 5L), (turns.CurrentQueuedCount, turns.CurrentAvailablePermits, turns.TotalSuccessfulLeases));
+    }
+
+    [Fact]
+    public async Task AByIdsThatWaitsForATurnLongerThanTheConnectionTimeoutFailsAsATimeout()
+    {
+        var id = (await _api.InsertAsync("Bulk turn timeout")).Id;
+        var connectionString = await stack.ConnectionStringAsync("clientsdb");
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration["ConnectionStrings:clientsdb"] = connectionString;
+        builder.Configuration[DatabaseOptions.BulkLookupConcurrencySetting] = "1";
+        builder.Configuration["DB_CONNECTION_TIMEOUT"] = "1";
+        builder.AddApplicationServices();
+        await using var services = builder.Services.BuildServiceProvider();
+        var lookups = services.GetRequiredService<LookupDatabase>();
+
+        Task<NexusCore.ClientsApi.Features.Clients.ByIds.Response> first;
+        await using (var blocker = new NpgsqlConnection(connectionString))
+        {
+            await blocker.OpenAsync();
+            await using var transaction = await blocker.BeginTransactionAsync();
+            await using (var lockTable = new NpgsqlCommand("LOCK TABLE clients IN ACCESS EXCLUSIVE MODE", blocker, transaction))
+            {
+                await lockTable.ExecuteNonQueryAsync();
+            }
+
+            first = NexusCore.ClientsApi.Features.Clients.ByIds.Data.FindAsync(lookups, [id], CancellationToken.None);
+            await Eventually.ThatAsync(async () => await ByIdsWaitingInPostgresAsync() == 1, TimeSpan.FromSeconds(15), "the first by-ids query waiting on the lock");
+
+            // The first holds the only turn: the second waits one connection timeout, then fails as a
+            // timeout (answered 503 with Retry-After), without reaching Postgres.
+            var error = await Assert.ThrowsAsync<TimeoutException>(() => NexusCore.ClientsApi.Features.Clients.ByIds.Data.FindAsync(lookups, [id], CancellationToken.None));
+            Assert.Contains("within 1 s", error.Message);
+            Assert.Equal(1, await ByIdsWaitingInPostgresAsync());
+            Assert.False(first.IsCompleted);
+            await transaction.CommitAsync();
+        }
+
+        Assert.Equal(id, Assert.Single((await first).Items).Id);
+        var turns = lookups.BulkTurns.GetStatistics()!;
+        Assert.Equal((0L, 1L, 1L, 1L), (turns.CurrentQueuedCount, turns.CurrentAvailablePermits, turns.TotalSuccessfulLeases, turns.TotalFailedLeases));
+    }
+
+    [Fact]
+    public void ByIdsTakesOneTurnPerProcessorUnlessConfigured()
+    {
+        var configuration = new ConfigurationBuilder();
+        Assert.Equal(Environment.ProcessorCount, DatabaseOptions.From(configuration.Build()).BulkLookupConcurrency);
+
+        configuration.AddInMemoryCollection([new(DatabaseOptions.BulkLookupConcurrencySetting, "6")]);
+        Assert.Equal(6, DatabaseOptions.From(configuration.Build()).BulkLookupConcurrency);
+
+        foreach (var refused in new[] { "0", "-1", "two", "1001" })
+        {
+            var bad = new ConfigurationBuilder()
+                .AddInMemoryCollection([new(DatabaseOptions.BulkLookupConcurrencySetting, refused)]).Build();
+            var error = Assert.Throws<InvalidOperationException>(() => { DatabaseOptions.From(bad); });
+            Assert.Contains("DB_BULK_LOOKUP_CONCURRENCY must be a whole number from 1 to 1000", error.Message);
+        }
+    }
+
+    private async Task<long> ByIdsWaitingInPostgresAsync() => (await _api.QueryAsync(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT id, name, email%FROM clients WHERE id = ANY($1)'",
+        r => r.GetInt64(0)))[0];
+
+    [Fact]
     public async Task PostgresHasRoomForEveryPoolOfThreeReplicasAndPerfApi()
     {
         // With their default sizes, full pools never meet "too many clients".
-        var defaults = DatabaseOptions.From(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+        var defaults = DatabaseOptions.From(new ConfigurationBuilder().Build());
         var perInstance = defaults.PoolSize + defaults.LookupPoolSize + defaults.WritePoolSize;
 
         var maxConnections = int.Parse((await _api.QueryAsync("SHOW max_connections", r => r.GetString(0)))[0], System.Globalization.CultureInfo.InvariantCulture);
