@@ -57,7 +57,7 @@ public sealed class LookupDatabase(NpgsqlDataSource source, int bulkConcurrency,
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             throw new TimeoutException(
-                $"No turn for a by-ids query within {turnTimeout.TotalSeconds:0.#} s: {bulkConcurrency} ({DatabaseOptions.BulkLookupConcurrencySetting}) were running the whole time.");
+                $"No turn for a by-ids query within {turnTimeout.TotalSeconds:0.#} s ({DatabaseOptions.BulkLookupConcurrencySetting}: {bulkConcurrency} at once, the others queued).");
         }
 
         if (!lease.IsAcquired)

@@ -1,6 +1,6 @@
 -- The primary key carries every column a client is returned with (INCLUDE): a read by id (a client,
 -- by-ids) is then an index-only scan, one index leaf page per id instead of a leaf page and a heap
--- page. At 1M clients, 100 random ids took Postgres 335-378 µs per execution with the plain key and
+-- page. At 1M clients, 100 random ids took Postgres 309-378 µs per execution with the plain key and
 -- 264 µs with this one (pg_stat_statements, 64 rotating lists, one client), and by-ids through
 -- ClientsApi served 12-20 % more requests per second at 4 connections.
 -- It widens one index instead of adding one: the key grows from ~21 MB to ~130 MB at 1M clients, and
