@@ -11,8 +11,10 @@ namespace NexusCore.ClientsApi.Tests.Features.Clients;
 
 /// <summary>
 /// ClientsApi's three pools as its own service registration builds them, connected to the stack's
-/// Postgres: how each has Postgres plan its prepared statements, the room Postgres leaves for them, and
-/// by-ids answering lists of every size through the lookup pool's generic plan.
+/// Postgres: how each has Postgres plan its prepared statements, the room Postgres leaves for them,
+/// by-ids answering lists of every size through the lookup pool's generic plan, and by-ids' turns
+/// (<c>DB_BULK_LOOKUP_CONCURRENCY</c>): how many of its queries reach Postgres at once, and how long one
+/// waits for a turn.
 /// </summary>
 [Collection(StackCollection.Name)]
 public sealed class DatabasePoolTests(StackFixture stack)
