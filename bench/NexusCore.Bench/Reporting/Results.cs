@@ -83,7 +83,12 @@ public sealed record CacheResult(
     double ZipfHitRatePercent,
     double ZipfIdealHitRatePercent,
     IReadOnlyList<ZipfModel> ZipfSteadyState,
-    IReadOnlyList<StampedeRun> Stampede);
+    IReadOnlyList<StampedeRun> Stampede)
+{
+    /// <summary>Whether the Zipf warm-up outlasted the find TTL: its hit rate is then the steady state's, else the cache was still filling.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool ZipfPastTtl => ZipfWarmupSeconds > (ZipfSteadyState.FirstOrDefault()?.TtlSeconds ?? 0);
+}
 
 /// <summary>One statement's figures from pg_stat_statements while the uncached reads (or the writes) ran.</summary>
 public sealed record StatementStat(string Query, long Calls, double MeanMs, double RowsPerCall, double BufferHitPercent);
