@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Npgsql;
 using NexusCore.ClientsApi.Extensions;
 using NexusCore.Testing;
+using ByIds = NexusCore.ClientsApi.Features.Clients.ByIds;
 
 namespace NexusCore.ClientsApi.Tests.Features.Clients;
 
@@ -24,11 +25,7 @@ public sealed class DatabasePoolTests(StackFixture stack)
     [Fact]
     public async Task LookupsByIdArePlannedOncePerConnectionWhileSearchesAndWritesArePlannedForEachExecution()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Configuration["ConnectionStrings:clientsdb"] = await stack.ConnectionStringAsync("clientsdb");
-        builder.Configuration["DB_LOOKUP_POOL_SIZE"] = "7";
-        builder.AddApplicationServices();
-        await using var services = builder.Services.BuildServiceProvider();
+        await using var services = await ServicesAsync(("DB_LOOKUP_POOL_SIZE", "7"));
 
         var lookups = services.GetRequiredService<LookupDatabase>().Source;
         var searches = services.GetRequiredService<NpgsqlDataSource>();
@@ -50,32 +47,19 @@ public sealed class DatabasePoolTests(StackFixture stack)
             ids.Add((await _api.InsertAsync($"Bulk turn {i}")).Id);
         }
 
-        var connectionString = await stack.ConnectionStringAsync("clientsdb");
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Configuration["ConnectionStrings:clientsdb"] = connectionString;
-        builder.Configuration[DatabaseOptions.BulkLookupConcurrencySetting] = "2";
-        builder.AddApplicationServices();
-        await using var services = builder.Services.BuildServiceProvider();
+        await using var services = await ServicesAsync((DatabaseOptions.BulkLookupConcurrencySetting, "2"));
         var lookups = services.GetRequiredService<LookupDatabase>();
 
-        // Every by-ids query that reaches Postgres waits on this lock, where it can be counted.
-        List<Task<NexusCore.ClientsApi.Features.Clients.ByIds.Response>> calls;
-        await using (var blocker = new NpgsqlConnection(connectionString))
+        List<Task<ByIds.Response>> calls;
+        await using (var blocker = await ClientsLockedAsync())
         {
-            await blocker.OpenAsync();
-            await using var transaction = await blocker.BeginTransactionAsync();
-            await using (var lockTable = new NpgsqlCommand("LOCK TABLE clients IN ACCESS EXCLUSIVE MODE", blocker, transaction))
-            {
-                await lockTable.ExecuteNonQueryAsync();
-            }
-
-            calls = [.. Enumerable.Range(0, 5).Select(_ => NexusCore.ClientsApi.Features.Clients.ByIds.Data.FindAsync(lookups, [.. ids], CancellationToken.None))];
+            calls = [.. Enumerable.Range(0, 5).Select(_ => ByIds.Data.FindAsync(lookups, [.. ids], CancellationToken.None))];
 
             await Eventually.ThatAsync(async () => await ByIdsWaitingInPostgresAsync() == 2, TimeSpan.FromSeconds(15), "two by-ids queries waiting on the lock");
             Assert.Equal(3, lookups.BulkTurns.GetStatistics()!.CurrentQueuedCount);
             Assert.Equal(2, await ByIdsWaitingInPostgresAsync());
             Assert.All(calls, c => Assert.False(c.IsCompleted));
-            await transaction.CommitAsync();
+            await blocker.CommitAsync();
         }
 
         var results = await Task.WhenAll(calls);
@@ -89,35 +73,22 @@ public sealed class DatabasePoolTests(StackFixture stack)
     public async Task AByIdsThatWaitsForATurnLongerThanTheConnectionTimeoutFailsAsATimeout()
     {
         var id = (await _api.InsertAsync("Bulk turn timeout")).Id;
-        var connectionString = await stack.ConnectionStringAsync("clientsdb");
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Configuration["ConnectionStrings:clientsdb"] = connectionString;
-        builder.Configuration[DatabaseOptions.BulkLookupConcurrencySetting] = "1";
-        builder.Configuration["DB_CONNECTION_TIMEOUT"] = "1";
-        builder.AddApplicationServices();
-        await using var services = builder.Services.BuildServiceProvider();
+        await using var services = await ServicesAsync((DatabaseOptions.BulkLookupConcurrencySetting, "1"), ("DB_CONNECTION_TIMEOUT", "1"));
         var lookups = services.GetRequiredService<LookupDatabase>();
 
-        Task<NexusCore.ClientsApi.Features.Clients.ByIds.Response> first;
-        await using (var blocker = new NpgsqlConnection(connectionString))
+        Task<ByIds.Response> first;
+        await using (var blocker = await ClientsLockedAsync())
         {
-            await blocker.OpenAsync();
-            await using var transaction = await blocker.BeginTransactionAsync();
-            await using (var lockTable = new NpgsqlCommand("LOCK TABLE clients IN ACCESS EXCLUSIVE MODE", blocker, transaction))
-            {
-                await lockTable.ExecuteNonQueryAsync();
-            }
-
-            first = NexusCore.ClientsApi.Features.Clients.ByIds.Data.FindAsync(lookups, [id], CancellationToken.None);
+            first = ByIds.Data.FindAsync(lookups, [id], CancellationToken.None);
             await Eventually.ThatAsync(async () => await ByIdsWaitingInPostgresAsync() == 1, TimeSpan.FromSeconds(15), "the first by-ids query waiting on the lock");
 
             // The first holds the only turn: the second waits one connection timeout, then fails as a
             // timeout (answered 503 with Retry-After), without reaching Postgres.
-            var error = await Assert.ThrowsAsync<TimeoutException>(() => NexusCore.ClientsApi.Features.Clients.ByIds.Data.FindAsync(lookups, [id], CancellationToken.None));
+            var error = await Assert.ThrowsAsync<TimeoutException>(() => ByIds.Data.FindAsync(lookups, [id], CancellationToken.None));
             Assert.Contains("within 1 s", error.Message);
             Assert.Equal(1, await ByIdsWaitingInPostgresAsync());
             Assert.False(first.IsCompleted);
-            await transaction.CommitAsync();
+            await blocker.CommitAsync();
         }
 
         Assert.Equal(id, Assert.Single((await first).Items).Id);
@@ -142,10 +113,6 @@ public sealed class DatabasePoolTests(StackFixture stack)
             Assert.Contains("DB_BULK_LOOKUP_CONCURRENCY must be a whole number from 1 to 1000", error.Message);
         }
     }
-
-    private async Task<long> ByIdsWaitingInPostgresAsync() => (await _api.QueryAsync(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT id, name, email%FROM clients WHERE id = ANY($1)'",
-        r => r.GetInt64(0)))[0];
 
     [Fact]
     public async Task PostgresHasRoomForEveryPoolOfThreeReplicasAndPerfApi()
@@ -190,9 +157,53 @@ public sealed class DatabasePoolTests(StackFixture stack)
         }
     }
 
+    /// <summary>ClientsApi's services as its own registration builds them, on the stack's Postgres, with <paramref name="settings"/>.</summary>
+    private async Task<ServiceProvider> ServicesAsync(params (string Key, string Value)[] settings)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration["ConnectionStrings:clientsdb"] = await stack.ConnectionStringAsync("clientsdb");
+        foreach (var (key, value) in settings)
+        {
+            builder.Configuration[key] = value;
+        }
+
+        builder.AddApplicationServices();
+        return builder.Services.BuildServiceProvider();
+    }
+
+    /// <summary>Every by-ids query that reaches Postgres waits on this lock, where it can be counted.</summary>
+    private async Task<ClientsLock> ClientsLockedAsync()
+    {
+        var connection = new NpgsqlConnection(await stack.ConnectionStringAsync("clientsdb"));
+        await connection.OpenAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using (var lockTable = new NpgsqlCommand("LOCK TABLE clients IN ACCESS EXCLUSIVE MODE", connection, transaction))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+
+        return new ClientsLock(connection, transaction);
+    }
+
+    private async Task<long> ByIdsWaitingInPostgresAsync() => (await _api.QueryAsync(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT id, name, email%FROM clients WHERE id = ANY($1)'",
+        r => r.GetInt64(0)))[0];
+
     private static async Task<string> PlanModeAsync(NpgsqlDataSource source)
     {
         await using var command = source.CreateCommand("SHOW plan_cache_mode");
         return (string)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>A transaction holding <c>clients</c> exclusively until it commits or is disposed (rolled back).</summary>
+    private sealed class ClientsLock(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+    {
+        public Task CommitAsync() => transaction.CommitAsync();
+
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
     }
 }
