@@ -9,7 +9,15 @@ scripts/prerequisites.sh local
 dotnet build NexusCore.sln -c Release -warnaserror
 # -m:1: one test project at a time. Each boots its own stack; five stacks at once on 2 cores make
 # timings (slow-query alerts, pgbench connection set-up) depend on what else is running.
+# The whole log is kept; when tests fail, each distinct failure is printed once more at the end, where
+# a CI log that keeps only its tail still shows it.
+log="$(mktemp -t nexuscore-tests.XXXXXX.log)"
+status=0
 dotnet test NexusCore.sln -c Release --no-build -m:1 \
   --blame-hang-timeout 10m \
   --logger "console;verbosity=normal" \
-  "$@"
+  "$@" 2>&1 | tee "$log" || status=$?
+if [ "$status" -ne 0 ]; then
+  scripts/failure-summary.sh "$log"
+fi
+exit "$status"
