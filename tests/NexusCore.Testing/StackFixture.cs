@@ -265,8 +265,45 @@ public class StackFixture : IAsyncLifetime
         _clientsDb?.Clear();
     }
 
+    /// <summary>
+    /// Starts the stack; if it does not start, stops what did and starts a new one (new run folder, new
+    /// ports) once more. A CI run once had a whole collection fail on a start that never came on a
+    /// machine where no run before or since failed to start; the first attempt's reason is written to
+    /// the log, and a second failure fails every test of the collection with both reasons.
+    /// </summary>
     public async Task InitializeAsync()
     {
+        try
+        {
+            await StartAsync();
+        }
+        catch (Exception first) when (first is TimeoutException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"[{GetType().Name}] The stack did not start; starting a new one. First attempt: {first.Message}");
+            try
+            {
+                await StopAsync();
+            }
+            catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or OperationCanceledException or DistributedApplicationException)
+            {
+                Console.Error.WriteLine($"[{GetType().Name}] Stopping the first attempt failed too: {ex.Message}");
+            }
+
+            try
+            {
+                await StartAsync();
+            }
+            catch (Exception second) when (second is TimeoutException or InvalidOperationException)
+            {
+                throw new InvalidOperationException(
+                    $"The stack did not start in two attempts.{Environment.NewLine}Second attempt: {second.Message}{Environment.NewLine}First attempt: {first.Message}", second);
+            }
+        }
+    }
+
+    private async Task StartAsync()
+    {
+        _apiKeys.Clear();
         using var deadline = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.NexusCore_AppHost>(
             ["--infra", "local", .. ExtraArgs],
@@ -278,7 +315,10 @@ public class StackFixture : IAsyncLifetime
         builder.Services.AddLogging(logging => logging
             .SetMinimumLevel(LogLevel.Warning)
             .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None)
-            .AddFilter("Aspire.Hosting.Health", LogLevel.None));
+            .AddFilter("Aspire.Hosting.Health", LogLevel.None)
+            // The AppHost's appsettings log every request of the tests' HttpClients at Information:
+            // thousands of lines per run, which pushed the failures out of the kept end of a CI log.
+            .AddFilter("System.Net.Http.HttpClient", LogLevel.Warning));
 
         if (KeptResources is { } kept)
         {
@@ -304,11 +344,21 @@ public class StackFixture : IAsyncLifetime
             {
                 if (runsToCompletion)
                 {
-                    await _app.ResourceNotifications.WaitForResourceAsync(name, KnownResourceStates.Finished, deadline.Token);
+                    // Any end, not only success: a migrator that fails ends "Exited", and waiting for
+                    // "Finished" would then last the whole start timeout before saying anything.
+                    var ended = await _app.ResourceNotifications.WaitForResourceAsync(
+                        name, e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), deadline.Token);
+                    if (ended.Snapshot.State?.Text != KnownResourceStates.Finished || ended.Snapshot.ExitCode is not (null or 0))
+                    {
+                        throw new InvalidOperationException(
+                            $"'{name}' ended {ended.Snapshot.State?.Text} with exit code {ended.Snapshot.ExitCode?.ToString() ?? "-"}.{Environment.NewLine}{DescribeResources(waits.Select(w => w.Name))}{await RecentErrorsAsync(waits.Select(w => w.Name))}");
+                    }
                 }
                 else
                 {
-                    await _app.ResourceNotifications.WaitForResourceHealthyAsync(name, deadline.Token);
+                    // A resource that fails to start or exits while booting fails the fixture at once
+                    // (DistributedApplicationException, below) instead of at the timeout.
+                    await _app.ResourceNotifications.WaitForResourceHealthyAsync(name, WaitBehavior.StopOnResourceUnavailable, deadline.Token);
                 }
             }
         }
@@ -335,17 +385,21 @@ public class StackFixture : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    public Task DisposeAsync() => StopAsync();
+
+    private async Task StopAsync()
     {
         if (_clientsDb is not null)
         {
             await _clientsDb.DisposeAsync();
+            _clientsDb = null;
         }
 
-        if (_app is not null)
+        if (_app is { } app)
         {
-            await _app.StopAsync().WaitAsync(TimeSpan.FromMinutes(1));
-            await _app.DisposeAsync();
+            _app = null;
+            await app.StopAsync().WaitAsync(TimeSpan.FromMinutes(1));
+            await app.DisposeAsync();
         }
     }
 
