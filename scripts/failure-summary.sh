@@ -14,7 +14,7 @@ awk '
   /^  Failed [A-Za-z_]/ { flush(); name = $2; inmsg = 0; msg = ""; next }
   /^  Error Message:/ && name != "" { inmsg = 1; next }
   /^  Stack Trace:/ || /^  (Passed|Skipped|Standard Output Messages:)/ { flush(); next }
-  inmsg && lines < 40 { msg = msg $0 "\n"; lines++ }
+  inmsg && lines < 80 { msg = msg $0 "\n"; lines++ }
   function flush() {
     if (name != "") {
       if (!(msg in count)) { order[++n] = msg; first[msg] = name }

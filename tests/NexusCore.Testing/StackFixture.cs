@@ -408,25 +408,28 @@ public class StackFixture : IAsyncLifetime
     {
         var text = new StringBuilder();
         var logs = _app!.Services.GetRequiredService<ResourceLoggerService>();
-        foreach (var name in names)
+        var model = _app.Services.GetRequiredService<DistributedApplicationModel>();
+        foreach (var resource in model.Resources.Where(r => names.Contains(r.Name)))
         {
-            using var window = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            // Every line the resource's processes wrote so far (for a project, those of each replica),
+            // read from the orchestrator: nothing streams them while no dashboard is watching.
+            using var window = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             var lines = new List<string>();
             try
             {
-                await foreach (var batch in logs.WatchAsync(name).WithCancellation(window.Token))
+                await foreach (var batch in logs.GetAllAsync(resource).WithCancellation(window.Token))
                 {
                     lines.AddRange(batch.Where(l => l.IsErrorMessage || l.Content.Contains("xception", StringComparison.Ordinal)).Select(l => l.Content));
                 }
             }
             catch (OperationCanceledException)
             {
-                // The window closed: what was logged so far has been read.
+                // What was read within the window is reported.
             }
 
             foreach (var line in lines.TakeLast(10))
             {
-                text.AppendLine().Append("  [").Append(name).Append("] ").Append(line);
+                text.AppendLine().Append("  [").Append(resource.Name).Append("] ").Append(line);
             }
         }
 
