@@ -77,12 +77,73 @@ public sealed class LocalRunFolder
         }
     }
 
-    /// <summary>A TCP port on 127.0.0.1 that is free now; the OS hands out a different one to each caller.</summary>
-    public static int FreeLoopbackPort()
+    /// <summary>The lowest port <see cref="FreeLoopbackPort()"/> picks from.</summary>
+    public const int LowestPort = 10000;
+
+    /// <summary>
+    /// A TCP port on 127.0.0.1 that is free now, for a server (Postgres, Redis) that binds it a few
+    /// seconds later. It is picked at random below the kernel's ephemeral range, because the ports the
+    /// orchestrator gives the services, and the local ends of outgoing connections, come from that
+    /// range: a port from it, free when chosen, could be handed to one of them before the server binds it.
+    /// </summary>
+    public static int FreeLoopbackPort() => FreeLoopbackPort(EphemeralPortRangeStart());
+
+    /// <summary>
+    /// A free port in [<see cref="LowestPort"/>, <paramref name="below"/>); when that range is too small or
+    /// 64 picks are all taken, the port the OS chooses.
+    /// </summary>
+    public static int FreeLoopbackPort(int below)
+    {
+        if (below - LowestPort >= 1000)
+        {
+            for (var attempt = 0; attempt < 64; attempt++)
+            {
+                var port = Random.Shared.Next(LowestPort, below);
+                if (TryBind(port, out _))
+                {
+                    return port;
+                }
+            }
+        }
+
+        return TryBind(0, out var chosen) ? chosen : throw new InvalidOperationException("No TCP port on 127.0.0.1 is free.");
+    }
+
+    /// <summary>
+    /// The first port of the kernel's ephemeral range (Linux: <c>/proc/sys/net/ipv4/ip_local_port_range</c>);
+    /// elsewhere, or when it cannot be read, 32768, Linux's default and below the IANA range other systems use.
+    /// </summary>
+    public static int EphemeralPortRangeStart()
+    {
+        const int fallback = 32768;
+        try
+        {
+            var fields = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range")
+                .Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            return fields.Length > 0 && int.TryParse(fields[0], CultureInfo.InvariantCulture, out var start) ? start : fallback;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return fallback;
+        }
+    }
+
+    private static bool TryBind(int port, out int bound)
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)listener.LocalEndPoint!).Port;
+        try
+        {
+            // Bound and listening, as the server will be: a port some other server listens on is refused.
+            listener.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            listener.Listen(1);
+            bound = ((IPEndPoint)listener.LocalEndPoint!).Port;
+            return true;
+        }
+        catch (SocketException)
+        {
+            bound = 0;
+            return false;
+        }
     }
 }
 

@@ -54,6 +54,18 @@ public sealed class EndToEndTests(StackFixture stack)
     }
 
     [Fact]
+    public async Task LocalPostgresAndRedisListenOnPortsBelowTheEphemeralRange()
+    {
+        var postgres = new NpgsqlConnectionStringBuilder(await stack.ConnectionStringAsync("clientsdb")).Port;
+        var redis = int.Parse(
+            (await stack.ConnectionStringAsync("cache")).Split(',')[0].Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture);
+
+        var below = NexusCore.AppHost.Infrastructure.LocalRunFolder.EphemeralPortRangeStart();
+        Assert.InRange(postgres, NexusCore.AppHost.Infrastructure.LocalRunFolder.LowestPort, below - 1);
+        Assert.InRange(redis, NexusCore.AppHost.Infrastructure.LocalRunFolder.LowestPort, below - 1);
+    }
+
+    [Fact]
     public async Task EveryServiceAnswersItsHealthAndAlivenessProbes()
     {
         foreach (var resource in new[] { "clients-api", "perf-api" })
