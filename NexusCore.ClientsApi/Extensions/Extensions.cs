@@ -52,7 +52,7 @@ internal static class Extensions
         // execution planned, planning cost Postgres a third of its CPU for a client by id and a tenth
         // for 100 ids. Searches keep their per-execution plans on the main pool.
         AddPool(LookupDatabase.Name, database.LookupPoolSize, PlanReuse.Generic);
-        builder.Services.AddSingleton(sp => new LookupDatabase(sp.GetRequiredKeyedService<NpgsqlDataSource>(LookupDatabase.Name), database.BulkLookupConcurrency, TimeSpan.FromSeconds(database.ConnectionTimeoutSeconds)));
+        builder.Services.AddSingleton(sp => new LookupDatabase(sp.GetRequiredKeyedService<NpgsqlDataSource>(LookupDatabase.Name), database.BulkLookupConcurrency, TimeSpan.FromSeconds(database.ConnectionTimeoutSeconds), sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton(sp => new DatabasePools([
             sp.GetRequiredService<NpgsqlDataSource>(),
             sp.GetRequiredService<LookupDatabase>().Source,

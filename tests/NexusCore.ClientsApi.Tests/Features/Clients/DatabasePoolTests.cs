@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -14,8 +15,8 @@ namespace NexusCore.ClientsApi.Tests.Features.Clients;
 /// ClientsApi's three pools as its own service registration builds them, connected to the stack's
 /// Postgres: how each has Postgres plan its prepared statements, the room Postgres leaves for them,
 /// by-ids answering lists of every size through the lookup pool's generic plan, and by-ids' turns
-/// (<c>DB_BULK_LOOKUP_CONCURRENCY</c>): how many of its queries reach Postgres at once, and how long one
-/// waits for a turn.
+/// (<c>DB_BULK_LOOKUP_CONCURRENCY</c>): how many of its queries reach Postgres at once, how long one
+/// waits for a turn, and the metrics that show both.
 /// </summary>
 [Collection(StackCollection.Name)]
 public sealed class DatabasePoolTests(StackFixture stack)
@@ -49,6 +50,7 @@ public sealed class DatabasePoolTests(StackFixture stack)
 
         await using var services = await ServicesAsync((DatabaseOptions.BulkLookupConcurrencySetting, "2"));
         var lookups = services.GetRequiredService<LookupDatabase>();
+        using var metrics = new TurnMetrics(services);
 
         List<Task<ByIds.Response>> calls;
         await using (var blocker = await ClientsLockedAsync())
@@ -59,6 +61,7 @@ public sealed class DatabasePoolTests(StackFixture stack)
             Assert.Equal(3, lookups.BulkTurns.GetStatistics()!.CurrentQueuedCount);
             Assert.Equal(2, await ByIdsWaitingInPostgresAsync());
             Assert.All(calls, c => Assert.False(c.IsCompleted));
+            Assert.Equal((2L, 3L), metrics.Gauges());
             await blocker.CommitAsync();
         }
 
@@ -67,6 +70,14 @@ public sealed class DatabasePoolTests(StackFixture stack)
         Assert.All(results, r => Assert.Equal(ids, r.Items.Select(c => c.Id)));
         var turns = lookups.BulkTurns.GetStatistics()!;
         Assert.Equal((0L, 2L, 5L), (turns.CurrentQueuedCount, turns.CurrentAvailablePermits, turns.TotalSuccessfulLeases));
+        Assert.Equal((0L, 0L), metrics.Gauges());
+
+        // Two found a turn free and waited 0 s; the three queued waited until the lock was released.
+        var waits = metrics.Waits();
+        Assert.Equal(5, waits.Count);
+        Assert.All(waits, w => Assert.Equal("acquired", w.Outcome));
+        Assert.Equal(2, waits.Count(w => w.Seconds == 0));
+        Assert.Equal(3, waits.Count(w => w.Seconds > 0));
     }
 
     [Fact]
@@ -75,6 +86,7 @@ public sealed class DatabasePoolTests(StackFixture stack)
         var id = (await _api.InsertAsync("Bulk turn timeout")).Id;
         await using var services = await ServicesAsync((DatabaseOptions.BulkLookupConcurrencySetting, "1"), ("DB_CONNECTION_TIMEOUT", "1"));
         var lookups = services.GetRequiredService<LookupDatabase>();
+        using var metrics = new TurnMetrics(services);
 
         Task<ByIds.Response> first;
         await using (var blocker = await ClientsLockedAsync())
@@ -94,6 +106,10 @@ public sealed class DatabasePoolTests(StackFixture stack)
         Assert.Equal(id, Assert.Single((await first).Items).Id);
         var turns = lookups.BulkTurns.GetStatistics()!;
         Assert.Equal((0L, 1L, 1L, 1L), (turns.CurrentQueuedCount, turns.CurrentAvailablePermits, turns.TotalSuccessfulLeases, turns.TotalFailedLeases));
+        var waits = metrics.Waits();
+        Assert.Equal(2, waits.Count);
+        Assert.Contains(waits, w => w is { Outcome: "acquired", Seconds: 0 });
+        Assert.Contains(waits, w => w is { Outcome: "timeout", Seconds: >= 0.9 and < 5 });
     }
 
     [Fact]
@@ -193,6 +209,61 @@ public sealed class DatabasePoolTests(StackFixture stack)
     {
         await using var command = source.CreateCommand("SHOW plan_cache_mode");
         return (string)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>
+    /// By-ids' turn metrics from one service provider's meters (other providers in the process, built by
+    /// other tests, publish the same instrument names and are ignored).
+    /// </summary>
+    private sealed class TurnMetrics : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(string Outcome, double Seconds)> _waits = new();
+        private long _running = -1;
+        private long _queued = -1;
+
+        public TurnMetrics(IServiceProvider services)
+        {
+            var scope = services.GetRequiredService<IMeterFactory>();
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Scope == scope && instrument.Name.StartsWith("nexuscore.db.bulk_lookup.", StringComparison.Ordinal))
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+            {
+                if (instrument.Name == "nexuscore.db.bulk_lookup.running")
+                {
+                    _running = value;
+                }
+                else if (instrument.Name == "nexuscore.db.bulk_lookup.queued")
+                {
+                    _queued = value;
+                }
+            });
+            _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
+            {
+                if (instrument.Name == "nexuscore.db.bulk_lookup.turn_wait")
+                {
+                    var outcome = tags.ToArray().Single(t => t.Key == "turn.outcome").Value as string ?? "";
+                    _waits.Enqueue((outcome, value));
+                }
+            });
+            _listener.Start();
+        }
+
+        /// <summary>The gauges now: (running, queued).</summary>
+        public (long Running, long Queued) Gauges()
+        {
+            _listener.RecordObservableInstruments();
+            return (_running, _queued);
+        }
+
+        public List<(string Outcome, double Seconds)> Waits() => [.. _waits];
+
+        public void Dispose() => _listener.Dispose();
     }
 
     /// <summary>A transaction holding <c>clients</c> exclusively until it commits or is disposed (rolled back).</summary>
