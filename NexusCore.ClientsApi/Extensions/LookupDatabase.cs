@@ -98,13 +98,13 @@ public sealed class LookupDatabase : IDisposable
                 $"No turn for a by-ids query within {_turnTimeout.TotalSeconds:0.#} s ({DatabaseOptions.BulkLookupConcurrencySetting}: {_bulkConcurrency} at once, the others queued).");
         }
 
-        _turnWait.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, Acquired);
-
         if (!lease.IsAcquired)
         {
             lease.Dispose();
             throw new InvalidOperationException("The by-ids queue refused a request, which its unbounded queue never does.");
         }
+
+        _turnWait.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, Acquired);
 
         return lease;
     }
