@@ -351,7 +351,7 @@ public class StackFixture : IAsyncLifetime
                     if (ended.Snapshot.State?.Text != KnownResourceStates.Finished || ended.Snapshot.ExitCode is not (null or 0))
                     {
                         throw new InvalidOperationException(
-                            $"'{name}' ended {ended.Snapshot.State?.Text} with exit code {ended.Snapshot.ExitCode?.ToString() ?? "-"}.{Environment.NewLine}{DescribeResources(waits.Select(w => w.Name))}{await RecentErrorsAsync(waits.Select(w => w.Name))}");
+                            $"'{name}' ended {ended.Snapshot.State?.Text} with exit code {ended.Snapshot.ExitCode?.ToString() ?? "-"}.{Environment.NewLine}{await DiagnosisAsync(waits.Select(w => w.Name))}");
                     }
                 }
                 else
@@ -365,12 +365,12 @@ public class StackFixture : IAsyncLifetime
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             throw new TimeoutException(
-                $"The stack did not start within {StartTimeout}.{Environment.NewLine}{DescribeResources(waits.Select(w => w.Name))}{await RecentErrorsAsync(waits.Select(w => w.Name))}");
+                $"The stack did not start within {StartTimeout}.{Environment.NewLine}{await DiagnosisAsync(waits.Select(w => w.Name))}");
         }
         catch (DistributedApplicationException ex)
         {
             throw new InvalidOperationException(
-                $"{ex.Message}{Environment.NewLine}{DescribeResources(waits.Select(w => w.Name))}{await RecentErrorsAsync(waits.Select(w => w.Name))}", ex);
+                $"{ex.Message}{Environment.NewLine}{await DiagnosisAsync(waits.Select(w => w.Name))}", ex);
         }
 
         var model = _app.Services.GetRequiredService<DistributedApplicationModel>();
@@ -402,6 +402,9 @@ public class StackFixture : IAsyncLifetime
             await app.DisposeAsync();
         }
     }
+
+    /// <summary>Why a start failed, as far as the stack can tell: each resource's state, then its last error lines.</summary>
+    private async Task<string> DiagnosisAsync(IEnumerable<string> names) => DescribeResources(names) + await RecentErrorsAsync(names);
 
     /// <summary>The error lines each resource logged so far, so a failed start explains itself in the test output.</summary>
     private async Task<string> RecentErrorsAsync(IEnumerable<string> names)
