@@ -51,12 +51,7 @@ public sealed class FaultTests(FaultStack stack, ITestOutputHelper output)
     {
         var ids = await InsertClientsAsync(FaultStack.PoolSize + 2);
 
-        await using var locker = await stack.ClientsDb.OpenConnectionAsync();
-        await using var transaction = await locker.BeginTransactionAsync();
-        await using (var lockTable = new NpgsqlCommand("LOCK TABLE clients IN ACCESS EXCLUSIVE MODE", locker, transaction))
-        {
-            await lockTable.ExecuteNonQueryAsync();
-        }
+        await using var locked = await ClientsLock.LockAsync(stack.ClientsDb);
 
         // Every pooled read connection blocks behind the lock, as slow queries would.
         var reader = Reader;
@@ -67,7 +62,7 @@ public sealed class FaultTests(FaultStack stack, ITestOutputHelper output)
         var refused = await reader.GetAsync($"/api/v1/clients/{ids[^1]}");
         var elapsed = clock.Elapsed;
 
-        await transaction.RollbackAsync();
+        await locked.RollbackAsync();
         var released = await Task.WhenAll(blocked);
         var after = await reader.GetAsync($"/api/v1/clients/{ids[^2]}");
 
@@ -324,18 +319,12 @@ public sealed class FaultTests(FaultStack stack, ITestOutputHelper output)
         var emails = Enumerable.Range(0, 500).Select(_ => $"killed.{Guid.NewGuid():N}@example.com").ToArray();
         var body = new { items = emails.Select(e => new { op = "create", name = "Killed Batch", email = e, programType = "PRIME" }) };
 
-        await using var locker = await stack.ClientsDb.OpenConnectionAsync();
-        var transaction = await locker.BeginTransactionAsync();
-        await using (var lockTable = new NpgsqlCommand("LOCK TABLE clients IN SHARE MODE", locker, transaction))
-        {
-            await lockTable.ExecuteNonQueryAsync();
-        }
+        await using var locked = await ClientsLock.LockAsync(stack.ClientsDb, "SHARE");
 
         var inFlight = SendBatchAsync(Writer, body, key);
         await WaitUntilAsync(async () => await WaitingOnLocksAsync() >= 1, TimeSpan.FromSeconds(20));
         await stack.KillResourceAsync("clients-api");
-        await transaction.RollbackAsync();
-        await transaction.DisposeAsync();
+        await locked.RollbackAsync();
         var killed = await TryAsync(() => inFlight);
         await stack.StartResourceAsync("clients-api");
 

@@ -53,7 +53,7 @@ public sealed class DatabasePoolTests(StackFixture stack)
         using var metrics = new TurnMetrics(services);
 
         List<Task<ByIds.Response>> calls;
-        await using (var blocker = await ClientsLockedAsync())
+        await using (var blocker = await ClientsLock.LockAsync(stack.ClientsDb))
         {
             calls = [.. Enumerable.Range(0, 5).Select(_ => ByIds.Data.FindAsync(lookups, [.. ids], CancellationToken.None))];
 
@@ -89,7 +89,7 @@ public sealed class DatabasePoolTests(StackFixture stack)
         using var metrics = new TurnMetrics(services);
 
         Task<ByIds.Response> first;
-        await using (var blocker = await ClientsLockedAsync())
+        await using (var blocker = await ClientsLock.LockAsync(stack.ClientsDb))
         {
             first = ByIds.Data.FindAsync(lookups, [id], CancellationToken.None);
             await Eventually.ThatAsync(async () => await ByIdsWaitingInPostgresAsync() == 1, TimeSpan.FromSeconds(15), "the first by-ids query waiting on the lock");
@@ -187,20 +187,6 @@ public sealed class DatabasePoolTests(StackFixture stack)
         return builder.Services.BuildServiceProvider();
     }
 
-    /// <summary>Every by-ids query that reaches Postgres waits on this lock, where it can be counted.</summary>
-    private async Task<ClientsLock> ClientsLockedAsync()
-    {
-        var connection = new NpgsqlConnection(await stack.ConnectionStringAsync("clientsdb"));
-        await connection.OpenAsync();
-        var transaction = await connection.BeginTransactionAsync();
-        await using (var lockTable = new NpgsqlCommand("LOCK TABLE clients IN ACCESS EXCLUSIVE MODE", connection, transaction))
-        {
-            await lockTable.ExecuteNonQueryAsync();
-        }
-
-        return new ClientsLock(connection, transaction);
-    }
-
     private async Task<long> ByIdsWaitingInPostgresAsync() => (await _api.QueryAsync(
         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT id, name, email%FROM clients WHERE id = ANY($1)'",
         r => r.GetInt64(0)))[0];
@@ -266,15 +252,4 @@ public sealed class DatabasePoolTests(StackFixture stack)
         public void Dispose() => _listener.Dispose();
     }
 
-    /// <summary>A transaction holding <c>clients</c> exclusively until it commits or is disposed (rolled back).</summary>
-    private sealed class ClientsLock(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
-    {
-        public Task CommitAsync() => transaction.CommitAsync();
-
-        public async ValueTask DisposeAsync()
-        {
-            await transaction.DisposeAsync();
-            await connection.DisposeAsync();
-        }
-    }
 }
