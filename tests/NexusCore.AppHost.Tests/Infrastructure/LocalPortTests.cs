@@ -26,12 +26,7 @@ public sealed class LocalPortTests
         var picks = Enumerable.Range(0, 50).Select(_ => LocalRunFolder.FreeLoopbackPort()).ToList();
 
         Assert.All(picks, port => Assert.InRange(port, LocalRunFolder.LowestPort, EphemeralStart - 1));
-        Assert.All(picks, port =>
-        {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
-            socket.Listen(1);
-        });
+        Assert.All(picks, port => Listen(port).Dispose());
         Assert.True(picks.Distinct().Count() > 1, "50 picks were all the same port");
     }
 
@@ -46,25 +41,20 @@ public sealed class LocalPortTests
         {
             for (var port = LocalRunFolder.LowestPort; port < below; port++)
             {
-                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 try
                 {
-                    socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
-                    socket.Listen(1);
-                    held.Add(socket);
+                    held.Add(Listen(port));
                 }
                 catch (SocketException)
                 {
-                    socket.Dispose();
+                    // Someone else's already.
                 }
             }
 
             var pick = LocalRunFolder.FreeLoopbackPort(below);
 
             Assert.True(pick >= below, $"picked {pick}, inside the taken range");
-            using var check = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            check.Bind(new IPEndPoint(IPAddress.Loopback, pick));
-            check.Listen(1);
+            Listen(pick).Dispose();
         }
         finally
         {
@@ -78,5 +68,22 @@ public sealed class LocalPortTests
         var pick = LocalRunFolder.FreeLoopbackPort(LocalRunFolder.LowestPort + 10);
 
         Assert.True(pick >= EphemeralStart, $"picked {pick}");
+    }
+
+    /// <summary>A socket bound to 127.0.0.1:<paramref name="port"/> and listening, as a server's; throws when the port is taken.</summary>
+    private static Socket Listen(int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+            socket.Listen(1);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 }
