@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using NexusCore.AppHost;
+using NexusCore.AppHost.Database;
 using NexusCore.AppHost.Infrastructure;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -20,6 +21,7 @@ Console.WriteLine($"NexusCore infrastructure: {mode.ToString().ToLowerInvariant(
 
 IResourceBuilder<IResourceWithConnectionString> clientsDb;
 IResourceBuilder<IResourceWithConnectionString> cache;
+DatabaseRoles roles;
 if (mode == InfrastructureMode.Containers)
 {
     var postgres = builder.AddPostgres("postgres")
@@ -27,13 +29,16 @@ if (mode == InfrastructureMode.Containers)
             // As in local mode: room for every pool of three ClientsApi replicas and PerfApi (the image's default is 100).
             "-c", "max_connections=300");
     clientsDb = postgres.AddDatabase("clientsdb");
+    roles = builder.AddDatabaseRoles(postgres.Resource, postgres.Resource.PrimaryEndpoint, postgres.Resource.ConnectionStringExpression, clientsDb, "clientsdb");
     cache = builder.AddRedis("cache");
 }
 else
 {
     var runFolder = LocalRunFolder.Create(
         builder.Configuration["NexusCore:Local:DataRoot"] ?? Path.Combine(Path.GetTempPath(), "nexuscore"));
-    clientsDb = builder.AddLocalPostgres("postgres", infrastructure.Binaries!, runFolder).AddDatabase("clientsdb");
+    var postgres = builder.AddLocalPostgres("postgres", infrastructure.Binaries!, runFolder);
+    clientsDb = postgres.AddDatabase("clientsdb");
+    roles = builder.AddDatabaseRoles(postgres.Resource, postgres.Resource.PrimaryEndpoint, postgres.Resource.ConnectionStringExpression, clientsDb, "clientsdb");
     cache = builder.AddLocalRedis("cache", infrastructure.Binaries!, runFolder);
 }
 
@@ -41,12 +46,13 @@ var apiKeys = builder.AddApiKeys();
 var cursorSigningKey = builder.AddParameter(
     "cursor-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
 
+// The superuser only bootstraps: each service connects as its own role (README, Security).
 var migrator = builder.AddProject<Projects.NexusCore_Migrator>("migrator")
-    .WithReference(clientsDb)
+    .WithDatabaseRole(roles.Migrator)
     .WaitFor(clientsDb);
 
 var clientsApi = builder.AddProject<Projects.NexusCore_ClientsApi>("clients-api")
-    .WithReference(clientsDb)
+    .WithDatabaseRole(roles.ClientsApi)
     .WithReference(cache)
     .WaitFor(clientsDb)
     .WaitFor(cache)
@@ -58,7 +64,9 @@ var clientsApi = builder.AddProject<Projects.NexusCore_ClientsApi>("clients-api"
     .WithHttpHealthCheck("/health");
 
 var perfApi = builder.AddProject<Projects.NexusCore_PerfApi>("perf-api")
-    .WithReference(clientsDb)
+    .WithDatabaseRole(roles.PerfApi)
+    .WithDatabaseRole(roles.Advisor, "clientsdb-advisor")
+    .WithDatabaseRole(roles.Indexer, "clientsdb-indexer")
     .WithReference(cache)
     .WithReference(clientsApi)
     .WaitFor(clientsDb)

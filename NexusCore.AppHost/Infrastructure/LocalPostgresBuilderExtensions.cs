@@ -9,6 +9,9 @@ namespace NexusCore.AppHost.Infrastructure;
 /// <summary>Local mode's PostgreSQL: a server from the machine's binaries, started by Aspire in the foreground.</summary>
 public static class LocalPostgresBuilderExtensions
 {
+    /// <summary>The AppHost's own superuser sessions (health checks, database creation) name themselves, so that a test can tell them from the services'.</summary>
+    private const string AppHostSessions = "Application Name=" + NexusCore.AppHost.Database.DatabaseRoles.AppHostApplicationName;
+
     /// <summary>
     /// Adds a PostgreSQL server run from <paramref name="binaries"/>: data in the run folder, bound to
     /// 127.0.0.1 on a free port, <c>pg_stat_statements</c> preloaded, run as <c>postgres</c> when the
@@ -61,7 +64,7 @@ public static class LocalPostgresBuilderExtensions
         builder.Eventing.Subscribe<ConnectionStringAvailableEvent>(server, async (_, ct) =>
         {
             // The server-level string names no database; Npgsql would default to one named after the user.
-            adminConnectionString = await server.ConnectionStringExpression.GetValueAsync(ct) + ";Database=postgres";
+            adminConnectionString = await server.ConnectionStringExpression.GetValueAsync(ct) + ";Database=postgres;" + AppHostSessions;
         });
 
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(server, async (@event, ct) =>
@@ -131,7 +134,7 @@ public static class LocalPostgresBuilderExtensions
 
         string? connectionString = null;
         builder.ApplicationBuilder.Eventing.Subscribe<ConnectionStringAvailableEvent>(database, async (_, ct) =>
-            connectionString = await database.ConnectionStringExpression.GetValueAsync(ct));
+            connectionString = await database.ConnectionStringExpression.GetValueAsync(ct) + ";" + AppHostSessions);
 
         var healthCheckKey = $"{name}_check";
         builder.ApplicationBuilder.Services.AddHealthChecks().AddNpgSql(

@@ -129,6 +129,13 @@ public class StackFixture : IAsyncLifetime
         return Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>A running resource's process and every process below it (for a project: <c>dotnet run</c> and the service).</summary>
+    public IReadOnlyList<int> ProcessTree(string resource)
+    {
+        var root = ProcessId(resource);
+        return [root, .. Descendants(root)];
+    }
+
     /// <summary>
     /// Kills a resource's processes with SIGKILL (no shutdown of any kind) and waits until Aspire sees it
     /// gone. Projects run under <c>dotnet run</c>, so the service itself is a child of the recorded pid:

@@ -102,7 +102,7 @@ public sealed partial class IndexApplier(
         {
             // The build's own session, holding an advisory lock for the whole build: one build at a time even
             // across PerfApi instances (the lock ends with the session, however the build ends).
-            connection = await connections.Dedicated.OpenConnectionAsync(ct);
+            connection = await connections.Building.OpenConnectionAsync(ct);
             await using (var lockCommand = connection.CreateCommand())
             {
                 lockCommand.CommandText = "SELECT pg_try_advisory_lock($1)";
@@ -310,7 +310,7 @@ public sealed partial class IndexApplier(
         using var timeout = new CancellationTokenSource(settings.CleanupTimeout + TimeSpan.FromSeconds(5));
         try
         {
-            await using var connection = await connections.Dedicated.OpenConnectionAsync(timeout.Token);
+            await using var connection = await connections.Building.OpenConnectionAsync(timeout.Token);
             await using (var check = connection.CreateCommand())
             {
                 check.CommandText = """

@@ -47,7 +47,7 @@ internal sealed class PlanningSession : IAsyncDisposable
     /// <param name="hypoPgSchema">The quoted schema of the hypopg extension, null when it is unavailable.</param>
     public static async Task<PlanningSession> OpenAsync(AdvisorConnections connections, IndexAdvisorOptions options, string? hypoPgSchema, CancellationToken ct)
     {
-        var connection = await connections.Dedicated.OpenConnectionAsync(ct);
+        var connection = await connections.Planning.OpenConnectionAsync(ct);
         try
         {
             // The advisor's own PREPARE, EXPLAIN and savepoints are not the application's statements: keep them out

@@ -29,6 +29,10 @@ internal sealed class TestTable : IAsyncDisposable
             CREATE TABLE {table.Name} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, lookup bigint NOT NULL, other bigint NOT NULL, code bigint NOT NULL, pad text NOT NULL);
             INSERT INTO {table.Name} (lookup, other, code, pad)
             SELECT (g::bigint * 7919) % 1000003, (g::bigint * 104729) % 1000003, g, repeat('x', 60) FROM generate_series(1, {rows}) g;
+            -- Held as the application's tables are (V0007__least_privilege.sql): the advisor's role may read it to
+            -- plan its statements, and the indexer's may build and drop its indexes through the owner role.
+            ALTER TABLE {table.Name} OWNER TO nexuscore_clients_owner;
+            GRANT SELECT ON {table.Name} TO nexuscore_advisor;
             """);
         foreach (var index in indexes)
         {
