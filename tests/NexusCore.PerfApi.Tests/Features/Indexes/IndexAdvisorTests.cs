@@ -8,7 +8,7 @@ namespace NexusCore.PerfApi.Tests.Features.Indexes;
 /// statements so that pg_stat_statements sees them, and reads what PerfApi advises.
 /// </summary>
 [Collection(StackCollection.Name)]
-public sealed class IndexAdvisorTests(StackFixture stack)
+public sealed class IndexAdvisorTests(PerfApiStack stack)
 {
     private const int Rows = 200_000;
 
@@ -22,7 +22,7 @@ public sealed class IndexAdvisorTests(StackFixture stack)
         var sql = $"SELECT id, pad FROM {table.Name} WHERE lookup = $1";
         var before = await table.RunAsync(sql, Enumerable.Range(1, 25).Select(i => new[] { TestTable.Lookup(i * 7000) }));
 
-        var page = await _reader.GetAsync("/api/v1/performance/indexes?refresh=true");
+        var page = await _reader.RefreshedIndexesAsync();
         Assert.Equal("available", page.Text("hypopg"));
         var advice = page.Recommendation(table.Name) ?? throw new Xunit.Sdk.XunitException($"No recommendation for {table.Name}: {Statement(page, sql)}");
         Assert.Equal("hypopg", advice.Text("proof"));
@@ -65,7 +65,7 @@ public sealed class IndexAdvisorTests(StackFixture stack)
         Assert.True(measured.GetProperty("after").Number("meanMs") < measured.GetProperty("before").Number("meanMs") / 2, measured.ToString());
         Assert.True(measured.Number("changePercent") <= -50, measured.ToString());
 
-        var again = await _reader.GetAsync("/api/v1/performance/indexes?refresh=true");
+        var again = await _reader.RefreshedIndexesAsync();
         Assert.Null(again.Recommendation(table.Name));
         Assert.Equal("covered", Statement(again, sql)!.Value.Text("outcome"));
         await Problem.ReadAsync(await _admin.Http.PostAsync(advice.Text("apply"), null), HttpStatusCode.NotFound);
@@ -80,7 +80,7 @@ public sealed class IndexAdvisorTests(StackFixture stack)
         await table.RunAsync(byCode, Enumerable.Range(0, 10).Select(i => new long[] { i * 15_000L, i * 15_000L + 20_000 }));
         await table.RunAsync(byId, Enumerable.Range(0, 10).Select(i => new long[] { i * 15_000L, i * 15_000L + 20_000 }));
 
-        var page = await _reader.GetAsync("/api/v1/performance/indexes?refresh=true");
+        var page = await _reader.RefreshedIndexesAsync();
 
         Assert.Null(page.Recommendation(table.Name));
         var code = Statement(page, byCode) ?? throw new Xunit.Sdk.XunitException($"{byCode} was not analysed");

@@ -107,6 +107,21 @@ internal sealed class TestTable : IAsyncDisposable
 
 internal static class IndexResponses
 {
+    /// <summary>
+    /// An analysis that started after this call: GET …/indexes?refresh=true until one comes back. refresh=true runs
+    /// a new analysis at most every IndexAdvisor:MinRefreshInterval (<see cref="PerfApiStack.MinRefreshInterval"/>
+    /// here) after the previous one ended, and returns the latest one meanwhile.
+    /// </summary>
+    public static Task<JsonElement> RefreshedIndexesAsync(this PerfApiClient reader)
+    {
+        var since = DateTimeOffset.UtcNow;
+        return Eventually.WaitAsync(async () =>
+        {
+            var page = await reader.GetAsync("/api/v1/performance/indexes?refresh=true");
+            return page.GetProperty("analyzedAt").GetDateTimeOffset() >= since ? page : null;
+        }, "an index analysis that started after the test's workload", PerfApiStack.MinRefreshInterval + TimeSpan.FromMinutes(1));
+    }
+
     public static JsonElement? Recommendation(this JsonElement page, string table) =>
         page.Items("recommendations").Select(r => (JsonElement?)r).FirstOrDefault(r => r!.Value.Text("table") == table);
 
