@@ -19,7 +19,7 @@ public sealed class IndexAdviceRule(IndexAdvisor advisor) : IRecommendationRule
 
     public async ValueTask<IReadOnlyList<Recommendation>> EvaluateAsync(RecommendationContext context, CancellationToken ct)
     {
-        var analysis = await advisor.AnalysisAsync(refresh: false, ct);
+        var analysis = (await advisor.AnalysisAsync(refresh: false, ct)).Analysis;
         var retire = await advisor.RetireAsync(null, ct);
         var advice = new List<Recommendation>();
         foreach (var index in analysis.Recommendations)
@@ -77,7 +77,7 @@ public sealed class IndexAdviceRule(IndexAdvisor advisor) : IRecommendationRule
             priority,
             title,
             $"{statements} on {index.Schema}.{index.Table} ({columns}). The busiest ({top.Source}" +
-            $"{(top.Service is null ? "" : $", {top.Service}")}): {Preview(top.Query)}, {top.Calls} calls, mean {Format(top.MeanMs)} ms. {proof} " +
+            $"{(top.Telemetry is { } seen ? $"; run by {string.Join(", ", seen.Services)}" : "")}): {Preview(top.Query)}, {top.Calls} calls, mean {Format(top.MeanMs)} ms. {proof} " +
             $"Apply it with POST {index.Apply} (admin): it is built concurrently, without blocking writes.",
             index.EstimatedSizeBytes is { } bytes
                 ? $"About {Format(bytes / BytesPerMb)} MB of index; every insert and non-HOT update of the table writes one more index entry."

@@ -4,7 +4,7 @@ namespace NexusCore.PerfApi.Tests.Features;
 
 /// <summary>Every PerfApi route but health (and the OTLP ingest, which takes the ingest key) needs a reader key or more.</summary>
 [Collection(StackCollection.Name)]
-public sealed class AccessTests(StackFixture stack)
+public sealed class AccessTests(PerfApiStack stack)
 {
     public static readonly TheoryData<string> ReaderRoutes =
     [

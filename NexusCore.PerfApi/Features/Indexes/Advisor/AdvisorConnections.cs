@@ -3,60 +3,65 @@ using Npgsql;
 namespace NexusCore.PerfApi.Features.Indexes.Advisor;
 
 /// <summary>
-/// The connections the advisor needs besides the shared pool, each opening a new, unpooled backend: <see cref="Planning"/>
-/// for an analysis (hypothetical indexes and prepared statements live in the backend), as a role that can only read the
-/// application's tables, in read-only sessions (<c>ConnectionStrings:clientsdb-advisor</c>); <see cref="Building"/> for an
-/// index build or drop (<c>CREATE INDEX CONCURRENTLY</c> runs outside any transaction, for as long as it takes), as the
-/// role that may build and drop the clients table's indexes and nothing else (<c>ConnectionStrings:clientsdb-indexer</c>).
-/// Closing such a connection ends its backend, so nothing an analysis did can reach another request. The application
-/// name shows them in <c>pg_stat_activity</c>.
+/// The advisor's own connections, each under its own role, besides PerfApi's shared pool (which reads statistics
+/// and catalogs): <see cref="Planning"/> for analyses (PREPARE and EXPLAIN in read-only transactions, hypothetical
+/// indexes) and <see cref="Indexing"/> for <c>CREATE/DROP INDEX CONCURRENTLY</c>. Both open a new, unpooled backend
+/// each time (hypothetical indexes and prepared statements live in the backend; a build runs outside any
+/// transaction for as long as it takes): closing one ends its backend, so nothing an analysis or a build did can
+/// reach another request. The application name shows them in <c>pg_stat_activity</c>.
 /// </summary>
 public sealed class AdvisorConnections : IAsyncDisposable
 {
     public const string ApplicationName = "nexuscore-index-advisor";
 
-    /// <summary>Both kinds of work on one connection string (tests that plan on the stack's own database).</summary>
-    public AdvisorConnections(string connectionString)
-        : this(connectionString, connectionString)
+    /// <summary>The planning role's connection string: SELECT on the application's tables only.</summary>
+    public const string PlanningConnectionName = "clientsdb-advisor";
+
+    /// <summary>The index builder's connection string: may create and drop indexes on the application's tables only.</summary>
+    public const string IndexingConnectionName = "clientsdb-indexer";
+
+    public AdvisorConnections(string planning, string indexing)
     {
+        Planning = Create(planning);
+        Indexing = Create(indexing);
     }
 
-    public AdvisorConnections(string planning, string building)
-    {
-        Planning = Unpooled(planning);
-        Building = Unpooled(building);
-    }
-
+    /// <summary>Analyses: statements are prepared and explained here, never executed.</summary>
     public NpgsqlDataSource Planning { get; }
 
-    public NpgsqlDataSource Building { get; }
+    /// <summary>Index builds and the drop of an invalid index a failed build left.</summary>
+    public NpgsqlDataSource Indexing { get; }
 
-    /// <summary>
-    /// The AppHost always gives PerfApi both connection strings; without them (PerfApi run by hand against one
-    /// database) both fall back to <c>clientsdb</c>, whose role then needs the grants of both.
-    /// </summary>
     public static AdvisorConnections FromConfiguration(IConfiguration configuration)
     {
-        var main = configuration.GetConnectionString("clientsdb")
-            ?? throw new InvalidOperationException("ConnectionStrings:clientsdb is not set: the index advisor needs the database.");
-        return new(configuration.GetConnectionString("clientsdb-advisor") ?? main, configuration.GetConnectionString("clientsdb-indexer") ?? main);
+        // The AppHost always sets both, each with its own role; without them (a service started on its own) the
+        // advisor falls back to PerfApi's own connection string.
+        var shared = configuration.GetConnectionString("clientsdb");
+        var planning = configuration.GetConnectionString(PlanningConnectionName) ?? shared;
+        var indexing = configuration.GetConnectionString(IndexingConnectionName) ?? shared;
+        return planning is null || indexing is null
+            ? throw new InvalidOperationException(
+                $"ConnectionStrings:{PlanningConnectionName} and {IndexingConnectionName} (or clientsdb) are not set: the index advisor needs the database.")
+            : new AdvisorConnections(planning, indexing);
     }
 
     public async ValueTask DisposeAsync()
     {
         await Planning.DisposeAsync();
-        await Building.DisposeAsync();
+        await Indexing.DisposeAsync();
     }
 
-    private static NpgsqlDataSource Unpooled(string connectionString)
+    private static NpgsqlDataSource Create(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString)
         {
             Pooling = false,
-            // Builds set their own statement_timeout; the client must not give up first.
+            ApplicationName = ApplicationName,
+            // Planning and builds set their own statement_timeout; the client must not give up first.
             CommandTimeout = 0,
         };
-        builder.ApplicationName ??= ApplicationName;
+
+        // No logger factory: Npgsql logs nothing of these sessions (an error's text would reach the logs).
         return NpgsqlDataSource.Create(builder.ConnectionString);
     }
 }

@@ -31,7 +31,7 @@ public enum StatementOutcome
     /// <summary>It could not be planned (its tables are gone, a parameter's type cannot be inferred…).</summary>
     Unplannable,
 
-    /// <summary>It is not one SELECT, UPDATE or DELETE, or does not lex.</summary>
+    /// <summary>It is not one SELECT, UPDATE or DELETE, does not lex, or uses what the planning allowlist does not allow: never planned.</summary>
     Rejected,
 
     /// <summary>The analysis ran out of time before reaching it.</summary>
@@ -39,16 +39,16 @@ public enum StatementOutcome
 }
 
 /// <summary>One statement an index would serve, and what the planner says the index does for it.</summary>
-/// <param name="Query">The statement as pg_stat_statements (or PerfApi's telemetry, literals as <c>?</c>) shows it.</param>
-/// <param name="Source"><c>pg_stat_statements</c> or <c>telemetry</c>.</param>
-/// <param name="Service">For telemetry, the service that ran it.</param>
-/// <param name="Calls">Executions (since the statistics were reset, or in the telemetry window).</param>
+/// <param name="Query">The statement as pg_stat_statements shows it.</param>
+/// <param name="Source">Always <c>pg_stat_statements</c>: the only source of the statements analysed.</param>
+/// <param name="Telemetry">What PerfApi's telemetry saw of it (services, runs, mean), when a span's statement matched it.</param>
+/// <param name="Calls">Executions since pg_stat_statements was reset.</param>
 /// <param name="CostBefore">The planner's total cost of its generic plan now.</param>
 /// <param name="CostAfter">The same with the hypothetical index; null for heuristic advice.</param>
 public sealed record IndexQueryEvidence(
     string Query,
     string Source,
-    string? Service,
+    TelemetryEvidence? Telemetry,
     long Calls,
     double MeanMs,
     double TotalMs,
@@ -87,7 +87,8 @@ public sealed record IndexRecommendation(
 internal sealed record IndexTarget(uint TableOid, string QuotedSchema, string QuotedTable, IReadOnlyList<string> QuotedColumns);
 
 /// <summary>A statement the analysis looked at, and what became of it.</summary>
-public sealed record AnalyzedStatement(string Query, string Source, string? Service, long Calls, double MeanMs, StatementOutcome Outcome, string? Detail);
+/// <param name="Detail">Why: our own words, a SQLSTATE with a fixed message of ours, never PostgreSQL's text.</param>
+public sealed record AnalyzedStatement(string Query, string Source, TelemetryEvidence? Telemetry, long Calls, double MeanMs, StatementOutcome Outcome, string? Detail);
 
 /// <summary>Why an index is proposed for retirement.</summary>
 public enum RetireReason
@@ -127,13 +128,15 @@ public sealed record RetireAdvice(
     long TableDeletes,
     double? IndexWritesPerHour);
 
-/// <summary>One analysis of the statements in pg_stat_statements and the telemetry.</summary>
+/// <summary>One analysis of the statements the application's roles ran, with the telemetry that matched them.</summary>
 /// <param name="HypoPgDetail">Why HypoPG is unavailable; null when it is available.</param>
+/// <param name="TelemetryUnmatched">Statements the telemetry saw that match no analysed statement: counted, never planned.</param>
 public sealed record IndexAnalysis(
     DateTimeOffset StartedAt,
     double ElapsedMs,
     bool HypoPgAvailable,
     string? HypoPgDetail,
     string? PgStatStatementsUnavailable,
+    int TelemetryUnmatched,
     IReadOnlyList<IndexRecommendation> Recommendations,
     IReadOnlyList<AnalyzedStatement> Statements);

@@ -10,6 +10,21 @@ public sealed class IndexAdvisorOptions
 {
     public const string Section = "IndexAdvisor";
 
+    /// <summary>ClientsApi's role: the only one whose statements are analysed unless <see cref="ApplicationRoles"/> says otherwise.</summary>
+    public const string DefaultApplicationRole = "nexuscore_clients_api";
+
+    public const int MaxApplicationRoles = 20;
+
+    /// <summary>
+    /// The database roles whose pg_stat_statements rows are analysed (default <see cref="DefaultApplicationRole"/>);
+    /// a role that does not exist matches nothing. Null when not configured: a configured list replaces the
+    /// default rather than adding to it (the configuration binder appends to a list that has items).
+    /// </summary>
+    public string[]? ApplicationRoles { get; set; }
+
+    /// <summary>The roles in force: <see cref="ApplicationRoles"/>, or the default when none is configured.</summary>
+    public IReadOnlyList<string> Roles => ApplicationRoles is { Length: > 0 } roles ? roles : [DefaultApplicationRole];
+
     /// <summary>A candidate index is kept when it cuts a statement's planner cost by at least this share.</summary>
     public double MinCostSavingPercent { get; set; } = 50;
 
@@ -31,7 +46,7 @@ public sealed class IndexAdvisorOptions
     /// <summary>At most this many candidate indexes are planned per statement.</summary>
     public int MaxCandidatesPerStatement { get; set; } = 12;
 
-    /// <summary>How far back PerfApi's own statement telemetry is read for statements pg_stat_statements lacks.</summary>
+    /// <summary>How far back PerfApi's statement telemetry is read to match the analysed statements (evidence only: it is never planned).</summary>
     public TimeSpan TelemetryWindow { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>The longest one planning step (PREPARE, EXPLAIN, a hypothetical index) may take.</summary>
@@ -45,6 +60,12 @@ public sealed class IndexAdvisorOptions
 
     /// <summary>An analysis is reused for this long by the recommendations and by reads without <c>refresh=true</c>.</summary>
     public TimeSpan AnalysisCacheDuration { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// No read (<c>refresh=true</c> included) starts an analysis sooner than this after the previous one ended; it
+    /// gets the latest analysis instead. Only the first analysis after an index was built or dropped may start sooner.
+    /// </summary>
+    public TimeSpan MinRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Prove candidates with HypoPG when the database has it; false gives heuristic advice only.</summary>
     public bool UseHypoPg { get; set; } = true;
@@ -94,6 +115,10 @@ internal sealed class IndexAdvisorOptionsValidator : IValidateOptions<IndexAdvis
         Check(Between(options.PlanLockTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(1)), "PlanLockTimeout must be from 10 ms to 1 min.");
         Check(Between(options.AnalysisTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)), "AnalysisTimeout must be from 1 s to 10 min.");
         Check(Between(options.AnalysisCacheDuration, TimeSpan.Zero, TimeSpan.FromHours(1)), "AnalysisCacheDuration must be from 0 to 1 h.");
+        Check(Between(options.MinRefreshInterval, TimeSpan.Zero, TimeSpan.FromHours(1)), "MinRefreshInterval must be from 0 to 1 h.");
+        Check(options.ApplicationRoles is null || (options.ApplicationRoles.Length <= IndexAdvisorOptions.MaxApplicationRoles
+                && options.ApplicationRoles.All(r => r is { Length: >= 1 and <= 63 })),
+            $"ApplicationRoles must hold at most {IndexAdvisorOptions.MaxApplicationRoles} role names of 1 to 63 characters.");
         Check(Between(options.UnusedWindow, TimeSpan.FromSeconds(1), TimeSpan.FromDays(31)), "UnusedWindow must be from 1 s to 31 days.");
         Check(Between(options.UsageSnapshotInterval, TimeSpan.FromSeconds(1), options.UnusedWindow), "UsageSnapshotInterval must be from 1 s to UnusedWindow.");
         Check(Between(options.LockTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10)), "LockTimeout must be from 10 ms to 10 min.");

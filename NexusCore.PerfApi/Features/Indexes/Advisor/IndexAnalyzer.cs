@@ -9,11 +9,13 @@ using NexusCore.PerfApi.Telemetry;
 namespace NexusCore.PerfApi.Features.Indexes.Advisor;
 
 /// <summary>
-/// One analysis: reads the busiest statements, finds the columns an index could serve in each, and proves each
-/// candidate index with HypoPG against the statement's generic plan (see <see cref="PlanningSession"/>), keeping
-/// those that cut the planner's cost by <see cref="IndexAdvisorOptions.MinCostSavingPercent"/>. Without HypoPG it
-/// falls back to heuristic advice: a column the plan filters a whole-table scan on. Never throws for what the
-/// database refuses: each statement's outcome says what happened to it.
+/// One analysis: reads the busiest statements the application's roles ran (<see cref="StatementSources"/>; telemetry
+/// only adds evidence to them), refuses those outside the planning allowlist (<see cref="PlanningAllowlist"/>), finds
+/// the columns an index could serve in each, and proves each candidate index with HypoPG against the statement's
+/// generic plan (see <see cref="PlanningSession"/>), keeping those that cut the planner's cost by
+/// <see cref="IndexAdvisorOptions.MinCostSavingPercent"/>. Without HypoPG it falls back to heuristic advice: a column
+/// the plan filters a whole-table scan on. Never throws for what the database refuses: each statement's outcome
+/// says what happened to it, as a SQLSTATE and a fixed message (<see cref="AdvisorErrors"/>).
 /// </summary>
 public sealed partial class IndexAnalyzer(
     NpgsqlDataSource db,
@@ -41,9 +43,9 @@ public sealed partial class IndexAnalyzer(
         var parsed = new List<(ObservedStatement Statement, ParsedStatement? Parsed, string? Rejected)>();
         foreach (var statement in observed.Statements)
         {
-            // Without a plannable text the statement does not lex: parsing it as shown says why.
-            var result = QueryShapeParser.Parse(statement.Plannable ?? statement.Query);
-            parsed.Add((statement, result.Statement, result.Rejected));
+            var result = QueryShapeParser.Parse(statement.Query);
+            var refusal = result.Statement is null ? result.Rejected : PlanningAllowlist.Refusal(statement.Query);
+            parsed.Add((statement, refusal is null ? result.Statement : null, refusal));
         }
 
         var names = parsed.Where(p => p.Parsed is not null)
@@ -107,11 +109,11 @@ public sealed partial class IndexAnalyzer(
                     // Something PostgreSQL refuses is caught in the session and said as unplannable; this is what it
                     // could not catch (a text that broke the protocol and closed the connection, one Npgsql could not
                     // send). The statement is skipped, said in its outcome, and the next one gets a new session:
-                    // one statement never fails the analysis of the others.
+                    // one statement never fails the analysis of the others. Neither says PostgreSQL's text.
                     found.RemoveRange(foundBefore, found.Count - foundBefore);
-                    var reason = ex is PostgresException postgres ? postgres.MessageText : ex.Message;
-                    outcomes[index] = Outcome(statement, StatementOutcome.Unplannable, $"skipped: planning it failed outside PostgreSQL's error handling ({reason})");
-                    LogStatementSkipped(ex, statement.Source, statement.Query);
+                    var error = AdvisorErrors.Describe(ex);
+                    outcomes[index] = Outcome(statement, StatementOutcome.Unplannable, $"skipped: planning it failed outside PostgreSQL's error handling ({error})");
+                    LogStatementSkipped(error.Code, statement.Query);
                     await session.DisposeAsync();
                     session = null;
                 }
@@ -133,6 +135,7 @@ public sealed partial class IndexAnalyzer(
             hypoPgSchema is not null,
             hypoPgDetail,
             observed.PgStatStatementsUnavailable,
+            observed.TelemetryUnmatched,
             recommendations,
             outcomes);
     }
@@ -279,7 +282,7 @@ public sealed partial class IndexAnalyzer(
         PlanningSession session, ObservedStatement statement, ParsedStatement parsed, IReadOnlyList<Candidate> candidates,
         IndexAdvisorOptions options, long deadline, List<Found> found, CancellationToken ct)
     {
-        var baseline = await session.PlanAsync(statement.Plannable!, parsed.ParameterCount, ct);
+        var baseline = await session.PlanAsync(statement.Query, parsed.ParameterCount, ct);
         if (baseline.Plan is not { } before)
         {
             return Outcome(statement, StatementOutcome.Unplannable, baseline.Error);
@@ -301,7 +304,7 @@ public sealed partial class IndexAnalyzer(
 
             try
             {
-                if ((await session.PlanAsync(statement.Plannable!, parsed.ParameterCount, ct)).Plan is { } after)
+                if ((await session.PlanAsync(statement.Query, parsed.ParameterCount, ct)).Plan is { } after)
                 {
                     costs[candidate.Key] = (candidate, after.TotalCost, size);
                 }
@@ -333,7 +336,7 @@ public sealed partial class IndexAnalyzer(
         PlanningSession session, ObservedStatement statement, ParsedStatement parsed, IReadOnlyList<Candidate> candidates,
         IReadOnlyList<CatalogTable> tables, List<Found> found, CancellationToken ct)
     {
-        var baseline = await session.PlanAsync(statement.Plannable!, parsed.ParameterCount, ct);
+        var baseline = await session.PlanAsync(statement.Query, parsed.ParameterCount, ct);
         if (baseline.Plan is not { } plan)
         {
             return Outcome(statement, StatementOutcome.Unplannable, baseline.Error);
@@ -390,10 +393,10 @@ public sealed partial class IndexAnalyzer(
             var candidate = group[0].Candidate;
             var table = candidate.Table;
             var queries = group
-                .DistinctBy(f => (f.Statement.Source, f.Statement.Service, f.Statement.Query))
+                .DistinctBy(f => f.Statement.Query)
                 .OrderByDescending(f => f.Statement.TotalMs)
                 .Select(f => new IndexQueryEvidence(
-                    f.Statement.Query, f.Statement.Source, f.Statement.Service, f.Statement.Calls, Round(f.Statement.MeanMs),
+                    f.Statement.Query, f.Statement.Source, f.Statement.Telemetry, f.Statement.Calls, Round(f.Statement.MeanMs),
                     Round(f.Statement.TotalMs), Round(f.CostBefore), f.CostAfter is { } a ? Round(a) : null,
                     f.CostAfter is { } after ? Round(Saving(f.CostBefore, after)) : null))
                 .ToList();
@@ -486,7 +489,7 @@ public sealed partial class IndexAnalyzer(
         catch (PostgresException ex) when (ex.SqlState != PostgresErrorCodes.UniqueViolation)
         {
             // Typically insufficient_privilege: PerfApi's role may not create extensions here.
-            return (null, $"hypopg could not be created in this database ({ex.MessageText}); index advice is heuristic");
+            return (null, $"hypopg could not be created in this database ({AdvisorErrors.Describe(ex)}); index advice is heuristic");
         }
         catch (PostgresException)
         {
@@ -514,7 +517,7 @@ public sealed partial class IndexAnalyzer(
         Regex.IsMatch(filter, $@"(?<![\w$""]){Regex.Escape(column)}(?![\w$])|""{Regex.Escape(column.Replace("\"", "\"\"", StringComparison.Ordinal))}""", RegexOptions.CultureInvariant);
 
     private static AnalyzedStatement Outcome(ObservedStatement statement, StatementOutcome outcome, string? detail) =>
-        new(statement.Query, statement.Source, statement.Service, statement.Calls, Round(statement.MeanMs), outcome, detail);
+        new(statement.Query, statement.Source, statement.Telemetry, statement.Calls, Round(statement.MeanMs), outcome, detail);
 
     private static double Saving(double before, double after) => before <= 0 ? 0 : (before - after) / before * 100;
 
@@ -526,8 +529,9 @@ public sealed partial class IndexAnalyzer(
     [GeneratedRegex("_{2,}", RegexOptions.CultureInvariant)]
     private static partial Regex RepeatedUnderscore();
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Index analysis skipped a statement from {Source} that could not be planned: {Statement}")]
-    private partial void LogStatementSkipped(Exception exception, string source, string statement);
+    /// <remarks>The SQLSTATE only: the exception's text is PostgreSQL's, which may carry what the planner evaluated.</remarks>
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Index analysis skipped a statement that could not be planned ({Code}): {Statement}")]
+    private partial void LogStatementSkipped(string code, string statement);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Index analysis: {Statements} statements, {Recommendations} recommendations, HypoPG {HypoPg}, {ElapsedMs} ms")]
     private partial void LogAnalysed(int statements, int recommendations, bool hypoPg, double elapsedMs);

@@ -15,12 +15,13 @@ public enum ApplicationStatus
 /// <summary>Calls and mean time of a statement's executions (before the build: all of them; after: those since it).</summary>
 public sealed record LatencyFigures(long Calls, double? MeanMs);
 
-/// <summary>How a statement the index serves ran before the build and since.</summary>
+/// <summary>How a statement the index serves ran before the build and since (pg_stat_statements' figures).</summary>
 /// <param name="After">Executions since the build finished; null until it has.</param>
 /// <param name="ChangePercent">(after − before) / before, negative when faster; null until <see cref="IndexAdvisorOptions.MinCallsAfter"/> executions arrived.</param>
-public sealed record LatencyChange(string Query, string Source, string? Service, LatencyFigures? Before, LatencyFigures? After, double? ChangePercent, string? Note);
+public sealed record LatencyChange(string Query, string Source, LatencyFigures? Before, LatencyFigures? After, double? ChangePercent, string? Note);
 
 /// <summary>One application of a recommendation: the build and the latency measured around it.</summary>
+/// <param name="Error">Why the build failed, in our words (never PostgreSQL's text); <paramref name="ErrorCode"/> is its SQLSTATE.</param>
 /// <param name="Self">Where to read it again: the latency after fills in as new executions arrive.</param>
 public sealed record ApplicationResponse(
     string Id,
@@ -50,7 +51,8 @@ public enum ApplyRefusal
 }
 
 /// <summary>
-/// Applies a recommendation: <c>CREATE INDEX CONCURRENTLY</c> on a dedicated connection outside any transaction,
+/// Applies a recommendation: <c>CREATE INDEX CONCURRENTLY</c> on a dedicated connection of the indexing role
+/// (<see cref="AdvisorConnections.Indexing"/>) outside any transaction,
 /// with <c>lock_timeout</c> and <c>statement_timeout</c>, one build at a time. A failed build's INVALID index is
 /// dropped with <c>DROP INDEX CONCURRENTLY</c> (which may wait for old transactions, never blocking writes). The
 /// statements the index serves are read before the build and when it is ready, so their latency since the build
@@ -102,7 +104,7 @@ public sealed partial class IndexApplier(
         {
             // The build's own session, holding an advisory lock for the whole build: one build at a time even
             // across PerfApi instances (the lock ends with the session, however the build ends).
-            connection = await connections.Building.OpenConnectionAsync(ct);
+            connection = await connections.Indexing.OpenConnectionAsync(ct);
             await using (var lockCommand = connection.CreateCommand())
             {
                 lockCommand.CommandText = "SELECT pg_try_advisory_lock($1)";
@@ -113,7 +115,9 @@ public sealed partial class IndexApplier(
                 }
             }
 
-            var analysis = await advisor.AnalysisAsync(refresh: true, ct);
+            // A fresh analysis, or the latest when one ended less than MinRefreshInterval ago (fresh enough to
+            // check the id against; after a build the cache is forgotten, so a new one runs).
+            var analysis = (await advisor.AnalysisAsync(refresh: true, ct)).Analysis;
             var recommendation = analysis.Recommendations.FirstOrDefault(r => r.Id == recommendationId);
             if (recommendation is null)
             {
@@ -217,7 +221,7 @@ public sealed partial class IndexApplier(
             }
 
             changes.Add(new LatencyChange(
-                query.Query, query.Source, query.Service,
+                query.Query, query.Source,
                 before is null ? null : new LatencyFigures(before.Calls, before.MeanMs is { } m ? IndexAnalyzer.Round(m) : null),
                 after, change, note));
         }
@@ -282,14 +286,9 @@ public sealed partial class IndexApplier(
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            var (code, message) = ex switch
-            {
-                PostgresException pg => (pg.SqlState, pg.MessageText),
-                OperationCanceledException => ("canceled", "PerfApi is shutting down: the build was cancelled"),
-                _ => ("error", ex.Message),
-            };
-            application.Fail(code, message, time.GetUtcNow(), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            LogBuildFailed(ex, application.IndexName, application.Id);
+            var error = AdvisorErrors.Describe(ex);
+            application.Fail(error.Code, error.Message, time.GetUtcNow(), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            LogBuildFailed(error.Code, application.IndexName, application.Id);
             application.SetCleanup(await CleanUpAsync(application, settings));
         }
         finally
@@ -310,7 +309,7 @@ public sealed partial class IndexApplier(
         using var timeout = new CancellationTokenSource(settings.CleanupTimeout + TimeSpan.FromSeconds(5));
         try
         {
-            await using var connection = await connections.Building.OpenConnectionAsync(timeout.Token);
+            await using var connection = await connections.Indexing.OpenConnectionAsync(timeout.Token);
             await using (var check = connection.CreateCommand())
             {
                 check.CommandText = """
@@ -339,8 +338,9 @@ public sealed partial class IndexApplier(
         }
         catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException)
         {
-            LogCleanupFailed(ex, application.IndexName, application.Id);
-            return $"the invalid index {application.IndexName} could not be dropped ({ex.Message}); run DROP INDEX CONCURRENTLY IF EXISTS {target.QuotedSchema}.{application.IndexName} (it is listed under retire meanwhile)";
+            var error = AdvisorErrors.Describe(ex);
+            LogCleanupFailed(error.Code, application.IndexName, application.Id);
+            return $"the invalid index {application.IndexName} could not be dropped ({error}); run DROP INDEX CONCURRENTLY IF EXISTS {target.QuotedSchema}.{application.IndexName} (it is listed under retire meanwhile)";
         }
     }
 
@@ -395,14 +395,15 @@ public sealed partial class IndexApplier(
     [LoggerMessage(Level = LogLevel.Information, Message = "Index {Index} built for application {ApplicationId} in {ElapsedMs} ms")]
     private partial void LogBuildSucceeded(string index, string applicationId, double elapsedMs);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Index {Index} of application {ApplicationId} could not be built")]
-    private partial void LogBuildFailed(Exception exception, string index, string applicationId);
+    /// <remarks>The SQLSTATE, not the exception: its text is PostgreSQL's.</remarks>
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Index {Index} of application {ApplicationId} could not be built ({Code})")]
+    private partial void LogBuildFailed(string code, string index, string applicationId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dropped the invalid index {Index} left by application {ApplicationId}")]
     private partial void LogCleanedUp(string index, string applicationId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not drop the invalid index {Index} left by application {ApplicationId}")]
-    private partial void LogCleanupFailed(Exception exception, string index, string applicationId);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not drop the invalid index {Index} left by application {ApplicationId} ({Code})")]
+    private partial void LogCleanupFailed(string code, string index, string applicationId);
 
     /// <summary>The mutable state of one application, read under <see cref="Gate"/>.</summary>
     private sealed class Application(string id, IndexRecommendation recommendation, TimeSpan lockTimeout, DateTimeOffset startedAt, IReadOnlyList<LatencyReading?> before)

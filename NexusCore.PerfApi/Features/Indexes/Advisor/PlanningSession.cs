@@ -15,9 +15,11 @@ internal sealed record SequentialScan(string? Schema, string Table, string? Filt
 internal sealed record PlanResult(PlanSummary? Plan, string? Error);
 
 /// <summary>
-/// One dedicated, unpooled connection for one analysis. Each statement is planned in its own read-only
-/// transaction that is rolled back, with <c>statement_timeout</c> and <c>lock_timeout</c> set locally, so nothing
-/// is ever written and no lock outlives the statement's analysis.
+/// One dedicated, unpooled connection for one analysis, under the planning role (<see cref="AdvisorConnections.Planning"/>).
+/// Each statement is planned in its own read-only transaction that is rolled back, with <c>statement_timeout</c>
+/// and <c>lock_timeout</c> set locally, so nothing is ever written and no lock outlives the statement's analysis.
+/// Only a text <see cref="PlanningAllowlist"/> allows is ever sent, and what PostgreSQL refuses comes back as a
+/// SQLSTATE and a fixed message (<see cref="AdvisorErrors"/>), never as PostgreSQL's text.
 /// <para>
 /// PostgreSQL 15 has no <c>EXPLAIN (GENERIC_PLAN)</c>. The parameterized text is prepared under
 /// <c>plan_cache_mode = force_generic_plan</c> and explained with <c>EXECUTE name(NULL, …)</c>: the plan cache then
@@ -98,11 +100,18 @@ internal sealed class PlanningSession : IAsyncDisposable
     }
 
     /// <summary>
-    /// The generic plan of <paramref name="text"/> (a single statement with <c>$1…$n</c>), or PostgreSQL's error.
+    /// The generic plan of <paramref name="text"/> (a single statement with <c>$1…$n</c>), or why there is none:
+    /// the allowlist's refusal (nothing is sent), or the SQLSTATE and our message for what PostgreSQL refused.
     /// The text has been checked to be one statement; it is prepared in a read-only transaction regardless.
     /// </summary>
     public async Task<PlanResult> PlanAsync(string text, int parameterCount, CancellationToken ct)
     {
+        // The one door to PREPARE: whoever calls, a statement outside the allowlist never reaches the database.
+        if (PlanningAllowlist.Refusal(text) is { } refusal)
+        {
+            return new PlanResult(null, refusal);
+        }
+
         var execute = new StringBuilder("EXPLAIN (FORMAT JSON, VERBOSE) EXECUTE ").Append(StatementName);
         if (parameterCount > 0)
         {
@@ -132,7 +141,7 @@ internal sealed class PlanningSession : IAsyncDisposable
         }, error => new PlanResult(null, error), deallocate: true, ct);
     }
 
-    /// <summary>Creates a hypothetical B-tree index; its oid and HypoPG's size estimate, or the error.</summary>
+    /// <summary>Creates a hypothetical B-tree index; its oid and HypoPG's size estimate, or the SQLSTATE and our message.</summary>
     public async Task<(uint Oid, long? SizeBytes, string? Error)> CreateHypotheticalAsync(string createIndex, CancellationToken ct)
     {
         var schema = _hypoPgSchema ?? throw new InvalidOperationException("HypoPG is not available in this session.");
@@ -215,7 +224,7 @@ internal sealed class PlanningSession : IAsyncDisposable
                 await ExecuteAsync("DEALLOCATE ALL", ct);
             }
 
-            return failed(ex.MessageText);
+            return failed(AdvisorErrors.Describe(ex).ToString());
         }
     }
 

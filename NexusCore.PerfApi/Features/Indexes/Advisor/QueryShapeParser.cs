@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace NexusCore.PerfApi.Features.Indexes.Advisor;
 
 /// <summary>How a statement uses a column: what kind of index key it could be.</summary>
@@ -139,7 +137,7 @@ public static class QueryShapeParser
 
         if (tokens.Any(t => t.Kind == SqlTokenKind.Placeholder))
         {
-            return ParseResult.Reject("the text has literals replaced by '?': number them as parameters first");
+            return ParseResult.Reject("the text holds '?' (a literal PerfApi's telemetry replaced, or a jsonb operator), which the advisor does not plan");
         }
 
         var match = Match(tokens);
@@ -173,31 +171,6 @@ public static class QueryShapeParser
         }
 
         return new ParseResult(new ParsedStatement(verb, tables, columns.Distinct().ToList(), ctes, parameters), null);
-    }
-
-    /// <summary>
-    /// Numbers the <c>?</c> placeholders of a normalized statement as parameters after its highest <c>$n</c>, so the
-    /// statement can be prepared (<c>WHERE a = ? AND b = $1</c> becomes <c>WHERE a = $2 AND b = $1</c>).
-    /// Null when the text does not lex.
-    /// </summary>
-    public static string? NumberPlaceholders(string sql)
-    {
-        var tokens = SqlTokenizer.Tokenize(sql);
-        if (tokens is null)
-        {
-            return null;
-        }
-
-        var next = tokens.Where(t => t.Kind == SqlTokenKind.Parameter).Select(t => int.TryParse(t.Value, out var n) ? n : 0).DefaultIfEmpty(0).Max();
-        var text = new StringBuilder(sql.Length + 16);
-        var copied = 0;
-        foreach (var token in tokens.Where(t => t.Kind == SqlTokenKind.Placeholder))
-        {
-            text.Append(sql, copied, token.Start - copied).Append('$').Append(++next);
-            copied = token.Start + token.Length;
-        }
-
-        return text.Append(sql, copied, sql.Length - copied).ToString();
     }
 
     /// <summary>The index of the matching parenthesis of every parenthesis, or null when they do not balance.</summary>

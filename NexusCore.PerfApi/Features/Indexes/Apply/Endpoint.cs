@@ -49,9 +49,10 @@ public sealed class Endpoint(IndexApplier applier, IndexAdvisor advisor) : Endpo
         }
         catch (Npgsql.NpgsqlException ex)
         {
+            var error = AdvisorErrors.Describe(ex);
             HttpContext.Response.Headers.RetryAfter = "5";
             await SendProblemAsync(StatusCodes.Status503ServiceUnavailable, "index_analysis_failed",
-                $"The database refused the analysis that checks the recommendation: {(ex is Npgsql.PostgresException postgres ? postgres.MessageText : ex.Message)}", []);
+                $"The database refused the analysis that checks the recommendation ({error}).", new() { ["sqlState"] = error.Code });
             return;
         }
 

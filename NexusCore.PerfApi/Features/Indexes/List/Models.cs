@@ -4,17 +4,23 @@ namespace NexusCore.PerfApi.Features.Indexes.List;
 
 /// <param name="Hypopg"><c>available</c>: recommendations are proven with hypothetical indexes; <c>unavailable</c>: they are heuristic (see <see cref="HypopgDetail"/>).</param>
 /// <param name="AnalyzedAt">When the analysis behind <see cref="Recommendations"/> started (it is reused for a while; <c>refresh=true</c> runs a new one).</param>
+/// <param name="Refreshed">Whether that analysis started after this request: false for a reused one, and for <c>refresh=true</c> within <c>IndexAdvisor:MinRefreshInterval</c>.</param>
+/// <param name="NextRefreshAt">The earliest time <c>refresh=true</c> runs a new analysis (the last one's end plus <c>IndexAdvisor:MinRefreshInterval</c>).</param>
 /// <param name="Planning">How the statements were planned.</param>
+/// <param name="TelemetryUnmatched">Statements PerfApi's telemetry saw (within <c>IndexAdvisor:TelemetryWindow</c>) that match no analysed statement: counted, never planned nor listed.</param>
 /// <param name="Statements">Every statement the analysis looked at and what became of it.</param>
 /// <param name="Applying">The application building now, if any.</param>
 public sealed record Response(
     DateTimeOffset GeneratedAt,
     DateTimeOffset AnalyzedAt,
+    bool Refreshed,
+    DateTimeOffset NextRefreshAt,
     double AnalysisMs,
     string Hypopg,
     string? HypopgDetail,
     string Planning,
     string? PgStatStatementsUnavailable,
+    int TelemetryUnmatched,
     Thresholds Thresholds,
     IReadOnlyList<IndexRecommendation> Recommendations,
     IReadOnlyList<RetireAdvice> Retire,

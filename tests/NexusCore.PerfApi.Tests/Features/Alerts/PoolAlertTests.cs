@@ -9,7 +9,7 @@ namespace NexusCore.PerfApi.Tests.Features.Alerts;
 /// must be exactly what the test holds, and holding all four must raise the pool alert until they are released.
 /// </summary>
 [Collection(StackCollection.Name)]
-public sealed class PoolAlertTests(StackFixture stack)
+public sealed class PoolAlertTests(PerfApiStack stack)
 {
     private const string PoolName = "perf-tests-pool";
 

@@ -7,7 +7,7 @@ using NexusCore.PerfApi.Telemetry;
 namespace NexusCore.PerfApi.Tests.Features.Analytics;
 
 [Collection(StackCollection.Name)]
-public sealed class AnalyticsTests(StackFixture stack)
+public sealed class AnalyticsTests(PerfApiStack stack)
 {
     // FROM generate_series gives the workload a series of its own: the AppHost, running in the test process,
     // checks Postgres with SELECT 1, and its spans would join a table-less SELECT series.

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace NexusCore.PerfApi.Tests.Features.Benchmark;
 
 [Collection(StackCollection.Name)]
-public sealed class BenchmarkTests(StackFixture stack)
+public sealed class BenchmarkTests(PerfApiStack stack)
 {
     private readonly PerfApiClient _admin = new(stack, "admin");
 

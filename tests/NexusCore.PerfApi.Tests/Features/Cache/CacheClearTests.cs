@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace NexusCore.PerfApi.Tests.Features.Cache;
 
 [Collection(StackCollection.Name)]
-public sealed class CacheClearTests(StackFixture stack)
+public sealed class CacheClearTests(PerfApiStack stack)
 {
     [Fact]
     public async Task AnAdminClearEmptiesClientsApisCacheSoTheNextReadMisses()

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace NexusCore.PerfApi.Tests.Features.Health;
 
 [Collection(StackCollection.Name)]
-public sealed class HealthTests(StackFixture stack)
+public sealed class HealthTests(PerfApiStack stack)
 {
     private readonly HttpClient _http = stack.CreateClient("perf-api");
 

@@ -8,7 +8,7 @@ namespace NexusCore.PerfApi.Tests.Features.Indexes;
 /// statements so that pg_stat_statements sees them, and reads what PerfApi advises.
 /// </summary>
 [Collection(StackCollection.Name)]
-public sealed class IndexAdvisorTests(StackFixture stack)
+public sealed class IndexAdvisorTests(PerfApiStack stack)
 {
     private const int Rows = 200_000;
 
@@ -18,11 +18,11 @@ public sealed class IndexAdvisorTests(StackFixture stack)
     [Fact]
     public async Task AFilterOnAnUnindexedColumnIsProvenAppliedFasterAndThenNoLongerAdvised()
     {
-        await using var table = await TestTable.CreateAsync(stack.ClientsDb, "ix_adv_apply", Rows);
+        await using var table = await TestTable.CreateAsync(stack, "ix_adv_apply", Rows);
         var sql = $"SELECT id, pad FROM {table.Name} WHERE lookup = $1";
         var before = await table.RunAsync(sql, Enumerable.Range(1, 25).Select(i => new[] { TestTable.Lookup(i * 7000) }));
 
-        var page = await _reader.GetAsync("/api/v1/performance/indexes?refresh=true");
+        var page = await _reader.RefreshedIndexesAsync();
         Assert.Equal("available", page.Text("hypopg"));
         var advice = page.Recommendation(table.Name) ?? throw new Xunit.Sdk.XunitException($"No recommendation for {table.Name}: {Statement(page, sql)}");
         Assert.Equal("hypopg", advice.Text("proof"));
@@ -65,7 +65,7 @@ public sealed class IndexAdvisorTests(StackFixture stack)
         Assert.True(measured.GetProperty("after").Number("meanMs") < measured.GetProperty("before").Number("meanMs") / 2, measured.ToString());
         Assert.True(measured.Number("changePercent") <= -50, measured.ToString());
 
-        var again = await _reader.GetAsync("/api/v1/performance/indexes?refresh=true");
+        var again = await _reader.RefreshedIndexesAsync();
         Assert.Null(again.Recommendation(table.Name));
         Assert.Equal("covered", Statement(again, sql)!.Value.Text("outcome"));
         await Problem.ReadAsync(await _admin.Http.PostAsync(advice.Text("apply"), null), HttpStatusCode.NotFound);
@@ -74,13 +74,13 @@ public sealed class IndexAdvisorTests(StackFixture stack)
     [Fact]
     public async Task AWorkloadServedByExistingIndexesGetsNoIndexAdvice()
     {
-        await using var table = await TestTable.CreateAsync(stack.ClientsDb, "ix_adv_covered", Rows, "CREATE INDEX ix_{t}_code ON {t} (code)");
+        await using var table = await TestTable.CreateAsync(stack, "ix_adv_covered", Rows, "CREATE INDEX ix_{t}_code ON {t} (code)");
         var byCode = $"SELECT count(*), max(pad) FROM {table.Name} WHERE code BETWEEN $1 AND $2";
         var byId = $"SELECT count(*), max(pad) FROM {table.Name} WHERE id BETWEEN $1 AND $2";
         await table.RunAsync(byCode, Enumerable.Range(0, 10).Select(i => new long[] { i * 15_000L, i * 15_000L + 20_000 }));
         await table.RunAsync(byId, Enumerable.Range(0, 10).Select(i => new long[] { i * 15_000L, i * 15_000L + 20_000 }));
 
-        var page = await _reader.GetAsync("/api/v1/performance/indexes?refresh=true");
+        var page = await _reader.RefreshedIndexesAsync();
 
         Assert.Null(page.Recommendation(table.Name));
         var code = Statement(page, byCode) ?? throw new Xunit.Sdk.XunitException($"{byCode} was not analysed");
@@ -96,7 +96,7 @@ public sealed class IndexAdvisorTests(StackFixture stack)
     [Fact]
     public async Task UnusedDuplicateAndPrefixIndexesAreProposedForRetirementButAUniqueOneIsNot()
     {
-        await using var table = await TestTable.CreateAsync(stack.ClientsDb, "ix_adv_retire", 2_000,
+        await using var table = await TestTable.CreateAsync(stack, "ix_adv_retire", 2_000,
             "CREATE INDEX ix_{t}_pad ON {t} (pad)",
             "CREATE UNIQUE INDEX ux_{t}_code ON {t} (code)",
             "CREATE INDEX ix_{t}_lookup_a ON {t} (lookup)",

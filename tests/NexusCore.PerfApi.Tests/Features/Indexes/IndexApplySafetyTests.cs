@@ -11,7 +11,7 @@ namespace NexusCore.PerfApi.Tests.Features.Indexes;
 /// <c>CREATE INDEX CONCURRENTLY</c> wait (it must wait for writers), which is where its lock timeout applies.
 /// </summary>
 [Collection(StackCollection.Name)]
-public sealed class IndexApplySafetyTests(StackFixture stack)
+public sealed class IndexApplySafetyTests(PerfApiStack stack)
 {
     private readonly PerfApiClient _reader = new(stack);
     private readonly PerfApiClient _admin = new(stack, "admin");
@@ -19,10 +19,10 @@ public sealed class IndexApplySafetyTests(StackFixture stack)
     [Fact]
     public async Task ABuildWaitingForAWriterBlocksNoWritesRefusesASecondApplyAndALockTimeoutLeavesNoInvalidIndex()
     {
-        await using var table = await TestTable.CreateAsync(stack.ClientsDb, "ix_adv_safety", 200_000);
+        await using var table = await TestTable.CreateAsync(stack, "ix_adv_safety", 200_000);
         await table.RunAsync($"SELECT id FROM {table.Name} WHERE lookup = $1", Enumerable.Range(1, 10).Select(i => new[] { TestTable.Lookup(i) }));
         await table.RunAsync($"SELECT id FROM {table.Name} WHERE other = $1", Enumerable.Range(1, 10).Select(i => new[] { TestTable.Other(i) }));
-        var page = await _reader.GetAsync("/api/v1/performance/indexes?refresh=true");
+        var page = await _reader.RefreshedIndexesAsync();
         var advice = page.Items("recommendations").Where(r => r.Text("table") == table.Name).ToDictionary(r => r.Strings("columns").Single(), r => r.Text("apply"));
         Assert.Equal(["lookup", "other"], advice.Keys.Order());
 
@@ -70,7 +70,7 @@ public sealed class IndexApplySafetyTests(StackFixture stack)
         }
 
         // Not built, so still advised.
-        var again = await _reader.GetAsync("/api/v1/performance/indexes?refresh=true");
+        var again = await _reader.RefreshedIndexesAsync();
         Assert.Equal(["other"], again.Items("recommendations").Where(r => r.Text("table") == table.Name).Select(r => r.Strings("columns").Single()));
     }
 

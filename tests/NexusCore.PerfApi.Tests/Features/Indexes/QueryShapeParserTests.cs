@@ -125,7 +125,6 @@ public sealed class QueryShapeParserTests
     public void ATextWithANulCharacterDoesNotLexAndIsRejectedSayingSo(string sql)
     {
         Assert.Null(SqlTokenizer.Tokenize(sql));
-        Assert.Null(QueryShapeParser.NumberPlaceholders(sql));
         var result = QueryShapeParser.Parse(sql);
 
         Assert.Null(result.Statement);
@@ -151,12 +150,6 @@ public sealed class QueryShapeParserTests
         Assert.Equal([new ColumnReference(null, "a", ColumnRole.Equality), new ColumnReference(null, "b", ColumnRole.Equality)], parsed.Columns);
         Assert.Equal(2, parsed.ParameterCount);
     }
-
-    [Fact]
-    public void PlaceholdersAreNumberedAfterTheHighestParameter() =>
-        Assert.Equal(
-            "SELECT * FROM t WHERE a = $3 AND b = $1 AND c IN ($4) AND d = '?' AND e = $2",
-            QueryShapeParser.NumberPlaceholders("SELECT * FROM t WHERE a = ? AND b = $1 AND c IN (?) AND d = '?' AND e = $2"));
 
     private static ParsedStatement Parse(string sql)
     {

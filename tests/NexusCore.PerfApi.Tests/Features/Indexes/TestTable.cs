@@ -11,19 +11,25 @@ namespace NexusCore.PerfApi.Tests.Features.Indexes;
 /// </summary>
 internal sealed class TestTable : IAsyncDisposable
 {
-    private TestTable(NpgsqlDataSource db, string name)
+    private TestTable(NpgsqlDataSource db, NpgsqlDataSource workload, string name)
     {
         Db = db;
+        Workload = workload;
         Name = name;
     }
 
+    /// <summary>The superuser: creates, fills and drops the table.</summary>
     public NpgsqlDataSource Db { get; }
+
+    /// <summary>ClientsApi's role: <see cref="RunAsync"/> runs the statements the advisor should see as the application's.</summary>
+    public NpgsqlDataSource Workload { get; }
 
     public string Name { get; }
 
-    public static async Task<TestTable> CreateAsync(NpgsqlDataSource db, string prefix, int rows, params string[] indexes)
+    public static async Task<TestTable> CreateAsync(StackFixture stack, string prefix, int rows, params string[] indexes)
     {
-        var table = new TestTable(db, $"{prefix}_{Guid.NewGuid().ToString("N")[..8]}");
+        var workload = new NpgsqlConnectionStringBuilder(await stack.ConnectionStringAsync("clientsdb-clients-api")) { ApplicationName = "nexuscore-tests" };
+        var table = new TestTable(stack.ClientsDb, NpgsqlDataSource.Create(workload.ConnectionString), $"{prefix}_{Guid.NewGuid().ToString("N")[..8]}");
         // lookup and other: a bijection of the row number (7919 and 104729 are coprime with the prime 1000003).
         await table.ExecuteAsync($"""
             CREATE TABLE {table.Name} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, lookup bigint NOT NULL, other bigint NOT NULL, code bigint NOT NULL, pad text NOT NULL);
@@ -32,7 +38,7 @@ internal sealed class TestTable : IAsyncDisposable
             -- Held as the application's tables are (V0007__least_privilege.sql): the advisor's role may read it to
             -- plan its statements, and the indexer's may build and drop its indexes through the owner role.
             ALTER TABLE {table.Name} OWNER TO nexuscore_clients_owner;
-            GRANT SELECT ON {table.Name} TO nexuscore_advisor;
+            GRANT SELECT ON {table.Name} TO nexuscore_advisor, nexuscore_clients_api;
             """);
         foreach (var index in indexes)
         {
@@ -60,7 +66,7 @@ internal sealed class TestTable : IAsyncDisposable
         var times = new List<double>();
         foreach (var values in parameters)
         {
-            await using var command = Db.CreateCommand(sql);
+            await using var command = Workload.CreateCommand(sql);
             foreach (var value in values)
             {
                 command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = value });
@@ -106,11 +112,30 @@ internal sealed class TestTable : IAsyncDisposable
         {
             // The stack is going away with it.
         }
+        finally
+        {
+            await Workload.DisposeAsync();
+        }
     }
 }
 
 internal static class IndexResponses
 {
+    /// <summary>
+    /// An analysis that started after this call: GET …/indexes?refresh=true until one comes back. refresh=true runs
+    /// a new analysis at most every IndexAdvisor:MinRefreshInterval (<see cref="PerfApiStack.MinRefreshInterval"/>
+    /// here) after the previous one ended, and returns the latest one meanwhile.
+    /// </summary>
+    public static Task<JsonElement> RefreshedIndexesAsync(this PerfApiClient reader)
+    {
+        var since = DateTimeOffset.UtcNow;
+        return Eventually.WaitAsync(async () =>
+        {
+            var page = await reader.GetAsync("/api/v1/performance/indexes?refresh=true");
+            return page.GetProperty("analyzedAt").GetDateTimeOffset() >= since ? page : null;
+        }, "an index analysis that started after the test's workload", PerfApiStack.MinRefreshInterval + TimeSpan.FromMinutes(1));
+    }
+
     public static JsonElement? Recommendation(this JsonElement page, string table) =>
         page.Items("recommendations").Select(r => (JsonElement?)r).FirstOrDefault(r => r!.Value.Text("table") == table);
 

@@ -16,7 +16,7 @@ namespace NexusCore.PerfApi.Tests.Features.Otlp;
 /// of the same export, and every read route that sums metrics still answers.
 /// </summary>
 [Collection(StackCollection.Name)]
-public sealed class NonFiniteMetricsTests(StackFixture stack)
+public sealed class NonFiniteMetricsTests(PerfApiStack stack)
 {
     private readonly HttpClient _ingest = stack.CreateClient("perf-api", "ingest");
     private readonly PerfApiClient _reader = new(stack);

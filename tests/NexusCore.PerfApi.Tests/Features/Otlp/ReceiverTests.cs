@@ -13,7 +13,7 @@ namespace NexusCore.PerfApi.Tests.Features.Otlp;
 
 /// <summary>The OTLP/HTTP receiver through the running stack, checked through the telemetry summary.</summary>
 [Collection(StackCollection.Name)]
-public sealed class ReceiverTests(StackFixture stack)
+public sealed class ReceiverTests(PerfApiStack stack)
 {
     private const string Protobuf = "application/x-protobuf";
     private readonly HttpClient _http = stack.CreateClient("perf-api", "ingest");

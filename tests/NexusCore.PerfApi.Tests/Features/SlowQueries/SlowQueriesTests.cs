@@ -10,7 +10,7 @@ namespace NexusCore.PerfApi.Tests.Features.SlowQueries;
 /// be listed within seconds with the count and timing the spans had, joined to its pg_stat_statements row.
 /// </summary>
 [Collection(StackCollection.Name)]
-public sealed class SlowQueriesTests(StackFixture stack)
+public sealed class SlowQueriesTests(PerfApiStack stack)
 {
     private const string SleepSql = "SELECT pg_sleep($1)";
 
