@@ -14,7 +14,7 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// The roles: reader, writer and admin each include the ones below (admin ⊃ writer ⊃ reader);
-/// ingest may only send telemetry to PerfApi's OTLP receiver (admin may too).
+/// ingest may only send telemetry to PerfApi's OTLP receiver, and only ingest may.
 /// </summary>
 public static class ApiRoles
 {
@@ -28,7 +28,7 @@ public static class ApiRoles
     /// <summary>The roles a key of <paramref name="role"/> holds.</summary>
     public static IReadOnlyList<string> Granted(string role) => role switch
     {
-        Admin => [Admin, Writer, Reader, Ingest],
+        Admin => [Admin, Writer, Reader],
         Writer => [Writer, Reader],
         Ingest => [Ingest],
         _ => [Reader],
