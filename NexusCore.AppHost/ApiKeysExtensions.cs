@@ -135,9 +135,9 @@ internal static class ApiKeysExtensions
 
     /// <summary>Why a key's value cannot be used, or null. Names the id only.</summary>
     public static string? CheckValue(string id, string? value) =>
-        value is { Length: >= ApiKeyRules.MinKeyLength and <= ApiKeyRules.MaxKeyLength }
+        value is not null && ApiKeyRules.IsValidKey(value)
             ? null
-            : $"API key '{id}': its value (parameter {ParameterName(id)}) must be {ApiKeyRules.MinKeyLength} to {ApiKeyRules.MaxKeyLength} characters of a random value.";
+            : $"API key '{id}': its value (parameter {ParameterName(id)}) must be a random value of {ApiKeyRules.MinKeyLength} to {ApiKeyRules.MaxKeyLength} visible ASCII characters.";
 
     /// <summary>
     /// The hashes, roles and labels of the keys a service accepts: every key but the telemetry (ingest-role) ones,

@@ -59,6 +59,13 @@ internal static class ApiKeyRules
     /// <summary>A label is for people (dashboard, configuration): short, printable.</summary>
     public static bool IsValidLabel(string label) => label.Length <= MaxLabelLength && !label.Any(char.IsControl);
 
+    /// <summary>
+    /// A key is sent in a header, where only visible ASCII arrives intact (Kestrel refuses other bytes, a client
+    /// may trim spaces): a key with anything else could never be presented.
+    /// </summary>
+    public static bool IsValidKey(string key) =>
+        key.Length is >= MinKeyLength and <= MaxKeyLength && key.All(c => c is > ' ' and <= '~');
+
     /// <summary>64 hex digits (either letter case).</summary>
     public static bool IsValidHash(string hash) => hash.Length == HashLength && hash.All(char.IsAsciiHexDigit);
 

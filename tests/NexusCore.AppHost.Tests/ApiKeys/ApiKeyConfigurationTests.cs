@@ -38,8 +38,10 @@ public sealed class ApiKeyConfigurationTests
         { ["--NexusCore:ApiKeys:reader:Role", "admin"], "API key 'reader' is a default key of role reader; its role cannot change", null },
         { ["--NexusCore:ApiKeys:partner-a:Role", "reader", "--NexusCore:ApiKeys:partner-a:Rol", "admin"], "API key 'partner-a': unknown setting 'Rol'", null },
         { ["--NexusCore:ApiKeys:partner-a:Role", "reader", "--NexusCore:ApiKeys:partner-a:Revoked", "soon"], "API key 'partner-a': Revoked must be true or false.", null },
-        { ["--NexusCore:ApiKeys:partner-a:Role", "reader", "--Parameters:api-key-partner-a", "Short7Value"], "API key 'partner-a': its value (parameter api-key-partner-a) must be 32 to 512 characters", "Short7Value" },
-        { ["--Parameters:api-key-admin", "AdminTooShort9"], "API key 'admin': its value (parameter api-key-admin) must be 32 to 512 characters", "AdminTooShort9" },
+        { ["--NexusCore:ApiKeys:partner-a:Role", "reader", "--Parameters:api-key-partner-a", "Short7Value"], "API key 'partner-a': its value (parameter api-key-partner-a) must be a random value of 32 to 512 visible ASCII characters.", "Short7Value" },
+        { ["--NexusCore:ApiKeys:partner-a:Role", "reader", "--Parameters:api-key-partner-a", "Long enough but with spaces 0123456789"], "API key 'partner-a': its value (parameter api-key-partner-a) must be a random value of 32 to 512 visible ASCII characters.", "Long enough but with spaces" },
+        { ["--NexusCore:ApiKeys:partner-a:Role", "reader", "--Parameters:api-key-partner-a", "Schlüssel0123456789012345678901234567"], "API key 'partner-a': its value (parameter api-key-partner-a) must be a random value of 32 to 512 visible ASCII characters.", "Schlüssel" },
+        { ["--Parameters:api-key-admin", "AdminTooShort9"], "API key 'admin': its value (parameter api-key-admin) must be a random value of 32 to 512 visible ASCII characters.", "AdminTooShort9" },
     };
 
     [Theory]
