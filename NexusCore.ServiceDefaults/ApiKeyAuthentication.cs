@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -9,26 +8,27 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using NexusCore.ServiceDefaults;
 
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// The roles: reader, writer and admin each include the ones below (admin ⊃ writer ⊃ reader);
-/// ingest may only send telemetry to PerfApi's OTLP receiver (admin may too).
+/// ingest may only send telemetry to PerfApi's OTLP receiver, and only ingest may.
 /// </summary>
 public static class ApiRoles
 {
-    public const string Reader = "reader";
-    public const string Writer = "writer";
-    public const string Admin = "admin";
-    public const string Ingest = "ingest";
+    public const string Reader = ApiKeyRules.Reader;
+    public const string Writer = ApiKeyRules.Writer;
+    public const string Admin = ApiKeyRules.Admin;
+    public const string Ingest = ApiKeyRules.Ingest;
 
-    public static readonly IReadOnlyList<string> All = [Reader, Writer, Admin, Ingest];
+    public static readonly IReadOnlyList<string> All = ApiKeyRules.Roles;
 
     /// <summary>The roles a key of <paramref name="role"/> holds.</summary>
     public static IReadOnlyList<string> Granted(string role) => role switch
     {
-        Admin => [Admin, Writer, Reader, Ingest],
+        Admin => [Admin, Writer, Reader],
         Writer => [Writer, Reader],
         Ingest => [Ingest],
         _ => [Reader],
@@ -36,8 +36,10 @@ public static class ApiRoles
 }
 
 /// <summary>
-/// API keys by name, each with a role: section <c>ApiKeys:Keys:&lt;name&gt;</c> with <c>Key</c> and
-/// <c>Role</c>. The AppHost fills it from secret Aspire parameters; no key is ever in source.
+/// The API keys a service accepts, by id: section <c>ApiKeys:Keys:&lt;id&gt;</c> with <c>Hash</c> (lower-case hex
+/// SHA-256 of the key, see <see cref="ApiKeyRules.Hash"/>), <c>Role</c> and an optional <c>Label</c>. The AppHost
+/// fills it from secret Aspire parameters; a service never holds a key itself, only its hash. A caller's
+/// identity is its key's id: rate limits and idempotency scopes are per id.
 /// </summary>
 public sealed class ApiKeyOptions
 {
@@ -48,11 +50,69 @@ public sealed class ApiKeyOptions
 
 public sealed class ApiKeyEntry
 {
-    [Required, MinLength(16)]
-    public string Key { get; init; } = "";
+    public string Hash { get; init; } = "";
 
-    [Required, AllowedValues(ApiRoles.Reader, ApiRoles.Writer, ApiRoles.Admin, ApiRoles.Ingest)]
     public string Role { get; init; } = "";
+
+    /// <summary>For people (who holds the key, what for); never checked.</summary>
+    public string? Label { get; init; }
+}
+
+/// <summary>
+/// Refuses to start on a key entry that cannot be right, naming its id (never its hash): an id outside
+/// <see cref="ApiKeyRules.IsValidId"/>, a hash that is not 64 hex digits, an unknown role, a label too long or with
+/// control characters, two ids that differ only in letter case, two ids with the same key, or more than
+/// <see cref="ApiKeyRules.MaxKeys"/> keys.
+/// </summary>
+internal sealed class ApiKeyOptionsValidator : IValidateOptions<ApiKeyOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ApiKeyOptions options)
+    {
+        var failures = new List<string>();
+        if (options.Keys.Count > ApiKeyRules.MaxKeys)
+        {
+            failures.Add($"ApiKeys:Keys holds {options.Keys.Count} keys; at most {ApiKeyRules.MaxKeys} are allowed.");
+        }
+
+        var ids = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var hashes = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (id, entry) in options.Keys.OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            if (!ApiKeyRules.IsValidId(id))
+            {
+                // The id may be anything a configuration key can be: say what it must be, and show it only when it is printable and short.
+                var shown = id.Length <= ApiKeyRules.MaxIdLength * 2 && !id.Any(char.IsControl) ? $"'{id}'" : "(unprintable or too long)";
+                failures.Add($"API key id {shown} is not valid: lower-case letters and digits in groups joined by single hyphens, at most {ApiKeyRules.MaxIdLength} characters.");
+                continue;
+            }
+
+            if (!ids.TryAdd(id, id))
+            {
+                failures.Add($"API key ids '{ids[id]}' and '{id}' differ only in letter case.");
+            }
+
+            if (!ApiKeyRules.IsValidHash(entry.Hash))
+            {
+                failures.Add($"API key '{id}': Hash must be the key's SHA-256 as {ApiKeyRules.HashLength} hex digits.");
+            }
+            else if (!hashes.TryAdd(entry.Hash, id))
+            {
+                failures.Add($"API keys '{hashes[entry.Hash]}' and '{id}' are the same key: each caller needs a key of its own.");
+            }
+
+            if (!ApiKeyRules.Roles.Contains(entry.Role, StringComparer.Ordinal))
+            {
+                failures.Add($"API key '{id}': Role must be one of {string.Join(", ", ApiKeyRules.Roles)}.");
+            }
+
+            if (entry.Label is { } label && !ApiKeyRules.IsValidLabel(label))
+            {
+                failures.Add($"API key '{id}': Label must be at most {ApiKeyRules.MaxLabelLength} characters, without control characters.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }
 
 public static class ApiKeyAuthentication
@@ -62,29 +122,43 @@ public static class ApiKeyAuthentication
 
     /// <summary>
     /// Authenticates callers by <c>X-Api-Key: &lt;key&gt;</c> or <c>Authorization: Bearer &lt;key&gt;</c>
-    /// and gives them their key's roles. 401 and 403 answer with problem documents.
+    /// and gives them their key's id as their name and their key's roles. 401 and 403 answer with problem documents.
     /// </summary>
     public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services)
     {
-        services.AddOptions<ApiKeyOptions>()
-            .BindConfiguration(ApiKeyOptions.Section)
-            .Validate(o => o.Keys.Values.All(k => k.Key.Length >= 16 && ApiRoles.All.Contains(k.Role)),
-                "Every API key needs at least 16 characters and a role of reader, writer, admin or ingest.")
-            .ValidateOnStart();
+        services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ApiKeyOptions>, ApiKeyOptionsValidator>();
         services.AddSingleton<ApiKeyDigests>();
         services.AddAuthentication(Scheme).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(Scheme, null);
         services.AddAuthorization();
         return services;
     }
+
+    /// <summary>
+    /// The key the request presents (X-Api-Key first, else a Bearer token), or null. For a service that calls
+    /// another on its caller's behalf with the caller's own key (PerfApi's cache clear and benchmark), so that it
+    /// holds no key of its own.
+    /// </summary>
+    public static string? PresentedKey(HttpRequest request)
+    {
+        if (request.Headers.TryGetValue(HeaderName, out var header) && !string.IsNullOrEmpty(header))
+        {
+            return header.ToString();
+        }
+
+        var authorization = request.Headers.Authorization.ToString();
+        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && authorization.Length > 7
+            ? authorization[7..].Trim()
+            : null;
+    }
 }
 
 /// <summary>
-/// The configured keys' SHA-256 digests, computed once per configuration (again when it changes)
-/// instead of once per key on every request.
+/// The configured keys' digests, decoded once per configuration (again when it changes) instead of on every request.
 /// </summary>
 internal sealed class ApiKeyDigests(IOptionsMonitor<ApiKeyOptions> keys)
 {
-    internal sealed record KnownKey(string Name, string Role, byte[] Digest);
+    internal sealed record KnownKey(string Id, string Role, byte[] Digest);
 
     private sealed record Snapshot(ApiKeyOptions Source, KnownKey[] Keys);
 
@@ -98,15 +172,13 @@ internal sealed class ApiKeyDigests(IOptionsMonitor<ApiKeyOptions> keys)
             var current = _current;
             if (current is null || !ReferenceEquals(current.Source, options))
             {
-                current = new Snapshot(options, options.Keys.Select(k => new KnownKey(k.Key, k.Value.Role, Digest(k.Value.Key))).ToArray());
+                current = new Snapshot(options, options.Keys.Select(k => new KnownKey(k.Key, k.Value.Role, Convert.FromHexString(k.Value.Hash))).ToArray());
                 _current = current;
             }
 
             return current.Keys;
         }
     }
-
-    public static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 }
 
 internal sealed class ApiKeyAuthenticationHandler(
@@ -119,19 +191,19 @@ internal sealed class ApiKeyAuthenticationHandler(
 {
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var presented = PresentedKey(Request);
+        var presented = ApiKeyAuthentication.PresentedKey(Request);
         if (presented is null)
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        var presentedHash = ApiKeyDigests.Digest(presented);
+        var presentedHash = ApiKeyRules.Digest(presented);
         foreach (var known in keys.Current)
         {
             // Compare digests in constant time so response timing does not leak key prefixes.
             if (CryptographicOperations.FixedTimeEquals(presentedHash, known.Digest))
             {
-                var claims = new List<Claim> { new(ClaimTypes.Name, known.Name) };
+                var claims = new List<Claim> { new(ClaimTypes.Name, known.Id) };
                 claims.AddRange(ApiRoles.Granted(known.Role).Select(role => new Claim(ClaimTypes.Role, role)));
                 var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, ApiKeyAuthentication.Scheme));
                 return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, ApiKeyAuthentication.Scheme)));
@@ -145,7 +217,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     {
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = $"{ApiKeyAuthentication.Scheme} header=\"{ApiKeyAuthentication.HeaderName}\", Bearer";
-        var invalid = PresentedKey(Request) is not null;
+        var invalid = ApiKeyAuthentication.PresentedKey(Request) is not null;
         await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = Context,
@@ -173,18 +245,5 @@ internal sealed class ApiKeyAuthenticationHandler(
                 Detail = "This API key's role does not allow this operation.",
             },
         });
-    }
-
-    private static string? PresentedKey(HttpRequest request)
-    {
-        if (request.Headers.TryGetValue(ApiKeyAuthentication.HeaderName, out var header) && !string.IsNullOrEmpty(header))
-        {
-            return header.ToString();
-        }
-
-        var authorization = request.Headers.Authorization.ToString();
-        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && authorization.Length > 7
-            ? authorization[7..].Trim()
-            : null;
     }
 }

@@ -17,8 +17,8 @@ public sealed class TokenBucket
 }
 
 /// <summary>
-/// Section <c>RateLimiting</c>. Every request spends a token from its API key's bucket (callers with
-/// no key: their address's) and from its client address's bucket; export and batch also spend from
+/// Section <c>RateLimiting</c>. Every request spends a token from its API key's bucket (one per key id, so
+/// two callers of one role never share one; callers with no key: their address's) and from its client address's bucket; export and batch also spend from
 /// their own, smaller per-caller buckets. Over the limit: 429 with Retry-After.
 /// </summary>
 public sealed class RateLimitingOptions
@@ -84,7 +84,7 @@ public static class RateLimitingDefaults
             options.Enabled ? Bucket(CallerOf(http), bucket) : RateLimitPartition.GetNoLimiter(string.Empty);
     }
 
-    /// <summary>The API key's name once authenticated, else the client address: whom a limit applies to.</summary>
+    /// <summary>The API key's id once authenticated, else the client address: whom a limit applies to.</summary>
     private static string CallerOf(HttpContext http) =>
         http.User.Identity is { IsAuthenticated: true, Name: { } name } ? "key:" + name : AddressOf(http);
 

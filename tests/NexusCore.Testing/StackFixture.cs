@@ -46,21 +46,52 @@ public class StackFixture : IAsyncLifetime
 
     private readonly Dictionary<string, string> _apiKeys = new(StringComparer.Ordinal);
 
-    /// <summary>An HttpClient for a service, sending the API key of <paramref name="role"/> (reader, writer, admin) when given.</summary>
-    public HttpClient CreateClient(string resource, string? role = null)
+    /// <summary>A second key of the reader role, added through the AppHost's configuration (labelled).</summary>
+    public const string SecondReaderKey = "reader-2";
+
+    /// <summary>A second key of the writer role, added through the AppHost's configuration.</summary>
+    public const string SecondWriterKey = "writer-2";
+
+    /// <summary>A reader key configured with <c>Revoked=true</c>: no service accepts it.</summary>
+    public const string RevokedKey = "revoked-reader";
+
+    public const string SecondReaderLabel = "second reader (tests)";
+
+    /// <summary>
+    /// The values of the keys every test stack adds on top of the AppHost's four defaults, given as parameters
+    /// (<c>--Parameters:api-key-&lt;id&gt;</c>) so that nothing is generated into the developer's user secrets.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ConfiguredKeys { get; } = new[] { SecondReaderKey, SecondWriterKey, RevokedKey }
+        .ToDictionary(id => id, _ => "test-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20)), StringComparer.Ordinal);
+
+    private IEnumerable<string> ConfiguredKeyArgs =>
+    [
+        $"--NexusCore:ApiKeys:{SecondReaderKey}:Role", "reader",
+        $"--NexusCore:ApiKeys:{SecondReaderKey}:Label", SecondReaderLabel,
+        $"--NexusCore:ApiKeys:{SecondWriterKey}:Role", "writer",
+        $"--NexusCore:ApiKeys:{RevokedKey}:Role", "reader",
+        $"--NexusCore:ApiKeys:{RevokedKey}:Revoked", "true",
+        .. ConfiguredKeys.SelectMany(k => new[] { $"--Parameters:api-key-{k.Key}", k.Value }),
+    ];
+
+    /// <summary>An HttpClient for a service, sending the API key of id <paramref name="key"/> (reader, writer, admin, ingest, reader-2, …) when given.</summary>
+    public HttpClient CreateClient(string resource, string? key = null)
     {
         var client = App.CreateHttpClient(resource, "http");
-        if (role is not null)
+        if (key is not null)
         {
-            client.DefaultRequestHeaders.Add("X-Api-Key", ApiKey(role));
+            client.DefaultRequestHeaders.Add("X-Api-Key", ApiKey(key));
         }
 
         return client;
     }
 
-    /// <summary>The key the AppHost generated for a role, read from its secret parameter as the services get it.</summary>
-    public string ApiKey(string role) =>
-        _apiKeys.TryGetValue(role, out var key) ? key : throw new InvalidOperationException($"No API key for role '{role}'.");
+    /// <summary>
+    /// The value of the key of id <paramref name="id"/>, read from its secret parameter as the AppHost hashes it
+    /// for the services (a revoked key has no parameter: its value is the one this fixture gave).
+    /// </summary>
+    public string ApiKey(string id) =>
+        _apiKeys.TryGetValue(id, out var key) || ConfiguredKeys.TryGetValue(id, out key) ? key : throw new InvalidOperationException($"No API key '{id}'.");
 
     public async Task<string> ConnectionStringAsync(string resource) =>
         await App.GetConnectionStringAsync(resource) ?? throw new InvalidOperationException($"'{resource}' has no connection string.");
@@ -313,7 +344,7 @@ public class StackFixture : IAsyncLifetime
         _apiKeys.Clear();
         using var deadline = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.NexusCore_AppHost>(
-            ["--infra", "local", .. ExtraArgs],
+            ["--infra", "local", .. ExtraArgs, .. ConfiguredKeyArgs],
             (options, _) => options.DisableDashboard = true,
             deadline.Token);
 

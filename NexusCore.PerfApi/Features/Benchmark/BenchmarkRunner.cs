@@ -11,7 +11,7 @@ public sealed record BenchmarkPlan(
 
 /// <summary>
 /// Runs benchmarks against ClientsApi, one at a time: requests go through the typed <see cref="ClientsApiClient"/>
-/// (service discovery, the standard resilience handler) with PerfApi's reader key.
+/// (service discovery, the standard resilience handler) with the key of the admin who asked for the run.
 /// </summary>
 public sealed class BenchmarkRunner(TimeProvider time)
 {
@@ -21,7 +21,7 @@ public sealed class BenchmarkRunner(TimeProvider time)
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <summary>Runs <paramref name="plan"/>; null at once when another benchmark is running.</summary>
-    public async Task<IReadOnlyList<OperationResult>?> TryRunAsync(ClientsApiClient client, string readerKey, BenchmarkPlan plan, CancellationToken ct)
+    public async Task<IReadOnlyList<OperationResult>?> TryRunAsync(ClientsApiClient client, string callerKey, BenchmarkPlan plan, CancellationToken ct)
     {
         if (!await _gate.WaitAsync(0, ct))
         {
@@ -31,13 +31,13 @@ public sealed class BenchmarkRunner(TimeProvider time)
         try
         {
             var share = plan.Duration / Math.Max(1, plan.Operations.Count);
-            var data = plan.Operations.Any(o => o.NeedsClients) ? await SampleAsync(client, readerKey, share, ct) : BenchmarkData.Empty;
+            var data = plan.Operations.Any(o => o.NeedsClients) ? await SampleAsync(client, callerKey, share, ct) : BenchmarkData.Empty;
             var results = new List<OperationResult>();
             foreach (var operation in plan.Operations)
             {
                 results.Add(operation.NeedsClients && data.Ids.Count == 0
                     ? Skipped(operation, "ClientsApi returned no client to read.")
-                    : await RunAsync(client, readerKey, operation, data, share, plan, ct));
+                    : await RunAsync(client, callerKey, operation, data, share, plan, ct));
             }
 
             return results;
@@ -49,7 +49,7 @@ public sealed class BenchmarkRunner(TimeProvider time)
     }
 
     private async Task<OperationResult> RunAsync(
-        ClientsApiClient client, string readerKey, BenchmarkOperation operation, BenchmarkData data, TimeSpan share, BenchmarkPlan plan, CancellationToken ct)
+        ClientsApiClient client, string callerKey, BenchmarkOperation operation, BenchmarkData data, TimeSpan share, BenchmarkPlan plan, CancellationToken ct)
     {
         var started = time.GetTimestamp();
         using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -67,7 +67,7 @@ public sealed class BenchmarkRunner(TimeProvider time)
             while ((i = Interlocked.Increment(ref issued) - 1) < plan.RequestsPerOperation && time.GetElapsedTime(started) < share)
             {
                 using var request = operation.Build(data, i);
-                request.Headers.Add(ApiKeyAuthentication.HeaderName, readerKey);
+                request.Headers.Add(ApiKeyAuthentication.HeaderName, callerKey);
                 var sent = Stopwatch.GetTimestamp();
                 string status;
                 string? cacheOutcome = null;
@@ -128,12 +128,12 @@ public sealed class BenchmarkRunner(TimeProvider time)
     }
 
     /// <summary>Ids and search words from ClientsApi's first page of clients; none when it cannot be read.</summary>
-    private static async Task<BenchmarkData> SampleAsync(ClientsApiClient client, string readerKey, TimeSpan budget, CancellationToken ct)
+    private static async Task<BenchmarkData> SampleAsync(ClientsApiClient client, string callerKey, TimeSpan budget, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(budget + Grace);
         using var request = new HttpRequestMessage(HttpMethod.Get, BenchmarkOperations.SamplePath);
-        request.Headers.Add(ApiKeyAuthentication.HeaderName, readerKey);
+        request.Headers.Add(ApiKeyAuthentication.HeaderName, callerKey);
         try
         {
             using var response = await client.Http.SendAsync(request, timeout.Token);

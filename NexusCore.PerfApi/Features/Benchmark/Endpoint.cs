@@ -6,10 +6,10 @@ namespace NexusCore.PerfApi.Features.Benchmark;
 
 /// <summary>
 /// <c>POST /api/v1/performance/benchmark</c> (admin): a short, bounded benchmark of ClientsApi's read routes
-/// (dashboard, search, get by id, by ids, analytics) with PerfApi's reader key; per operation: requests, errors,
+/// (dashboard, search, get by id, by ids, analytics) with the caller's own key (PerfApi holds none); per operation: requests, errors,
 /// mean and p50/p95/p99 ms and a rating. One at a time: 409 while one runs.
 /// </summary>
-public sealed class Endpoint(BenchmarkRunner runner, ClientsApiClient clientsApi, IOptionsMonitor<BenchmarkOptions> options, IOptions<ClientsApiOptions> clientsApiOptions)
+public sealed class Endpoint(BenchmarkRunner runner, ClientsApiClient clientsApi, IOptionsMonitor<BenchmarkOptions> options)
     : Endpoint<Request, Response>
 {
     public override void Configure()
@@ -18,7 +18,7 @@ public sealed class Endpoint(BenchmarkRunner runner, ClientsApiClient clientsApi
         Group<PerformanceGroup>();
         Roles(ApiRoles.Admin);
         // No body at all runs the defaults; a body must be JSON (checked in HandleAsync, answered as a problem).
-        Description(d => d.ClearDefaultAccepts().Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403).ProducesProblemFE(409).ProducesProblemFE(503));
+        Description(d => d.ClearDefaultAccepts().Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403).ProducesProblemFE(409));
         Summary(s => s.Summary = "Benchmark ClientsApi's read routes for a few seconds");
     }
 
@@ -39,13 +39,6 @@ public sealed class Endpoint(BenchmarkRunner runner, ClientsApiClient clientsApi
             return;
         }
 
-        if (clientsApi.Key(clientsApiOptions.Value.ReaderKeyName) is not { } readerKey)
-        {
-            await SendProblemAsync(StatusCodes.Status503ServiceUnavailable, "clients_api_key_missing",
-                $"PerfApi has no API key named '{clientsApiOptions.Value.ReaderKeyName}' (ApiKeys:Keys:{clientsApiOptions.Value.ReaderKeyName}:Key) to read ClientsApi with.");
-            return;
-        }
-
         var names = request.Operations?.Distinct(StringComparer.Ordinal).ToList() ?? [.. BenchmarkOperations.Names];
         var plan = new BenchmarkPlan(
             TimeSpan.FromSeconds(request.DurationSeconds ?? settings.DefaultDurationSeconds),
@@ -56,7 +49,7 @@ public sealed class Endpoint(BenchmarkRunner runner, ClientsApiClient clientsApi
 
         var startedAt = DateTimeOffset.UtcNow;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var results = await runner.TryRunAsync(clientsApi, readerKey, plan, ct);
+        var results = await runner.TryRunAsync(clientsApi, ApiKeyAuthentication.PresentedKey(HttpContext.Request)!, plan, ct);
         if (results is null)
         {
             await SendProblemAsync(StatusCodes.Status409Conflict, "benchmark_running", "A benchmark is already running; retry when it has finished.");

@@ -13,15 +13,27 @@ public sealed class FaultTests(FaultStack stack, ITestOutputHelper output)
     private HttpClient Writer => stack.CreateClient("clients-api", "writer");
     private HttpClient Reader => stack.CreateClient("clients-api", "reader");
 
+    /// <summary>Limits are per key, not per role: a second reader key is served while the first is over its limit.</summary>
     [Theory]
-    [InlineData("clients-api", "/api/v1/optimized/clients/dashboard", "reader", "writer")]
-    [InlineData("perf-api", "/api/v1/performance/metrics", "reader", "admin")]
-    public async Task ACallerOverItsRateLimitGets429WithRetryAfterWhileOtherKeysAreServed(string service, string route, string limitedRole, string otherRole)
+    [InlineData("clients-api", "/api/v1/optimized/clients/dashboard")]
+    [InlineData("perf-api", "/api/v1/performance/metrics")]
+    public async Task ACallerOverItsRateLimitGets429WithRetryAfterWhileAnotherKeyOfTheSameRoleIsServed(string service, string route)
     {
-        var caller = stack.CreateClient(service, limitedRole);
+        var caller = stack.CreateClient(service, "reader");
+        var second = stack.CreateClient(service, StackFixture.SecondReaderKey);
         var responses = await Task.WhenAll(Enumerable.Range(0, 3 * FaultStack.PerKeyPermitsPerSecond)
             .Select(_ => caller.GetAsync(route)));
-        var other = await stack.CreateClient(service, otherRole).GetAsync(route);
+
+        // The bucket refills every second, possibly while the burst was answered: spend what came back until
+        // the caller is refused again, then ask at once with the second key, which its own bucket serves.
+        HttpResponseMessage again;
+        var spent = 0;
+        do
+        {
+            again = await caller.GetAsync(route);
+        }
+        while (again.StatusCode != HttpStatusCode.TooManyRequests && ++spent <= 2 * FaultStack.PerKeyPermitsPerSecond);
+        var other = await second.GetAsync(route);
 
         var limited = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
         Assert.NotEmpty(limited);
@@ -29,6 +41,7 @@ public sealed class FaultTests(FaultStack stack, ITestOutputHelper output)
         var problem = await Problem.ReadAsync(limited[0], HttpStatusCode.TooManyRequests);
         Assert.Equal("https://nexuscore.dev/problems/rate-limited", problem.Type);
         Assert.True(limited[0].Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.TooManyRequests, again.StatusCode);
         Assert.Equal(HttpStatusCode.OK, other.StatusCode);
     }
 

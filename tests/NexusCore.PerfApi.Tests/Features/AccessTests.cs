@@ -2,7 +2,7 @@ using System.Net;
 
 namespace NexusCore.PerfApi.Tests.Features;
 
-/// <summary>Every PerfApi route but health (and the OTLP ingest, which takes the ingest key) needs a reader key or more.</summary>
+/// <summary>Every PerfApi route but health (and the OTLP ingest, which takes only ingest keys) needs a reader key or more.</summary>
 [Collection(StackCollection.Name)]
 public sealed class AccessTests(PerfApiStack stack)
 {
@@ -91,6 +91,42 @@ public sealed class AccessTests(PerfApiStack stack)
             Assert.Contains($"/api/v1/performance/{route}", paths);
         }
     }
+
+    public static readonly TheoryData<string> OtlpRoutes = ["/v1/traces", "/v1/metrics"];
+
+    /// <summary>Keys of every role but ingest, the admin's included, and one added through configuration.</summary>
+    public static readonly TheoryData<string> NonIngestKeys = ["admin", "writer", "reader", StackFixture.SecondReaderKey, StackFixture.SecondWriterKey];
+
+    [Theory]
+    [MemberData(nameof(OtlpRoutes))]
+    public async Task TheOtlpReceiverTakesTheIngestKey(string route)
+    {
+        var response = await stack.CreateClient("perf-api", "ingest").PostAsync(route, EmptyExport());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [MemberData(nameof(NonIngestKeys))]
+    public async Task TheOtlpReceiverAnswers403ToEveryOtherKeyAdminIncluded(string key)
+    {
+        var traces = await stack.CreateClient("perf-api", key).PostAsync("/v1/traces", EmptyExport());
+        var metrics = await stack.CreateClient("perf-api", key).PostAsync("/v1/metrics", EmptyExport());
+
+        Assert.Equal("https://nexuscore.dev/problems/forbidden", (await Problem.ReadAsync(traces, HttpStatusCode.Forbidden)).Type);
+        Assert.Equal("https://nexuscore.dev/problems/forbidden", (await Problem.ReadAsync(metrics, HttpStatusCode.Forbidden)).Type);
+    }
+
+    [Theory]
+    [MemberData(nameof(OtlpRoutes))]
+    public async Task TheOtlpReceiverAnswers401WithoutAKeyOrToARevokedOne(string route)
+    {
+        await Problem.ReadAsync(await stack.CreateClient("perf-api").PostAsync(route, EmptyExport()), HttpStatusCode.Unauthorized);
+        await Problem.ReadAsync(await stack.CreateClient("perf-api", StackFixture.RevokedKey).PostAsync(route, EmptyExport()), HttpStatusCode.Unauthorized);
+    }
+
+    /// <summary>An OTLP export request with nothing in it: empty protobuf is a valid one of either signal.</summary>
+    private static ByteArrayContent EmptyExport() => new([]) { Headers = { ContentType = new("application/x-protobuf") } };
 
     [Fact]
     public async Task HealthNeedsNoKey() =>

@@ -41,6 +41,7 @@ public sealed partial class Endpoint(WriteDatabase writes, IOptions<IdempotencyK
         }
 
         var fingerprint = Planner.Fingerprint(request.Mode, items);
+        // Per caller: the identity's name is its API key's id, so two writers' Idempotency-Keys never meet.
         var scope = $"{User.Identity?.Name ?? "anonymous"}:batch";
 
         for (var attempt = 1; ; attempt++)

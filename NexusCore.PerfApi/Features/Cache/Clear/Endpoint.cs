@@ -5,8 +5,8 @@ namespace NexusCore.PerfApi.Features.Cache.Clear;
 
 /// <summary>
 /// <c>POST /api/v1/performance/cache/clear</c> (admin): clears the ClientsApi cache on every instance by calling
-/// ClientsApi's own admin-only clear, which reaches the other instances through the cache backplane.
-/// 204 when done; 503 when ClientsApi cannot be reached (or PerfApi has no admin key); 502 when it refuses.
+/// ClientsApi's own admin-only clear with the caller's key, which reaches the other instances through the cache
+/// backplane. 204 when done; 503 when ClientsApi cannot be reached; 502 when it refuses.
 /// </summary>
 public sealed class Endpoint(ClientsApiClient clientsApi) : EndpointWithoutRequest
 {
@@ -28,7 +28,7 @@ public sealed class Endpoint(ClientsApiClient clientsApi) : EndpointWithoutReque
             return;
         }
 
-        var result = await clientsApi.ClearCacheAsync(ct);
+        var result = await clientsApi.ClearCacheAsync(ApiKeyAuthentication.PresentedKey(HttpContext.Request)!, ct);
         if (result.Outcome == ClientsApiOutcome.Succeeded)
         {
             await Send.NoContentAsync(ct);
@@ -38,7 +38,6 @@ public sealed class Endpoint(ClientsApiClient clientsApi) : EndpointWithoutReque
         var (status, code) = result.Outcome switch
         {
             ClientsApiOutcome.Failed => (StatusCodes.Status502BadGateway, "clients_api_failed"),
-            ClientsApiOutcome.NotConfigured => (StatusCodes.Status503ServiceUnavailable, "clients_api_key_missing"),
             _ => (StatusCodes.Status503ServiceUnavailable, "clients_api_unavailable"),
         };
         if (status == StatusCodes.Status503ServiceUnavailable)

@@ -23,13 +23,15 @@ public sealed class Endpoint(
     {
         Post("v1/traces");
         RoutePrefixOverride(string.Empty);
-        // The AppHost gives exporters the ingest key (X-Api-Key); anything else gets 401.
+        // Only keys of the ingest role (the AppHost gives exporters one): other keys, admin's included, get 403;
+        // no key or an unknown one, 401.
         Roles(ApiRoles.Ingest);
         Description(d => d
             .WithTags("OTLP")
             .Produces(200, contentType: OtlpBody.ProtobufMediaType)
             .ProducesProblemFE(400)
             .ProducesProblemFE(401)
+            .ProducesProblemFE(403)
             .ProducesProblemFE(413)
             .ProducesProblemFE(415));
         Summary(s => s.Summary = "Receive OpenTelemetry traces (OTLP/HTTP, application/x-protobuf, optionally gzip)");
