@@ -31,8 +31,12 @@ if (mode == InfrastructureMode.Containers)
 }
 else
 {
-    var runFolder = LocalRunFolder.Create(
-        builder.Configuration["NexusCore:Local:DataRoot"] ?? Path.Combine(Path.GetTempPath(), "nexuscore"));
+    if (!LocalRunFolder.TryCreate(builder.Configuration[LocalRunFolder.DataRootKey], out var runFolder, out var refusal))
+    {
+        Console.Error.WriteLine(refusal);
+        return 2;
+    }
+
     clientsDb = builder.AddLocalPostgres("postgres", infrastructure.Binaries!, runFolder).AddDatabase("clientsdb");
     cache = builder.AddLocalRedis("cache", infrastructure.Binaries!, runFolder);
 }
