@@ -44,6 +44,7 @@ public static class LocalRedisBuilderExtensions
             // not follow a link) and created exclusively.
             File.Delete(configFile);
             PrivateFiles.WriteSecretFile(configFile, string.Join('\n', lines) + "\n");
+            await runAs.GiveOwnershipAsync(configFile, ct);
             await runAs.GiveOwnershipAsync(workDir, ct);
         });
 

@@ -282,8 +282,9 @@ internal sealed record RunAs(string? User)
     {
         if (User is not null)
         {
-            // -R without -L never follows a symbolic link; the paths are in this run's private folder anyway.
-            await SetupProcess.RunAsync("chown", ["-R", $"{User}:{User}", path], cancellationToken);
+            // That path alone, and never what a link leads to: not -R, since on a restart the folder already is the
+            // server's, and root must not walk a tree that another user could have filled (with links, say).
+            await SetupProcess.RunAsync("chown", ["-h", $"{User}:{User}", path], cancellationToken);
         }
     }
 }
