@@ -34,8 +34,12 @@ if (mode == InfrastructureMode.Containers)
 }
 else
 {
-    var runFolder = LocalRunFolder.Create(
-        builder.Configuration["NexusCore:Local:DataRoot"] ?? Path.Combine(Path.GetTempPath(), "nexuscore"));
+    if (!LocalRunFolder.TryCreate(builder.Configuration[LocalRunFolder.DataRootKey], out var runFolder, out var refusal))
+    {
+        Console.Error.WriteLine(refusal);
+        return 2;
+    }
+
     var postgres = builder.AddLocalPostgres("postgres", infrastructure.Binaries!, runFolder);
     clientsDb = postgres.AddDatabase("clientsdb");
     roles = builder.AddDatabaseRoles(postgres.Resource, postgres.Resource.PrimaryEndpoint, postgres.Resource.ConnectionStringExpression, clientsDb, "clientsdb");

@@ -154,13 +154,14 @@ public static class LocalPostgresBuilderExtensions
         }
 
         logger.LogInformation("Creating a new cluster in {DataDir}", dataDir);
-        Directory.CreateDirectory(dataDir);
-        LocalRunFolder.RestrictToOwner(dataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // A start after a failed initdb finds the folder already handed to the server's user.
+        PrivateFiles.EnsureDirectory(dataDir, PrivateFiles.OwnerOnly, UnixFileStatus.CurrentUserId, await runAs.UserIdAsync(ct));
 
-        // The password reaches initdb through a file readable only by the server's user, never argv.
+        // The password reaches initdb through a file readable only by the server's user, never argv: created
+        // exclusively with mode 0600 (a leftover of a failed start is removed first; unlink follows no link).
         var passwordFile = Path.Combine(Path.GetDirectoryName(dataDir)!, $".{Path.GetFileName(dataDir)}.pw");
-        await File.WriteAllTextAsync(passwordFile, password, ct);
-        LocalRunFolder.RestrictToOwner(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Delete(passwordFile);
+        PrivateFiles.WriteSecretFile(passwordFile, password);
         try
         {
             await runAs.GiveOwnershipAsync(dataDir, ct);

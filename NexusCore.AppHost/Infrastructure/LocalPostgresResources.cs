@@ -44,6 +44,9 @@ public sealed class LocalRedisResource(string name, string command, string worki
 
     public ParameterResource PasswordParameter { get; } = password;
 
+    /// <summary>The config file the server reads (it holds the password: mode 0600, owned by the server's user).</summary>
+    public string? ConfigFile { get; init; }
+
     public EndpointReference PrimaryEndpoint => _primaryEndpoint ??= new(this, PrimaryEndpointName);
 
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(

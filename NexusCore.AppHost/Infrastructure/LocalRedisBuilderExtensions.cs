@@ -9,7 +9,8 @@ public static class LocalRedisBuilderExtensions
 {
     /// <summary>
     /// Adds a redis-server bound to 127.0.0.1 on a free port, with a generated password and its working
-    /// files in the run folder. The password is written to a config file, not passed on the command line.
+    /// files in the run folder, run as the <c>redis</c> user when the AppHost is root. The password is written
+    /// to a config file (mode 0600, the server's user's), not passed on the command line.
     /// </summary>
     public static IResourceBuilder<LocalRedisResource> AddLocalRedis(
         this IDistributedApplicationBuilder builder, string name, LocalBinaries binaries, LocalRunFolder runFolder)
@@ -18,12 +19,15 @@ public static class LocalRedisBuilderExtensions
         var workDir = runFolder.Sub(name);
         var configFile = Path.Combine(workDir, "redis.conf");
         var port = LocalRunFolder.FreeLoopbackPort();
+        var runAs = RunAs.ForRedis();
 
-        var redis = new LocalRedisResource(name, binaries.RedisServer!, runFolder.Path, password);
+        var (command, args) = runAs.Wrap(binaries.RedisServer!, [configFile]);
+        var redis = new LocalRedisResource(name, command, runFolder.Path, password) { ConfigFile = configFile };
 
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(redis, async (_, ct) =>
         {
-            Directory.CreateDirectory(workDir);
+            // A restart finds the folder already handed to the server's user; it must still be private.
+            PrivateFiles.EnsureDirectory(workDir, PrivateFiles.OwnerOnly, UnixFileStatus.CurrentUserId, await runAs.UserIdAsync(ct));
             var lines = new[]
             {
                 "bind 127.0.0.1",
@@ -35,8 +39,13 @@ public static class LocalRedisBuilderExtensions
                 "protected-mode yes",
                 "daemonize no",
             };
-            await File.WriteAllLinesAsync(configFile, lines, ct);
-            LocalRunFolder.RestrictToOwner(configFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+            // Written anew on every start, never through what may be there: the file is removed (unlink does
+            // not follow a link) and created exclusively.
+            File.Delete(configFile);
+            PrivateFiles.WriteSecretFile(configFile, string.Join('\n', lines) + "\n");
+            await runAs.GiveOwnershipAsync(configFile, ct);
+            await runAs.GiveOwnershipAsync(workDir, ct);
         });
 
         string? connectionString = null;
@@ -49,7 +58,7 @@ public static class LocalRedisBuilderExtensions
             name: healthCheckKey);
 
         return builder.AddResource(redis)
-            .WithArgs(configFile)
+            .WithArgs([.. args])
             .WithEndpoint(LocalRedisResource.PrimaryEndpointName, endpoint =>
             {
                 endpoint.Port = port;

@@ -12,14 +12,14 @@ public sealed class EndToEndTests(StackFixture stack)
     public async Task AClientCreatedThroughClientsApiIsReadBackAndPerfApiSeesHealthyDependencies()
     {
         var clients = stack.CreateClient("clients-api", "writer");
-        var perf = stack.CreateClient("perf-api");
+        var perf = stack.CreateClient("perf-api", "reader");
         var email = $"e2e.{Guid.NewGuid():N}@example.com";
 
         var created = await clients.PostAsJsonAsync("/api/v1/clients", new { name = "End To End", email, programType = "PRIME" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var read = await clients.GetAsync(created.Headers.Location);
         var client = JsonDocument.Parse(await read.Content.ReadAsStringAsync()).RootElement;
-        var health = JsonDocument.Parse(await perf.GetStringAsync("/api/v1/performance/health")).RootElement;
+        var health = JsonDocument.Parse(await perf.GetStringAsync("/api/v1/performance/health/details")).RootElement;
 
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
         Assert.Equal("End To End", client.GetProperty("name").GetString());

@@ -1,13 +1,36 @@
 using System.Diagnostics;
 using Npgsql;
+using NexusCore.PerfApi.Alerts;
 using StackExchange.Redis;
 
 namespace NexusCore.PerfApi.Features.Health;
+
+/// <summary>What a health answer is decided from: both dependencies' probes and the alerts active now.</summary>
+internal sealed record Assessment(HealthStatus Status, DependencyHealth Postgres, DependencyHealth Redis, IReadOnlyList<ActiveAlert> ActiveAlerts)
+{
+    /// <summary>503 when unhealthy: a load balancer takes PerfApi out; degraded still serves.</summary>
+    public int HttpStatus => Status == HealthStatus.Unhealthy ? 503 : 200;
+}
 
 internal static class Data
 {
     /// <summary>A dependency that has not answered in this long counts as down.</summary>
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>Postgres down → unhealthy; Redis down or an active alert → degraded; else healthy.</summary>
+    public static async Task<Assessment> AssessAsync(NpgsqlDataSource db, IConnectionMultiplexer redis, AlertBoard alerts, CancellationToken ct)
+    {
+        var postgresProbe = ProbePostgresAsync(db, ct);
+        var redisProbe = ProbeRedisAsync(redis, ct);
+        var activeAlerts = alerts.Active;
+        var postgres = await postgresProbe;
+        var redisHealth = await redisProbe;
+
+        var status = postgres.Status != HealthStatus.Healthy ? HealthStatus.Unhealthy
+            : redisHealth.Status != HealthStatus.Healthy || activeAlerts.Count > 0 ? HealthStatus.Degraded
+            : HealthStatus.Healthy;
+        return new Assessment(status, postgres, redisHealth, activeAlerts);
+    }
 
     public static Task<DependencyHealth> ProbePostgresAsync(NpgsqlDataSource db, CancellationToken ct) =>
         ProbeAsync(async token =>

@@ -2,12 +2,13 @@ using System.Net;
 
 namespace NexusCore.PerfApi.Tests.Features;
 
-/// <summary>Every PerfApi route but health (and the OTLP ingest, which takes only ingest keys) needs a reader key or more.</summary>
+/// <summary>Every PerfApi route but health's status word (and the OTLP ingest, which takes the ingest key) needs a reader key or more.</summary>
 [Collection(StackCollection.Name)]
 public sealed class AccessTests(PerfApiStack stack)
 {
     public static readonly TheoryData<string> ReaderRoutes =
     [
+        "/api/v1/performance/health/details",
         "/api/v1/performance/analytics",
         "/api/v1/performance/metrics",
         "/api/v1/performance/slow-queries",
@@ -86,7 +87,7 @@ public sealed class AccessTests(PerfApiStack stack)
         var document = System.Text.Json.JsonDocument.Parse(await stack.CreateClient("perf-api").GetStringAsync("/swagger/v1/swagger.json")).RootElement;
 
         var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
-        foreach (var route in new[] { "health", "analytics", "metrics", "slow-queries", "alerts", "optimization/recommendations", "cache/clear", "benchmark" })
+        foreach (var route in new[] { "health", "health/details", "analytics", "metrics", "slow-queries", "alerts", "optimization/recommendations", "cache/clear", "benchmark" })
         {
             Assert.Contains($"/api/v1/performance/{route}", paths);
         }
@@ -129,6 +130,13 @@ public sealed class AccessTests(PerfApiStack stack)
     private static ByteArrayContent EmptyExport() => new([]) { Headers = { ContentType = new("application/x-protobuf") } };
 
     [Fact]
-    public async Task HealthNeedsNoKey() =>
-        Assert.Equal(HttpStatusCode.OK, (await stack.CreateClient("perf-api").GetAsync("/api/v1/performance/health")).StatusCode);
+    public async Task HealthNeedsNoKeyAndTellsAnonymousCallersTheStatusWordAlone()
+    {
+        var response = await stack.CreateClient("perf-api").GetAsync("/api/v1/performance/health");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(["status"], body.EnumerateObject().Select(p => p.Name));
+        Assert.Contains(body.GetProperty("status").GetString(), new[] { "healthy", "degraded" });
+    }
 }

@@ -24,17 +24,20 @@ internal static class Writers
         new[] { "id", "name", "email", "status", "programType", "createdAt", "updatedAt", "version" }
             .Select(n => JsonEncodedText.Encode(n)).ToArray();
 
-    /// <summary>RFC 4180 CSV with a header row; Sylvan quotes fields that need it.</summary>
+    /// <summary>
+    /// RFC 4180 CSV with a header row; Sylvan quotes fields that need it. A cell (header included) that a
+    /// spreadsheet would read as a formula gets a leading <c>'</c> (<see cref="CsvCells"/>).
+    /// </summary>
     public static async Task<long> WriteCsvAsync(DbDataReader reader, Stream body, CancellationToken ct)
     {
         await using var text = new StreamWriter(body, new UTF8Encoding(false), bufferSize: 64 * 1024, leaveOpen: true);
         await using var csv = CsvDataWriter.Create(text, CsvOptions);
-        var rows = await csv.WriteAsync(reader, ct);
+        var rows = await csv.WriteAsync(new FormulaSafeReader(reader), ct);
         await text.FlushAsync(ct);
         return rows;
     }
 
-    /// <summary>One JSON object per line, in the same shape as the API's client objects.</summary>
+    /// <summary>One JSON object per line, in the same shape as the API's client objects; values exactly as stored.</summary>
     public static async Task<long> WriteNdjsonAsync(DbDataReader reader, PipeWriter body, CancellationToken ct)
     {
         long rows = 0;

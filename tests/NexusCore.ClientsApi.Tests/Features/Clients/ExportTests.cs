@@ -113,6 +113,85 @@ public sealed class ExportTests(StackFixture stack) : IAsyncLifetime
         Assert.Contains(problem.Errors, e => e is { Name: "limit", Code: "unknown_parameter" });
     }
 
+    [Fact]
+    public async Task CsvCellsThatASpreadsheetWouldRunAsFormulasGetALeadingQuoteWhileNdjsonKeepsTheStoredText()
+    {
+        // Names may start with =, +, - or @ (tab and CR are control characters, refused below); an email's
+        // local part may start with =, + or -. Each is created through the API, then exported.
+        var token = ClientsApiDriver.Token();
+        var guid = Guid.NewGuid().ToString("N");
+        (string Name, string Email)[] created =
+        [
+            ($"=HYPERLINK(\"http://evil.example\",\"x\") {token}", $"=1+2.{guid}@example.com"),
+            ($"+1+2 {token}", $"+tag.{guid}@example.com"),
+            ($"-2+3 {token}", $"-dash.{guid}@example.com"),
+            ($"@SUM(A1:A2) {token}", $"at.{guid}@example.com"),
+            ($"Plain {token}", $"plain.{guid}@example.com"),
+        ];
+        foreach (var (name, email) in created)
+        {
+            await _api.CreateOkAsync(name, email);
+        }
+
+        var response = await _api.Admin.GetAsync($"{Route}?q={token}");
+        var csvText = await response.Content.ReadAsStringAsync();
+        var ndjson = new HttpRequestMessage(HttpMethod.Get, $"{Route}?q={token}");
+        ndjson.Headers.Accept.ParseAdd("application/x-ndjson");
+        var ndjsonLines = (await (await _api.Admin.SendAsync(ndjson)).Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // RFC 4180 still holds around the quote: the cell is quoted and its own quotes doubled.
+        Assert.Contains($"\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\") {token}\",'=1+2.{guid}@example.com,", csvText);
+        using var text = new StringReader(csvText);
+        await using var csv = await CsvDataReader.CreateAsync(text);
+        Assert.Equal("id,name,email,status,program_type,created_at,updated_at,version",
+            string.Join(',', Enumerable.Range(0, csv.FieldCount).Select(csv.GetName)));
+        var cells = new List<(string Name, string Email)>();
+        while (await csv.ReadAsync())
+        {
+            cells.Add((csv.GetString(1), csv.GetString(2)));
+        }
+
+        Assert.Equal(
+        [
+            ($"'=HYPERLINK(\"http://evil.example\",\"x\") {token}", $"'=1+2.{guid}@example.com"),
+            ($"'+1+2 {token}", $"'+tag.{guid}@example.com"),
+            ($"'-2+3 {token}", $"'-dash.{guid}@example.com"),
+            ($"'@SUM(A1:A2) {token}", $"at.{guid}@example.com"),
+            ($"Plain {token}", $"plain.{guid}@example.com"),
+        ], cells);
+        Assert.Equal(created, ndjsonLines.Select(l => JsonSerializer.Deserialize<ClientDto>(l, ClientsApiDriver.Json)!).Select(c => (c.Name, c.Email)));
+    }
+
+    [Theory]
+    [InlineData("\tTab")]
+    [InlineData("\rReturn")]
+    public async Task ANameStartingWithATabOrCarriageReturnIsRefusedAsAControlCharacter(string name)
+    {
+        var problem = await Problem.ReadAsync(await _api.CreateAsync(new { name, email = ClientsApiDriver.UniqueEmail("ctl"), programType = "PRIME" }), HttpStatusCode.BadRequest);
+
+        Assert.Contains(problem.Errors, e => e is { Name: "name", Code: "name_invalid" });
+    }
+
+    [Fact]
+    public async Task TheCsvWriterNeutralizesTabAndCarriageReturnStartsAndHeadersThatLookLikeFormulas()
+    {
+        // Tab and CR cannot come through the API (above), but the writer guards whatever the table holds,
+        // and the header row too: each cell is read from a real Npgsql reader, as the export reads rows.
+        await using var command = _api.Db.CreateCommand(
+            """SELECT 7::bigint AS id, E'\tTab' AS "=name", E'\rReturn' AS email, '-5' AS "@status", 'plain' AS "+program", '' AS empty, '''quoted' AS "-" """);
+        await using var reader = await command.ExecuteReaderAsync();
+        using var body = new MemoryStream();
+
+        var rows = await NexusCore.ClientsApi.Features.Clients.Export.Writers.WriteCsvAsync(reader, body, CancellationToken.None);
+
+        Assert.Equal(1, rows);
+        Assert.Equal(
+            "id,'=name,email,'@status,'+program,empty,'-\r\n" +
+            "7,'\tTab,\"'\rReturn\",'-5,plain,,'quoted\r\n",
+            System.Text.Encoding.UTF8.GetString(body.ToArray()));
+    }
+
     private async Task<List<Row>> TableAsync() => await _api.QueryAsync(
         "SELECT id, name, email, status, program_type, created_at, updated_at, version FROM clients WHERE created_at >= '1990-01-01' AND created_at < '1991-01-01' ORDER BY id",
         r => new Row(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetFieldValue<DateTime>(5), r.GetFieldValue<DateTime>(6), r.GetInt32(7)));

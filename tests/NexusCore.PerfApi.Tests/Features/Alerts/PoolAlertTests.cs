@@ -33,7 +33,7 @@ public sealed class PoolAlertTests(PerfApiStack stack)
             Assert.Equal((PoolName, 3L, 0L, 1L, 4L), (pool.Text("name"), pool.Long("active"), pool.Long("idle"), pool.Long("available"), pool.Long("max")));
             Assert.Equal(75.0, pool.Number("utilizationPercent"), 9);
 
-            var health = await _perf.GetAsync("/api/v1/performance/health");
+            var health = await _perf.GetAsync("/api/v1/performance/health/details");
             var totals = health.GetProperty("connectionPool");
             Assert.True(totals.Long("active") >= 3 && totals.Long("max") >= 4 && totals.Long("pools") >= 1);
             Assert.Equal(100.0 * totals.Long("active") / totals.Long("max"), totals.Number("utilizationPercent"), 9);
@@ -50,6 +50,11 @@ public sealed class PoolAlertTests(PerfApiStack stack)
             Assert.Equal("degraded", degraded.Text("status"));
             Assert.Contains(degraded.Items("reasons"), r => r.GetString()!.StartsWith("alert poolUtilization is active", StringComparison.Ordinal) && r.GetString()!.Contains(telemetry.Service, StringComparison.Ordinal));
             Assert.NotNull(AlertOf(degraded.Items("activeAlerts"), telemetry.Service));
+
+            // The alert's subject is built from telemetry (the sender's service name): anonymous callers get the word alone.
+            var anonymous = await stack.CreateClient("perf-api").GetAsync("/api/v1/performance/health");
+            Assert.Equal(HttpStatusCode.OK, anonymous.StatusCode);
+            Assert.Equal(Health.HealthTests.StatusOnly("degraded"), await anonymous.Content.ReadAsStringAsync());
 
             var recommendations = await _perf.GetAsync("/api/v1/performance/optimization/recommendations?window=5m");
             var advice = recommendations.Items("recommendations").Single(r => r.Text("rule") == "pool_saturation" && r.Text("title").Contains(telemetry.Service, StringComparison.Ordinal));
@@ -76,7 +81,7 @@ public sealed class PoolAlertTests(PerfApiStack stack)
 
     private async Task<(HttpStatusCode, JsonElement)> HealthAsync()
     {
-        var response = await _perf.Http.GetAsync("/api/v1/performance/health");
+        var response = await _perf.Http.GetAsync("/api/v1/performance/health/details");
         return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
     }
 

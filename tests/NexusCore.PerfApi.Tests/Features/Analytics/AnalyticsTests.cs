@@ -102,7 +102,7 @@ public sealed class AnalyticsTests(PerfApiStack stack)
         Assert.Equal((metricsBefore.Hits + hits, metricsBefore.Misses + misses), (metricsAfter.Hits, metricsAfter.Misses));
         Assert.Equal(100.0 * metricsAfter.Hits / (metricsAfter.Hits + metricsAfter.Misses), metricsAfter.Rate, 9);
 
-        var summary = (await _perf.GetAsync("/api/v1/performance/health")).GetProperty("summary");
+        var summary = (await _perf.GetAsync("/api/v1/performance/health/details")).GetProperty("summary");
         Assert.True(summary.Long("cacheHits") >= hits && summary.Long("cacheMisses") >= misses);
         Assert.Equal(100.0 * summary.Long("cacheHits") / (summary.Long("cacheHits") + summary.Long("cacheMisses")), summary.Number("cacheHitRatePercent"), 9);
         Assert.True(summary.Long("recentQueries") >= 12 + 3);

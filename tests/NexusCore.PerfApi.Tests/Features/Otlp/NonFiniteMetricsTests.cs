@@ -73,7 +73,7 @@ public sealed class NonFiniteMetricsTests(PerfApiStack stack)
         Assert.Equal((5L, 1L, "metrics"), (counted.Long("hits"), counted.Long("misses"), counted.Text("source")));
         Assert.DoesNotContain(metrics.GetProperty("cache").Items("instances"), i => i.Text("service") == service);
 
-        var health = await _reader.GetAsync("/api/v1/performance/health");
+        var health = await _reader.GetAsync("/api/v1/performance/health/details");
         Assert.Contains(health.Text("status"), new[] { "healthy", "degraded" });
         var totals = health.GetProperty("connectionPool");
         Assert.True(totals.Long("max") >= 10 && totals.Long("active") >= 1, totals.ToString());
