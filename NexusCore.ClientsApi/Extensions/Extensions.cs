@@ -71,7 +71,7 @@ internal static class Extensions
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddOptions<CursorOptions>().BindConfiguration(CursorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton(sp => new CursorSigner(
+        builder.Services.AddSingleton(sp => new CursorProtector(
             System.Text.Encoding.UTF8.GetBytes(sp.GetRequiredService<IOptions<CursorOptions>>().Value.SigningKey)));
         builder.Services.AddOptions<ExportOptions>().BindConfiguration(ExportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<IdempotencyKeyOptions>().BindConfiguration(IdempotencyKeyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
