@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
@@ -21,7 +20,8 @@ public sealed class ReadCache(
     CacheMetrics metrics,
     QueryTelemetry telemetry,
     ResiliencePipelineProvider<string> pipelines,
-    TimeProvider clock)
+    TimeProvider clock,
+    CacheKeys keys)
 {
     /// <summary>How every cached (and uncached) read is serialized, so a hit is byte-identical to a miss.</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -93,7 +93,7 @@ public sealed class ReadCache(
         var asked = clock.GetUtcNow().UtcDateTime;
         var produced = false;
         var entry = await cache.GetOrSetAsync<CachedResponse?>(
-            Key(type, request),
+            keys.For(type, request),
             async (context, token) =>
             {
                 produced = true;
@@ -205,12 +205,8 @@ public sealed class ReadCache(
         DistributedCacheHardTimeout = TimeSpan.FromMilliseconds(500),
     };
 
-    /// <summary>Keys are digests of the canonical request: bounded length whatever the input.</summary>
-    private static string Key(QueryType type, string request) =>
-        $"{CacheMetrics.Name(type)}:{Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(request)).AsSpan(0, 16))}";
-
     /// <summary>
-    /// The query type of a key made by <see cref="Key"/>, as FusionCache reports it (behind its key
+    /// The query type of a key made by <see cref="CacheKeys.For"/>, as FusionCache reports it (behind its key
     /// prefix), or null for a key of FusionCache's own (tags, clear markers).
     /// </summary>
     internal static QueryType? TypeOfKey(string key)

@@ -71,7 +71,11 @@ internal static class Extensions
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddOptions<CursorOptions>().BindConfiguration(CursorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton(sp => new CursorSigner(
+        // The shared secret is also the root of cache-key digests (a different HKDF derivation): both
+        // must be alike on every replica, and neither may be guessable.
+        builder.Services.AddSingleton(sp => new CursorProtector(
+            System.Text.Encoding.UTF8.GetBytes(sp.GetRequiredService<IOptions<CursorOptions>>().Value.SigningKey)));
+        builder.Services.AddSingleton(sp => new CacheKeys(
             System.Text.Encoding.UTF8.GetBytes(sp.GetRequiredService<IOptions<CursorOptions>>().Value.SigningKey)));
         builder.Services.AddOptions<ExportOptions>().BindConfiguration(ExportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<IdempotencyKeyOptions>().BindConfiguration(IdempotencyKeyOptions.Section).ValidateDataAnnotations().ValidateOnStart();

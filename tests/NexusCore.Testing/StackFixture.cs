@@ -448,34 +448,47 @@ public class StackFixture : IAsyncLifetime
     private async Task<string> RecentErrorsAsync(IEnumerable<string> names)
     {
         var text = new StringBuilder();
-        var logs = _app!.Services.GetRequiredService<ResourceLoggerService>();
-        var model = _app.Services.GetRequiredService<DistributedApplicationModel>();
+        var model = _app!.Services.GetRequiredService<DistributedApplicationModel>();
         foreach (var resource in model.Resources.Where(r => names.Contains(r.Name)))
         {
-            // Every line the resource's processes wrote so far (for a project, those of each replica),
-            // read from the orchestrator: nothing streams them while no dashboard is watching.
-            using var window = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            var lines = new List<string>();
-            try
+            var lines = await ConsoleLinesAsync(resource, TimeSpan.FromSeconds(10));
+            foreach (var line in lines.Where(l => l.IsErrorMessage || l.Content.Contains("xception", StringComparison.Ordinal)).TakeLast(10))
             {
-                await foreach (var batch in logs.GetAllAsync(resource).WithCancellation(window.Token))
-                {
-                    lines.AddRange(batch.Where(l => l.IsErrorMessage || l.Content.Contains("xception", StringComparison.Ordinal)).Select(l => l.Content));
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                // What was read within the window is reported.
-            }
-
-            foreach (var line in lines.TakeLast(10))
-            {
-                text.AppendLine().Append("  [").Append(resource.Name).Append("] ").Append(line);
+                text.AppendLine().Append("  [").Append(resource.Name).Append("] ").Append(line.Content);
             }
         }
 
         return text.ToString();
     }
+
+    /// <summary>
+    /// Every line a resource's processes wrote so far (for a project, those of each replica), read from
+    /// the orchestrator: nothing streams them while no dashboard is watching. What was read within
+    /// <paramref name="window"/> is returned.
+    /// </summary>
+    public async Task<IReadOnlyList<LogLine>> ConsoleLinesAsync(IResource resource, TimeSpan window)
+    {
+        var logs = App.Services.GetRequiredService<ResourceLoggerService>();
+        using var deadline = new CancellationTokenSource(window);
+        var lines = new List<LogLine>();
+        try
+        {
+            await foreach (var batch in logs.GetAllAsync(resource).WithCancellation(deadline.Token))
+            {
+                lines.AddRange(batch);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // What was read within the window is returned.
+        }
+
+        return lines;
+    }
+
+    /// <summary>As <see cref="ConsoleLinesAsync(IResource, TimeSpan)"/>, by resource name.</summary>
+    public Task<IReadOnlyList<LogLine>> ConsoleLinesAsync(string resource, TimeSpan window) =>
+        ConsoleLinesAsync(App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == resource), window);
 
     private string DescribeResources(IEnumerable<string> names)
     {

@@ -11,17 +11,21 @@ internal sealed record PlannedItem(int Index, BatchOp Op, long? Id, string? Name
 
 /// <summary>
 /// Applies a batch inside the caller's transaction with set-based statements per kind of operation
-/// (unnest arrays, never a statement per row; updates and creates first look up the emails already
-/// taken, in one statement): deletes, then updates, upserts and creates,
-/// so an email a delete frees can be reused by a later item. No client may be the target of two
-/// items, which makes the result independent of the order within a kind.
+/// (unnest arrays, never a statement per row): deletes, then updates, upserts and creates, so an email
+/// a delete frees can be reused by a later item. No client may be the target of two items, which makes
+/// the result independent of the order within a kind.
+/// A taken email never fails a statement in the normal path: the error would make Postgres log the
+/// email in its DETAIL line. Creates skip it (ON CONFLICT DO NOTHING), updates check for it in their
+/// own statement, upserts are keyed by it.
 /// </summary>
 internal static class Data
 {
     private const string DeleteSql = "DELETE FROM clients WHERE id = ANY($1) RETURNING id";
 
-    private const string EmailOwnersSql = "SELECT id, lower(email) FROM clients WHERE lower(email) = ANY($1)";
-
+    // An item whose new email another client holds matches no row (it is reported, not failed). A
+    // writer that takes the email between this statement's snapshot and its index insertion still
+    // fails the statement with a unique violation: the endpoint then runs the batch again, and this
+    // check sees the email taken.
     private const string UpdateSql = """
         UPDATE clients AS c
         SET name = coalesce(u.name, c.name),
@@ -32,30 +36,35 @@ internal static class Data
             version = c.version + 1
         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, name, email, status, program_type)
         WHERE c.id = u.id
+          AND (u.email IS NULL OR NOT EXISTS (SELECT FROM clients AS other WHERE lower(other.email) = lower(u.email) AND other.id <> u.id))
         RETURNING c.id, c.version
         """;
 
+    // Of the updates that matched nothing, the ids that exist: their email was taken.
+    private const string ExistingSql = "SELECT id FROM clients WHERE id = ANY($1)";
+
+    // Rows are matched back to items by the email as sent (each item's is distinct, and the row holds
+    // it exactly), not by a lower-case form: .NET's and Postgres' lower() may differ.
     private const string UpsertSql = """
         INSERT INTO clients AS c (name, email, status, program_type)
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
-        ON CONFLICT (lower(email)) DO UPDATE
+        ON CONFLICT ((lower(email))) DO UPDATE
         SET name = EXCLUDED.name,
             email = EXCLUDED.email,
             status = EXCLUDED.status,
             program_type = EXCLUDED.program_type,
             updated_at = now(),
             version = c.version + 1
-        RETURNING c.id, c.version, lower(c.email), c.xmax = 0
+        RETURNING c.id, c.version, c.email, c.xmax = 0
         """;
 
-    // Creates whose emails were free when checked, in this transaction: a plain INSERT costs Postgres
-    // about two thirds of what ON CONFLICT's speculative insertion of every row does (measured on
-    // 1,000 rows into 1M: ~40 vs ~64 ms). An email a concurrent writer takes in between fails the
-    // statement with a unique violation, and the endpoint runs the whole batch again.
+    // A row whose email is taken is skipped, not an error; a concurrent writer of the same email is
+    // waited for, then skipped if it committed. Skipped items are the ones missing from RETURNING.
     private const string CreateSql = """
         INSERT INTO clients (name, email, status, program_type)
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
-        RETURNING id, version, lower(email)
+        ON CONFLICT ((lower(email))) DO NOTHING
+        RETURNING id, version, email
         """;
 
     /// <summary>Runs every planned item and fills in <paramref name="results"/> at each item's index.</summary>
@@ -100,35 +109,14 @@ internal static class Data
             return;
         }
 
-        // An email may move only to a client that does not already use it: find owners first, so
-        // the failing items are named instead of the whole statement failing on the unique index.
-        var owners = await EmailOwnersAsync(connection, updates.Where(u => u.Email is not null).Select(u => u.EmailKey!).ToArray(), ct);
-        var runnable = new List<PlannedItem>(updates.Count);
-        foreach (var item in updates)
-        {
-            if (item.EmailKey is { } email && owners.TryGetValue(email, out var owner) && owner != item.Id)
-            {
-                results[item.Index] = EmailTaken(item);
-            }
-            else
-            {
-                runnable.Add(item);
-            }
-        }
-
-        if (runnable.Count == 0)
-        {
-            return;
-        }
-
         var updated = new Dictionary<long, int>();
         await using (var command = new NpgsqlCommand(UpdateSql, connection))
         {
-            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = runnable.Select(u => u.Id!.Value).ToArray() });
-            command.Parameters.Add(TextArray(runnable.Select(u => u.Name)));
-            command.Parameters.Add(TextArray(runnable.Select(u => u.Email)));
-            command.Parameters.Add(TextArray(runnable.Select(u => u.Status)));
-            command.Parameters.Add(TextArray(runnable.Select(u => u.ProgramType)));
+            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = updates.Select(u => u.Id!.Value).ToArray() });
+            command.Parameters.Add(TextArray(updates.Select(u => u.Name)));
+            command.Parameters.Add(TextArray(updates.Select(u => u.Email)));
+            command.Parameters.Add(TextArray(updates.Select(u => u.Status)));
+            command.Parameters.Add(TextArray(updates.Select(u => u.ProgramType)));
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
@@ -136,11 +124,25 @@ internal static class Data
             }
         }
 
-        foreach (var item in runnable)
+        // An item that matched nothing names a missing client, or one whose new email is taken.
+        var unmatched = updates.Where(u => !updated.ContainsKey(u.Id!.Value)).ToList();
+        var existing = new HashSet<long>();
+        if (unmatched.Any(u => u.Email is not null))
+        {
+            await using var command = new NpgsqlCommand(ExistingSql, connection);
+            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = unmatched.Select(u => u.Id!.Value).ToArray() });
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                existing.Add(reader.GetInt64(0));
+            }
+        }
+
+        foreach (var item in updates)
         {
             results[item.Index] = updated.TryGetValue(item.Id!.Value, out var version)
                 ? new ItemResult(item.Index, item.Op, StatusCodes.Status200OK, item.Id, version, null)
-                : NotFound(item);
+                : item.Email is not null && existing.Contains(item.Id!.Value) ? EmailTaken(item) : NotFound(item);
         }
     }
 
@@ -164,7 +166,7 @@ internal static class Data
 
         foreach (var item in upserts)
         {
-            var (id, version, inserted) = written[item.EmailKey!];
+            var (id, version, inserted) = written[item.Email!];
             results[item.Index] = new ItemResult(item.Index, item.Op, inserted ? StatusCodes.Status201Created : StatusCodes.Status200OK, id, version, null);
         }
     }
@@ -176,14 +178,10 @@ internal static class Data
             return;
         }
 
-        // Emails already in use are reported without touching the table; the others are inserted.
-        var owners = await EmailOwnersAsync(connection, creates.Select(c => c.EmailKey!).ToArray(), ct);
-        var fresh = creates.Where(c => !owners.ContainsKey(c.EmailKey!)).ToList();
         var created = new Dictionary<string, (long Id, int Version)>(StringComparer.Ordinal);
-        if (fresh.Count > 0)
+        await using (var command = new NpgsqlCommand(CreateSql, connection))
         {
-            await using var command = new NpgsqlCommand(CreateSql, connection);
-            AddNewClientArrays(command, fresh);
+            AddNewClientArrays(command, creates);
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
@@ -193,29 +191,10 @@ internal static class Data
 
         foreach (var item in creates)
         {
-            results[item.Index] = created.TryGetValue(item.EmailKey!, out var row)
+            results[item.Index] = created.TryGetValue(item.Email!, out var row)
                 ? new ItemResult(item.Index, item.Op, StatusCodes.Status201Created, row.Id, row.Version, null)
                 : EmailTaken(item);
         }
-    }
-
-    private static async Task<Dictionary<string, long>> EmailOwnersAsync(NpgsqlConnection connection, string[] emails, CancellationToken ct)
-    {
-        var owners = new Dictionary<string, long>(StringComparer.Ordinal);
-        if (emails.Length == 0)
-        {
-            return owners;
-        }
-
-        await using var command = new NpgsqlCommand(EmailOwnersSql, connection);
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = emails });
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            owners[reader.GetString(1)] = reader.GetInt64(0);
-        }
-
-        return owners;
     }
 
     private static void AddNewClientArrays(NpgsqlCommand command, List<PlannedItem> items)

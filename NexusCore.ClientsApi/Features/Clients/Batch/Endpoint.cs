@@ -53,8 +53,10 @@ public sealed partial class Endpoint(WriteDatabase writes, IOptions<IdempotencyK
             }
             catch (PostgresException ex) when (attempt < MaxAttempts && IsRetryable(ex))
             {
-                // Deadlock, serialization failure, or an email taken by a concurrent writer after our
-                // check: the transaction rolled back, nothing was written; run it again.
+                // Deadlock, serialization failure, or an email a concurrent writer took while an update
+                // was checking it: the transaction rolled back, nothing was written; run it again (the
+                // check then sees the email taken). Only the SQLSTATE is logged: a PostgresException's
+                // text can name a key.
                 LogRetry(ex.SqlState, attempt);
             }
             catch (PostgresException ex) when (IsRetryable(ex))

@@ -5,9 +5,13 @@ namespace NexusCore.ClientsApi.Features.Clients.Create;
 
 internal static class Data
 {
+    // A taken email is detected without an error: an error would make Postgres log the conflicting
+    // key (the email) in its DETAIL line. ON CONFLICT also settles a race with a concurrent writer of
+    // the same email without one: it waits for that writer and then inserts nothing.
     private const string Sql = $"""
         INSERT INTO clients (name, email, status, program_type)
         VALUES ($1, $2, $3, $4)
+        ON CONFLICT ((lower(email))) DO NOTHING
         RETURNING {Client.Columns}
         """;
 
@@ -21,17 +25,9 @@ internal static class Data
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = status });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = programType });
 
-        try
-        {
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            await reader.ReadAsync(ct);
-            var created = Client.Read(reader);
-            await reader.CompleteAsync(ct);
-            return created;
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
-        {
-            return null;
-        }
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var created = await reader.ReadAsync(ct) ? Client.Read(reader) : null;
+        await reader.CompleteAsync(ct);
+        return created;
     }
 }

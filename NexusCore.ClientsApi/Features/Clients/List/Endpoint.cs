@@ -9,7 +9,7 @@ namespace NexusCore.ClientsApi.Features.Clients.List;
 /// <c>GET /api/v1/clients</c>: clients filtered by status and program type, sorted, in keyset pages
 /// (<c>limit</c> 1–200, <c>cursor</c> from the previous page's <c>nextCursor</c>).
 /// </summary>
-public sealed class Endpoint(NpgsqlDataSource db, CursorSigner signer, ReadCache cache) : EndpointWithoutRequest<ClientPage>
+public sealed class Endpoint(NpgsqlDataSource db, CursorProtector cursors, ReadCache cache) : EndpointWithoutRequest<ClientPage>
 {
     public override void Configure()
     {
@@ -21,5 +21,5 @@ public sealed class Endpoint(NpgsqlDataSource db, CursorSigner signer, ReadCache
     }
 
     public override Task HandleAsync(CancellationToken ct) =>
-        ClientPages.HandleAsync(this, db, signer, cache, "list", ClientQueryParser.ListParameters, ct);
+        ClientPages.HandleAsync(this, db, cursors, cache, "list", ClientQueryParser.ListParameters, ct);
 }

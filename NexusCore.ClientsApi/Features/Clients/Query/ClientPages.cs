@@ -16,7 +16,7 @@ internal static class ClientPages
     public static async Task HandleAsync(
         EndpointWithoutRequest<ClientPage> endpoint,
         NpgsqlDataSource db,
-        CursorSigner signer,
+        CursorProtector cursors,
         ReadCache cache,
         string route,
         IReadOnlyList<string>? allowed,
@@ -24,7 +24,7 @@ internal static class ClientPages
     {
         var http = endpoint.HttpContext;
         var errors = new List<QueryError>();
-        var query = ClientQueryParser.ParsePage(http.Request.Query, signer, errors, allowed);
+        var query = ClientQueryParser.ParsePage(http.Request.Query, cursors, errors, allowed);
         if (query is null)
         {
             await endpoint.SendQueryErrorsAsync(errors, ct);
@@ -36,13 +36,13 @@ internal static class ClientPages
             // The route's fixed name, not the request path: paths match case-insensitively, keys must not.
             route + ":" + query.Canonical(),
             [CacheInvalidator.Lists],
-            token => ReadAsync(db, signer, query, token),
+            token => ReadAsync(db, cursors, query, token),
             etag: null,
             ct);
         await ReadCache.SendAsync(http, result, ct);
     }
 
-    public static async Task<ClientPage> ReadAsync(NpgsqlDataSource db, CursorSigner signer, ClientPageQuery query, CancellationToken ct)
+    public static async Task<ClientPage> ReadAsync(NpgsqlDataSource db, CursorProtector cursors, ClientPageQuery query, CancellationToken ct)
     {
         var page = ClientQuerySql.ForFilter(query.Filter);
         if (query.After is { } after)
@@ -93,7 +93,7 @@ internal static class ClientPages
         if (items.Count > query.Limit)
         {
             items.RemoveAt(items.Count - 1);
-            next = Cursor.Create(signer, query.Sort, query.Descending, query.Filter, items[^1]);
+            next = Cursor.Create(cursors, query.Sort, query.Descending, query.Filter, items[^1]);
         }
 
         return new ClientPage(items, next, count, query.Count.ToString().ToLowerInvariant());

@@ -46,7 +46,7 @@ public static class ClientQueryParser
 
     /// <summary>Parses filters, order, page size, cursor and count mode (search; list with <see cref="ListParameters"/>).</summary>
     public static ClientPageQuery? ParsePage(
-        IEnumerable<KeyValuePair<string, StringValues>> query, CursorSigner signer, List<QueryError> errors,
+        IEnumerable<KeyValuePair<string, StringValues>> query, CursorProtector cursors, List<QueryError> errors,
         IReadOnlyList<string>? allowed = null)
     {
         var values = Collect(query, allowed ?? [.. FilterParameters, .. PageParameters], errors);
@@ -86,7 +86,7 @@ public static class ClientQueryParser
         Cursor? after = null;
         if (Single(values, "cursor", errors) is { } token && errors.Count == 0)
         {
-            after = Cursor.TryRead(signer, token, sort, descending, filter, out var cursorError);
+            after = Cursor.TryRead(cursors, token, sort, descending, filter, out var cursorError);
             if (after is null)
             {
                 errors.Add(new("cursor", cursorError!, "cursor_invalid"));

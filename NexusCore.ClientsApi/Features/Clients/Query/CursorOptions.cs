@@ -3,8 +3,10 @@ using System.ComponentModel.DataAnnotations;
 namespace NexusCore.ClientsApi.Features.Clients.Query;
 
 /// <summary>
-/// Section <c>Cursors</c>: the secret that signs pagination cursors. Every replica needs the same
-/// one; the AppHost passes its secret parameter <c>cursor-signing-key</c>.
+/// Section <c>Cursors</c>: the secret pagination cursors are encrypted and authenticated with (through
+/// keys derived from it, see <see cref="CursorProtector"/>), also the root of cache-key digests
+/// (<see cref="Caching.CacheKeys"/>). Every replica needs the same one; the AppHost passes its secret
+/// parameter <c>cursor-signing-key</c>.
 /// </summary>
 public sealed class CursorOptions
 {

@@ -10,7 +10,7 @@ namespace NexusCore.ClientsApi.Features.Clients.Search;
 /// created/updated ranges), free text <c>q</c> over names and emails, sort, keyset pages and a count
 /// mode (<c>exact</c>, <c>estimated</c>, <c>none</c>).
 /// </summary>
-public sealed class Endpoint(NpgsqlDataSource db, CursorSigner signer, ReadCache cache) : EndpointWithoutRequest<ClientPage>
+public sealed class Endpoint(NpgsqlDataSource db, CursorProtector cursors, ReadCache cache) : EndpointWithoutRequest<ClientPage>
 {
     public override void Configure()
     {
@@ -22,5 +22,5 @@ public sealed class Endpoint(NpgsqlDataSource db, CursorSigner signer, ReadCache
     }
 
     public override Task HandleAsync(CancellationToken ct) =>
-        ClientPages.HandleAsync(this, db, signer, cache, "search", allowed: null, ct);
+        ClientPages.HandleAsync(this, db, cursors, cache, "search", allowed: null, ct);
 }

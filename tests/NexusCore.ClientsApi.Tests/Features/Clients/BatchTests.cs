@@ -107,8 +107,9 @@ public sealed class BatchTests(StackFixture stack)
     [Fact]
     public async Task AnEmailAConcurrentWriterTakesMidBatchIsReportedAndTheOthersAreWritten()
     {
-        // A writer inserts the email but has not committed: the batch's check of taken emails cannot see
-        // it, and its insert waits on the unique index until that writer commits, then fails.
+        // A writer inserts the email but has not committed: the batch's insert waits on the unique index
+        // until that writer commits, then skips the row (ON CONFLICT DO NOTHING): no error, so Postgres
+        // logs nothing naming the email, and the batch needs no second attempt.
         var contested = ClientsApiDriver.UniqueEmail("contested");
         var others = Enumerable.Range(0, 3).Select(_ => ClientsApiDriver.UniqueEmail("other")).ToList();
         await using var connection = await _api.Db.OpenConnectionAsync();
@@ -136,6 +137,47 @@ public sealed class BatchTests(StackFixture stack)
         {
             Assert.Equal(1, await _api.CountByEmailAsync(email));
         }
+
+        Assert.DoesNotContain(await stack.ConsoleLinesAsync("postgres", TimeSpan.FromSeconds(10)), l => l.Content.Contains(contested, StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task AnEmailAConcurrentWriterTakesWhileAnUpdateChecksItIsReportedAfterARetry()
+    {
+        // The update's check cannot see the uncommitted email; its UPDATE waits on the unique index and
+        // fails when the writer commits. The transaction rolls back and runs again, and this time the
+        // check sees the email: the item is a 409, the other items are written once.
+        var contested = ClientsApiDriver.UniqueEmail("contested");
+        var moved = await _api.CreateOkAsync("Mover", ClientsApiDriver.UniqueEmail());
+        var fresh = ClientsApiDriver.UniqueEmail("fresh");
+        await using var connection = await _api.Db.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var insert = new Npgsql.NpgsqlCommand("INSERT INTO clients (name, email, program_type) VALUES ('First', $1, 'PRIME')", connection, transaction))
+        {
+            insert.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = contested });
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var batch = _api.BatchAsync(new
+        {
+            mode = "perItem",
+            items = new object[]
+            {
+                new { op = "update", id = moved.Id, email = contested },
+                new { op = "create", name = "Fresh", email = fresh, programType = "PRIME" },
+            },
+        });
+        await Eventually.ThatAsync(async () => (await _api.QueryAsync(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE clients%unnest%'", r => r.GetInt64(0)))[0] == 1,
+            TimeSpan.FromSeconds(30), "the batch's update never waited on the uncommitted email");
+        await transaction.CommitAsync();
+
+        var result = await ClientsApiDriver.ReadAsync<BatchDto>(await batch);
+
+        Assert.Equal([409, 201], result.Items.Select(i => i.Status));
+        Assert.Equal("email_taken", result.Items[0].Problem!.Errors.Single().Code);
+        Assert.Equal(moved.Email, (await _api.QueryAsync("SELECT email FROM clients WHERE id = $1", r => r.GetString(0), moved.Id)).Single());
+        Assert.Equal(1, await _api.CountByEmailAsync(fresh));
     }
 
     [Fact]
