@@ -59,6 +59,16 @@ public sealed partial class Endpoint(WriteDatabase writes, IOptions<IdempotencyK
                 // text can name a key.
                 LogRetry(ex.SqlState, attempt);
             }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.CardinalityViolation)
+            {
+                // Two upserts whose emails differ in .NET's lower case but not in the database's (Postgres folds
+                // 'İ' to 'i', .NET's invariant culture keeps it): the planner could not see that they name one
+                // client, and the statement refused to change a row twice. Nothing was written.
+                LogDuplicateTarget(ex.SqlState);
+                ValidationFailures.Add(new ValidationFailure("items", "Two items of this batch name the same email as the database compares emails (letter case folded); send one operation per client.") { ErrorCode = "duplicate_target" });
+                await Send.ErrorsAsync(StatusCodes.Status400BadRequest, ct);
+                return;
+            }
             catch (PostgresException ex) when (IsRetryable(ex))
             {
                 // Concurrent writers kept changing the same clients: nothing was written; the caller may retry.
@@ -165,6 +175,9 @@ public sealed partial class Endpoint(WriteDatabase writes, IOptions<IdempotencyK
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch transaction rolled back ({SqlState}) on attempt {Attempt}; retrying")]
     private partial void LogRetry(string sqlState, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch transaction rolled back ({SqlState}): two upserts name one email as the database folds case; answered 400")]
+    private partial void LogDuplicateTarget(string sqlState);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch transaction rolled back ({SqlState}) on attempt {Attempt}, the last; answered 409")]
     private partial void LogGaveUp(string sqlState, int attempt);

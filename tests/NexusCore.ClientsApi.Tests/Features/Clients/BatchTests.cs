@@ -200,6 +200,26 @@ public sealed class BatchTests(StackFixture stack)
     }
 
     [Fact]
+    public async Task TwoUpsertsOfOneEmailAsTheDatabaseFoldsItAreA400AndWriteNothing()
+    {
+        // .NET's invariant lower case keeps 'İ'; Postgres' lower() makes it 'i': the planner sees two emails,
+        // the database one. This was a 500 ("ON CONFLICT DO UPDATE command cannot affect row a second time").
+        var local = $"dotted.{Guid.NewGuid():N}";
+        var response = await _api.BatchAsync(new
+        {
+            items = new object[]
+            {
+                new { op = "upsert", name = "Dotted", email = $"\u0130{local}@example.com", programType = "PRIME" },
+                new { op = "upsert", name = "Plain", email = $"i{local}@example.com", programType = "PRIME" },
+            },
+        });
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal(("items", "duplicate_target"), (problem.Errors.Single().Name, problem.Errors.Single().Code));
+        Assert.Equal(0, await _api.CountByEmailAsync($"i{local}@example.com"));
+    }
+
+    [Fact]
     public async Task ARetryWithTheSameIdempotencyKeyReplaysTheFirstAnswerAndWritesOnce()
     {
         var key = Guid.NewGuid().ToString();
