@@ -97,9 +97,10 @@ internal static class ClientsDb
     /// A data source of its own on clientsdb: the fixture's shared one may still pool connections that a test
     /// stopping Postgres has broken.
     /// </summary>
-    public static async Task<Npgsql.NpgsqlDataSource> OpenAsync(StackFixture stack, string name, int maxPoolSize = 4)
+    /// <param name="resource">The connection string: the superuser's (<c>clientsdb</c>) by default; <c>clientsdb-clients-api</c> runs as the application, whose statements are the ones PerfApi joins with.</param>
+    public static async Task<Npgsql.NpgsqlDataSource> OpenAsync(StackFixture stack, string name, int maxPoolSize = 4, string resource = "clientsdb")
     {
-        var builder = new Npgsql.NpgsqlDataSourceBuilder(await stack.ConnectionStringAsync("clientsdb")) { Name = name };
+        var builder = new Npgsql.NpgsqlDataSourceBuilder(await stack.ConnectionStringAsync(resource)) { Name = name };
         builder.ConnectionStringBuilder.MaxPoolSize = maxPoolSize;
         return builder.Build();
     }

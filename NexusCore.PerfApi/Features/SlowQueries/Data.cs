@@ -15,7 +15,12 @@ internal static class Data
 
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
 
-    public static async Task<PgStatRead> ReadPgStatStatementsAsync(NpgsqlDataSource db, CancellationToken ct)
+    /// <summary>
+    /// The rows the application's own roles ran (<paramref name="applicationRoles"/>, the index advisor's
+    /// <c>IndexAdvisor:ApplicationRoles</c>): a telemetry sender chooses the statement texts slow-queries joins on, and
+    /// must not learn another login's figures by sending its text. Failures are said as a SQLSTATE, never Postgres' text.
+    /// </summary>
+    public static async Task<PgStatRead> ReadPgStatStatementsAsync(NpgsqlDataSource db, IReadOnlyList<string> applicationRoles, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(Timeout);
@@ -25,10 +30,12 @@ internal static class Data
                 SELECT s.query, s.calls, s.total_exec_time, s.mean_exec_time, s.rows, s.shared_blks_hit, s.shared_blks_read
                 FROM pg_stat_statements s
                 WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND s.query IS NOT NULL
+                  AND s.userid IN (SELECT r.oid FROM pg_roles r WHERE r.rolname = ANY($2))
                 ORDER BY s.total_exec_time DESC
                 LIMIT $1
                 """);
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = MaxRows });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = applicationRoles.ToArray() });
             var rows = new List<PgStatRow>();
             await using var reader = await command.ExecuteReaderAsync(timeout.Token);
             while (await reader.ReadAsync(timeout.Token))
@@ -42,12 +49,12 @@ internal static class Data
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.ObjectNotInPrerequisiteState)
         {
-            return new PgStatRead([], $"pg_stat_statements is not available in this database: {ex.MessageText}");
+            return new PgStatRead([], $"pg_stat_statements is not available in this database ({ex.SqlState})");
         }
         catch (PostgresException ex)
         {
             // Anything else Postgres itself refuses (permissions, a broken view) is said, not thrown.
-            return new PgStatRead([], $"pg_stat_statements could not be read: {ex.MessageText}");
+            return new PgStatRead([], $"pg_stat_statements could not be read ({ex.SqlState})");
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -55,7 +62,7 @@ internal static class Data
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
-            return new PgStatRead([], $"postgres is unreachable: {ex.Message}");
+            return new PgStatRead([], $"postgres is unreachable ({ex.GetType().Name})");
         }
     }
 }

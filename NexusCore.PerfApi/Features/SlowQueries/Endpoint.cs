@@ -11,7 +11,7 @@ namespace NexusCore.PerfApi.Features.SlowQueries;
 /// statements with a run of at least SLOW_QUERY_THRESHOLD (or <c>threshold</c>) in the window, slowest mean
 /// first, each joined with its <c>pg_stat_statements</c> row.
 /// </summary>
-public sealed class Endpoint(PerformanceReader reader, NpgsqlDataSource db, IOptionsMonitor<SlowQueryOptions> options)
+public sealed class Endpoint(PerformanceReader reader, NpgsqlDataSource db, IOptionsMonitor<SlowQueryOptions> options, IOptionsMonitor<NexusCore.PerfApi.Features.Indexes.Advisor.IndexAdvisorOptions> advisor)
     : EndpointWithoutRequest<Response>
 {
     public const int DefaultLimit = 50;
@@ -48,7 +48,7 @@ public sealed class Endpoint(PerformanceReader reader, NpgsqlDataSource db, IOpt
                 .ToDictionary(g => g.Key, g => (long)g.Count())
             : null;
 
-        var pgStat = statements.Count == 0 ? new PgStatRead([], null) : await Data.ReadPgStatStatementsAsync(db, ct);
+        var pgStat = statements.Count == 0 ? new PgStatRead([], null) : await Data.ReadPgStatStatementsAsync(db, advisor.CurrentValue.Roles, ct);
         var pgKeys = pgStat.Rows.Select(row => (Key: StatementMatcher.Key(row.Query), Row: row)).ToList();
 
         var queries = statements.Select(s => new SlowQuery(

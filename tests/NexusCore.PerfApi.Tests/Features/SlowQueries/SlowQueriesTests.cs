@@ -19,7 +19,8 @@ public sealed class SlowQueriesTests(PerfApiStack stack)
     [Fact]
     public async Task ASlowStatementIsListedWithinSecondsWithItsCountTimingTraceAndPgStatStatementsRow()
     {
-        await using var db = await ClientsDb.OpenAsync(stack, "perf-tests-slow-queries");
+        // As the application: slow-queries joins only the application roles' pg_stat_statements rows.
+        await using var db = await ClientsDb.OpenAsync(stack, "perf-tests-slow-queries", resource: "clientsdb-clients-api");
         var before = await PgStatAsync(db, SleepSql);
         using var telemetry = new TestTelemetry(stack, "slow-queries");
         string traceId;
@@ -77,6 +78,29 @@ public sealed class SlowQueriesTests(PerfApiStack stack)
         Assert.True(advice.GetProperty("evidence").Number("slowRuns") >= 2);
         Assert.True(advice.GetProperty("evidence").Number("slowestMaxMs") >= listed.Number("maxMs") - 0.001);
         Assert.Equal("query", advice.Text("category"));
+    }
+
+    [Fact]
+    public async Task AnotherRolesPgStatStatementsRowIsNeverJoined()
+    {
+        // A statement only a login that is not the application's ran (the superuser here): a telemetry sender who
+        // names its text must not learn its figures.
+        var sql = $"SELECT pg_sleep($1) AS other_role_{Guid.NewGuid():N}";
+        await using var db = await ClientsDb.OpenAsync(stack, "perf-tests-other-role");
+        using var telemetry = new TestTelemetry(stack, "slow-queries-other-role");
+        await using (var command = db.CreateCommand(sql))
+        {
+            command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = 1.1 });
+            await command.ExecuteNonQueryAsync();
+        }
+
+        Assert.Single(telemetry.SpansOf(sql));
+        Assert.Equal(1, (await PgStatAsync(db, sql)).Calls);
+        var listed = await Eventually.WaitAsync(async () => Find(await _perf.GetAsync("/api/v1/performance/slow-queries?window=5m"), telemetry.Service),
+            "the other role's slow statement in slow-queries", TimeSpan.FromSeconds(10));
+
+        Assert.Equal(sql, listed.Text("statement"));
+        Assert.Empty(listed.Items("pgStatStatements"));
     }
 
     [Theory]
