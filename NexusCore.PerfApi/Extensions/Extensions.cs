@@ -3,14 +3,14 @@ using FastEndpoints.Swagger;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using NexusCore.PerfApi.Alerts;
-using NexusCore.PerfApi.ClientsApi;
-using NexusCore.PerfApi.Features.Benchmark;
-using NexusCore.PerfApi.Features.Indexes.Advisor;
-using NexusCore.PerfApi.Features.Optimization.Rules;
-using NexusCore.PerfApi.Features.Otlp;
-using NexusCore.PerfApi.Performance;
-using NexusCore.PerfApi.Telemetry;
+using NexusCore.PerfApi.Analysis.Alerts;
+using NexusCore.PerfApi.Analysis.Indexes;
+using NexusCore.PerfApi.Analysis.Performance;
+using NexusCore.PerfApi.Analysis.Recommendations;
+using NexusCore.PerfApi.Benchmark;
+using NexusCore.PerfApi.Ingest;
+using NexusCore.PerfApi.Integrations;
+using NexusCore.PerfApi.Store;
 
 namespace NexusCore.PerfApi.Extensions;
 

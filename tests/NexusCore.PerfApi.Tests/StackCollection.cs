@@ -1,5 +1,5 @@
 using System.Globalization;
-using NexusCore.PerfApi.Features.Indexes.Advisor;
+using NexusCore.PerfApi.Analysis.Indexes;
 
 namespace NexusCore.PerfApi.Tests;
 

@@ -1,6 +1,6 @@
 using FastEndpoints;
 using Microsoft.Extensions.Options;
-using NexusCore.PerfApi.Alerts;
+using NexusCore.PerfApi.Analysis.Alerts;
 
 namespace NexusCore.PerfApi.Features.Alerts;
 

@@ -1,5 +1,5 @@
-using NexusCore.PerfApi.Alerts;
 
+using NexusCore.PerfApi.Analysis.Alerts;
 namespace NexusCore.PerfApi.Features.Alerts;
 
 /// <param name="EvaluatedAt">When the conditions were last evaluated; null before the first evaluation.</param>

@@ -1,6 +1,6 @@
 using FastEndpoints;
-using NexusCore.PerfApi.Performance;
-using NexusCore.PerfApi.Telemetry;
+using NexusCore.PerfApi.Analysis.Performance;
+using NexusCore.PerfApi.Store;
 
 namespace NexusCore.PerfApi.Features.Analytics;
 

@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Microsoft.Extensions.Options;
-using NexusCore.PerfApi.ClientsApi;
+using NexusCore.PerfApi.Benchmark;
+using NexusCore.PerfApi.Integrations;
 
 namespace NexusCore.PerfApi.Features.Benchmark;
 

@@ -1,3 +1,4 @@
+using NexusCore.PerfApi.Benchmark;
 namespace NexusCore.PerfApi.Features.Benchmark;
 
 /// <summary>Every field is optional; the defaults and bounds are in section <c>Benchmark</c>.</summary>

@@ -1,6 +1,6 @@
 using FastEndpoints;
+using NexusCore.PerfApi.Analysis.Alerts;
 using Npgsql;
-using NexusCore.PerfApi.Alerts;
 using StackExchange.Redis;
 
 namespace NexusCore.PerfApi.Features.Health;

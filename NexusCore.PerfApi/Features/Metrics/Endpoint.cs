@@ -1,6 +1,7 @@
 using FastEndpoints;
-using NexusCore.PerfApi.Performance;
-using QueryFilter = NexusCore.PerfApi.Telemetry.QueryFilter;
+using NexusCore.PerfApi.Analysis.Performance;
+using NexusCore.PerfApi.Store;
+using QueryFilter = NexusCore.PerfApi.Store.QueryFilter;
 
 namespace NexusCore.PerfApi.Features.Metrics;
 

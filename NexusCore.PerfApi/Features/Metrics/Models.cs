@@ -1,5 +1,5 @@
-using NexusCore.PerfApi.Performance;
 
+using NexusCore.PerfApi.Analysis.Performance;
 namespace NexusCore.PerfApi.Features.Metrics;
 
 /// <summary>Query, cache and pool figures now: over the last minute and since PerfApi started (at most its retention).</summary>

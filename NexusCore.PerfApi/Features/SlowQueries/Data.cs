@@ -1,3 +1,4 @@
+using NexusCore.PerfApi.Analysis.Indexes;
 using Npgsql;
 
 namespace NexusCore.PerfApi.Features.SlowQueries;

@@ -1,8 +1,10 @@
 using FastEndpoints;
 using Microsoft.Extensions.Options;
+using NexusCore.PerfApi.Analysis.Indexes;
+using NexusCore.PerfApi.Analysis.Performance;
+using NexusCore.PerfApi.Sql;
+using NexusCore.PerfApi.Store;
 using Npgsql;
-using NexusCore.PerfApi.Performance;
-using NexusCore.PerfApi.Telemetry;
 
 namespace NexusCore.PerfApi.Features.SlowQueries;
 
@@ -11,7 +13,7 @@ namespace NexusCore.PerfApi.Features.SlowQueries;
 /// statements with a run of at least SLOW_QUERY_THRESHOLD (or <c>threshold</c>) in the window, slowest mean
 /// first, each joined with its <c>pg_stat_statements</c> row.
 /// </summary>
-public sealed class Endpoint(PerformanceReader reader, NpgsqlDataSource db, IOptionsMonitor<SlowQueryOptions> options, IOptionsMonitor<NexusCore.PerfApi.Features.Indexes.Advisor.IndexAdvisorOptions> advisor)
+public sealed class Endpoint(PerformanceReader reader, NpgsqlDataSource db, IOptionsMonitor<SlowQueryOptions> options, IOptionsMonitor<IndexAdvisorOptions> advisor)
     : EndpointWithoutRequest<Response>
 {
     public const int DefaultLimit = 50;

@@ -1,9 +1,9 @@
-using Xunit.Abstractions;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using Npgsql;
+using Xunit.Abstractions;
 
 namespace NexusCore.AppHost.Tests.Reliability;
 

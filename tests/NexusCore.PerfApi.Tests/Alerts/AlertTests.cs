@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using NexusCore.PerfApi.Alerts;
+using NexusCore.PerfApi.Analysis.Alerts;
 using NexusCore.PerfApi.Tests.Performance;
 
 namespace NexusCore.PerfApi.Tests.Alerts;

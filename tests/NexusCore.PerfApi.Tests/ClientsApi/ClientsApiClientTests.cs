@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
-using NexusCore.PerfApi.ClientsApi;
+using NexusCore.PerfApi.Integrations;
 
 namespace NexusCore.PerfApi.Tests.ClientsApi;
 

@@ -1,5 +1,5 @@
-using NexusCore.PerfApi.Performance;
-using NexusCore.PerfApi.Telemetry;
+using NexusCore.PerfApi.Analysis.Performance;
+using NexusCore.PerfApi.Store;
 using OpenTelemetry.Proto.Metrics.V1;
 using static NexusCore.PerfApi.Tests.Features.Otlp.OtlpPayloads;
 

@@ -1,14 +1,12 @@
 using Google.Protobuf;
 using Microsoft.Extensions.Options;
-using NexusCore.PerfApi.Performance;
-using NexusCore.PerfApi.Telemetry;
-using NexusCore.PerfApi.Tests.Features.Otlp;
+using NexusCore.PerfApi.Analysis.Performance;
+using NexusCore.PerfApi.Ingest;
+using NexusCore.PerfApi.Store;
 using NexusCore.PerfApi.Tests.Telemetry;
 using OpenTelemetry.Proto.Metrics.V1;
 using OpenTelemetry.Proto.Trace.V1;
 using static NexusCore.PerfApi.Tests.Features.Otlp.OtlpPayloads;
-using MetricsDecoder = NexusCore.PerfApi.Features.Otlp.Metrics.Decoder;
-using TracesDecoder = NexusCore.PerfApi.Features.Otlp.Traces.Decoder;
 
 namespace NexusCore.PerfApi.Tests.Performance;
 

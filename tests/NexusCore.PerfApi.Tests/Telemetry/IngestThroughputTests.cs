@@ -2,7 +2,8 @@ using System.Diagnostics;
 using Google.Protobuf;
 using Microsoft.Extensions.Options;
 using NexusCore.PerfApi.Features.Otlp.Traces;
-using NexusCore.PerfApi.Telemetry;
+using NexusCore.PerfApi.Ingest;
+using NexusCore.PerfApi.Store;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using OpenTelemetry.Proto.Common.V1;
 using Xunit.Abstractions;
@@ -60,7 +61,7 @@ public sealed class IngestThroughputTests(ITestOutputHelper output)
         long received = 0;
         foreach (var body in bodies)
         {
-            var batch = Decoder.Decode(Parser.ParseFrom(body));
+            var batch = TracesDecoder.Decode(Parser.ParseFrom(body));
             store.Apply(batch);
             received += batch.ReceivedSpans;
         }

@@ -1,4 +1,4 @@
-using NexusCore.PerfApi.Telemetry;
+using NexusCore.PerfApi.Store;
 using static NexusCore.PerfApi.Tests.Telemetry.StoreFixtures;
 
 namespace NexusCore.PerfApi.Tests.Telemetry;
@@ -148,10 +148,10 @@ public sealed class QuerySeriesStoreTests
         var (store, clock) = Create();
         var now = clock.GetUtcNow();
         store.Apply(Batch(
-            Sql(now, TimeSpan.FromMilliseconds(2), "SELECT id, name FROM clients WHERE id = $1"),
-            Sql(now, TimeSpan.FromMilliseconds(4), "SELECT id, name FROM clients WHERE id = $1"),
-            Sql(now, TimeSpan.FromMilliseconds(8), "INSERT INTO clients (name) VALUES ($1)"),
-            Sql(now, TimeSpan.FromMilliseconds(1), "SELECT 1")));
+            SqlSpan(now, TimeSpan.FromMilliseconds(2), "SELECT id, name FROM clients WHERE id = $1"),
+            SqlSpan(now, TimeSpan.FromMilliseconds(4), "SELECT id, name FROM clients WHERE id = $1"),
+            SqlSpan(now, TimeSpan.FromMilliseconds(8), "INSERT INTO clients (name) VALUES ($1)"),
+            SqlSpan(now, TimeSpan.FromMilliseconds(1), "SELECT 1")));
 
         var series = store.Queries.List(Hour, new QueryFilter(QueryType: "SQL"));
 

@@ -12,7 +12,7 @@ public sealed class SpanSampleStoreTests
         store.Apply(Batch(
             Query(now, TimeSpan.FromMilliseconds(9)),
             Query(now, TimeSpan.FromMilliseconds(10), queryType: "count"),
-            Sql(now, TimeSpan.FromMilliseconds(250), "SELECT * FROM clients WHERE email = 'x@y.z'", traceId: 42, spanId: 7)));
+            SqlSpan(now, TimeSpan.FromMilliseconds(250), "SELECT * FROM clients WHERE email = 'x@y.z'", traceId: 42, spanId: 7)));
 
         var samples = store.Samples.Slowest(TimeSpan.FromMinutes(5), TimeSpan.Zero, limit: 10);
 

@@ -1,4 +1,4 @@
-using NexusCore.PerfApi.Telemetry;
+using NexusCore.PerfApi.Store;
 using static NexusCore.PerfApi.Tests.Telemetry.StoreFixtures;
 
 namespace NexusCore.PerfApi.Tests.Telemetry;
@@ -14,9 +14,9 @@ public sealed class StatementStoreTests
         var t0 = clock.GetUtcNow();
         clock.Advance(TimeSpan.FromMinutes(2));
         store.Apply(Batch(
-            Sql(t0, TimeSpan.FromMilliseconds(3), "SELECT * FROM clients WHERE status = 'active' LIMIT 10"),
-            Sql(t0.AddSeconds(30), TimeSpan.FromMilliseconds(9), "SELECT *  FROM clients\nWHERE status = 'pending' LIMIT 50"),
-            Sql(t0.AddSeconds(90), TimeSpan.FromMilliseconds(6), "SELECT * FROM clients WHERE status = 'inactive' LIMIT 10")));
+            SqlSpan(t0, TimeSpan.FromMilliseconds(3), "SELECT * FROM clients WHERE status = 'active' LIMIT 10"),
+            SqlSpan(t0.AddSeconds(30), TimeSpan.FromMilliseconds(9), "SELECT *  FROM clients\nWHERE status = 'pending' LIMIT 50"),
+            SqlSpan(t0.AddSeconds(90), TimeSpan.FromMilliseconds(6), "SELECT * FROM clients WHERE status = 'inactive' LIMIT 10")));
 
         var statement = Assert.Single(store.Statements.List(new StatementQuery(Hour)));
 
@@ -41,9 +41,9 @@ public sealed class StatementStoreTests
         var oldSlowTrace = UInt128.Parse("00000000000000000000000000000001", System.Globalization.NumberStyles.HexNumber);
         var recentSlowTrace = UInt128.Parse("4bf92f3577b34da6a3ce929d0e0e4736", System.Globalization.NumberStyles.HexNumber);
         store.Apply(Batch(
-            Sql(t0, TimeSpan.FromMilliseconds(500), "SELECT pg_sleep($1)", traceId: oldSlowTrace, spanId: 1),
-            Sql(t0.AddMinutes(8), TimeSpan.FromMilliseconds(40), "SELECT pg_sleep($1)", traceId: recentSlowTrace, spanId: 0x00f067aa0ba902b7),
-            Sql(t0.AddMinutes(9), TimeSpan.FromMilliseconds(20), "SELECT pg_sleep($1)", traceId: oldSlowTrace, spanId: 2)));
+            SqlSpan(t0, TimeSpan.FromMilliseconds(500), "SELECT pg_sleep($1)", traceId: oldSlowTrace, spanId: 1),
+            SqlSpan(t0.AddMinutes(8), TimeSpan.FromMilliseconds(40), "SELECT pg_sleep($1)", traceId: recentSlowTrace, spanId: 0x00f067aa0ba902b7),
+            SqlSpan(t0.AddMinutes(9), TimeSpan.FromMilliseconds(20), "SELECT pg_sleep($1)", traceId: oldSlowTrace, spanId: 2)));
 
         var lastFiveMinutes = Assert.Single(store.Statements.List(new StatementQuery(TimeSpan.FromMinutes(5))));
         var lastHour = Assert.Single(store.Statements.List(new StatementQuery(Hour)));
@@ -65,11 +65,11 @@ public sealed class StatementStoreTests
         var (store, clock) = Create();
         var now = clock.GetUtcNow();
         store.Apply(Batch(
-            Sql(now, TimeSpan.FromMilliseconds(1), "SELECT a FROM fast"),
-            Sql(now, TimeSpan.FromMilliseconds(120), "SELECT b FROM slow"),
-            Sql(now, TimeSpan.FromMilliseconds(300), "SELECT c FROM slower"),
-            Sql(now, TimeSpan.FromMilliseconds(2), "SELECT d FROM spiky"),
-            Sql(now, TimeSpan.FromMilliseconds(400), "SELECT d FROM spiky")));
+            SqlSpan(now, TimeSpan.FromMilliseconds(1), "SELECT a FROM fast"),
+            SqlSpan(now, TimeSpan.FromMilliseconds(120), "SELECT b FROM slow"),
+            SqlSpan(now, TimeSpan.FromMilliseconds(300), "SELECT c FROM slower"),
+            SqlSpan(now, TimeSpan.FromMilliseconds(2), "SELECT d FROM spiky"),
+            SqlSpan(now, TimeSpan.FromMilliseconds(400), "SELECT d FROM spiky")));
 
         var byMean = store.Statements.List(new StatementQuery(Hour, MinMean: TimeSpan.FromMilliseconds(100)));
         var byMax = store.Statements.List(new StatementQuery(Hour, MinMax: TimeSpan.FromMilliseconds(350)));
@@ -86,16 +86,16 @@ public sealed class StatementStoreTests
         var (store, clock) = Create(o => o.MaxStatements = 2);
         var now = clock.GetUtcNow();
         store.Apply(Batch(
-            Sql(now, TimeSpan.FromMilliseconds(1), "SELECT 1 FROM a"),
-            Sql(now, TimeSpan.FromMilliseconds(1), "SELECT 1 FROM b"),
-            Sql(now, TimeSpan.FromMilliseconds(1), "SELECT 1 FROM c")));
+            SqlSpan(now, TimeSpan.FromMilliseconds(1), "SELECT 1 FROM a"),
+            SqlSpan(now, TimeSpan.FromMilliseconds(1), "SELECT 1 FROM b"),
+            SqlSpan(now, TimeSpan.FromMilliseconds(1), "SELECT 1 FROM c")));
 
         Assert.Equal(2, store.Statements.Count);
         Assert.Equal(1, store.Counters.Snapshot().StatementsOverLimit);
 
         clock.Advance(TimeSpan.FromMinutes(61));
         store.Sweep();
-        store.Apply(Batch(Sql(clock.GetUtcNow(), TimeSpan.FromMilliseconds(1), "SELECT 1 FROM c")));
+        store.Apply(Batch(SqlSpan(clock.GetUtcNow(), TimeSpan.FromMilliseconds(1), "SELECT 1 FROM c")));
 
         Assert.Equal("SELECT ? FROM c", Assert.Single(store.Statements.List(new StatementQuery(Hour))).Statement);
     }

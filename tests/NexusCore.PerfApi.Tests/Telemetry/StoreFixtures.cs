@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
-using NexusCore.PerfApi.Telemetry;
+using NexusCore.PerfApi.Ingest;
+using NexusCore.PerfApi.Store;
 
 namespace NexusCore.PerfApi.Tests.Telemetry;
 
@@ -45,7 +46,7 @@ internal static class StoreFixtures
         };
 
     /// <summary>A plain PostgreSQL client span running <paramref name="sql"/>.</summary>
-    public static QuerySpan Sql(DateTimeOffset end, TimeSpan duration, string sql, string service = "clients-api", UInt128 traceId = default, ulong spanId = 0) => new()
+    public static QuerySpan SqlSpan(DateTimeOffset end, TimeSpan duration, string sql, string service = "clients-api", UInt128 traceId = default, ulong spanId = 0) => new()
     {
         Service = service,
         Statement = sql,

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
-using NexusCore.PerfApi.Telemetry;
+using NexusCore.PerfApi.Ingest;
+using NexusCore.PerfApi.Store;
 using static NexusCore.PerfApi.Tests.Telemetry.StoreFixtures;
 
 namespace NexusCore.PerfApi.Tests.Telemetry;

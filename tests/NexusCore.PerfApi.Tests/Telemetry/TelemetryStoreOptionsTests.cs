@@ -1,5 +1,5 @@
-using NexusCore.PerfApi.Telemetry;
 
+using NexusCore.PerfApi.Store;
 namespace NexusCore.PerfApi.Tests.Telemetry;
 
 public sealed class TelemetryStoreOptionsTests

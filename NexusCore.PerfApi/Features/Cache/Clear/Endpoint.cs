@@ -1,5 +1,5 @@
 using FastEndpoints;
-using NexusCore.PerfApi.ClientsApi;
+using NexusCore.PerfApi.Integrations;
 
 namespace NexusCore.PerfApi.Features.Cache.Clear;
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
 using FastEndpoints;
+using NexusCore.PerfApi.Analysis.Alerts;
+using NexusCore.PerfApi.Analysis.Performance;
 using Npgsql;
-using NexusCore.PerfApi.Alerts;
-using NexusCore.PerfApi.Performance;
 using StackExchange.Redis;
 
 namespace NexusCore.PerfApi.Features.Health.Details;

@@ -1,5 +1,5 @@
-using NexusCore.PerfApi.Alerts;
 
+using NexusCore.PerfApi.Analysis.Alerts;
 namespace NexusCore.PerfApi.Features.Health.Details;
 
 /// <param name="ResponseTimeMs">How long this health check itself took.</param>

@@ -1,5 +1,5 @@
 using FastEndpoints;
-using NexusCore.PerfApi.Features.Indexes.Advisor;
+using NexusCore.PerfApi.Analysis.Indexes;
 
 namespace NexusCore.PerfApi.Features.Indexes.Applications;
 

@@ -1,3 +1,4 @@
+using NexusCore.PerfApi.Analysis.Indexes;
 namespace NexusCore.PerfApi.Features.Indexes.Apply;
 
 /// <summary>The recommendation (route) and, optionally, how long the build may wait for locks.</summary>

@@ -1,8 +1,8 @@
 using FastEndpoints;
 using Microsoft.Extensions.Options;
+using NexusCore.PerfApi.Analysis.Indexes;
+using NexusCore.PerfApi.Analysis.Performance;
 using Npgsql;
-using NexusCore.PerfApi.Features.Indexes.Advisor;
-using NexusCore.PerfApi.Performance;
 
 namespace NexusCore.PerfApi.Features.Indexes.List;
 

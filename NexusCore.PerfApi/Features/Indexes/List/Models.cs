@@ -1,5 +1,5 @@
-using NexusCore.PerfApi.Features.Indexes.Advisor;
 
+using NexusCore.PerfApi.Analysis.Indexes;
 namespace NexusCore.PerfApi.Features.Indexes.List;
 
 /// <param name="Hypopg"><c>available</c>: recommendations are proven with hypothetical indexes; <c>unavailable</c>: they are heuristic (see <see cref="HypopgDetail"/>).</param>

@@ -1,8 +1,8 @@
 using FastEndpoints;
 using Microsoft.Extensions.Options;
-using NexusCore.PerfApi.Alerts;
-using NexusCore.PerfApi.Features.Optimization.Rules;
-using NexusCore.PerfApi.Performance;
+using NexusCore.PerfApi.Analysis.Alerts;
+using NexusCore.PerfApi.Analysis.Performance;
+using NexusCore.PerfApi.Analysis.Recommendations;
 
 namespace NexusCore.PerfApi.Features.Optimization.Recommendations;
 

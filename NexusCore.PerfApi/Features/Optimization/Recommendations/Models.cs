@@ -1,6 +1,6 @@
-using NexusCore.PerfApi.Alerts;
-using NexusCore.PerfApi.Features.Optimization.Rules;
 
+using NexusCore.PerfApi.Analysis.Alerts;
+using NexusCore.PerfApi.Analysis.Recommendations;
 namespace NexusCore.PerfApi.Features.Optimization.Recommendations;
 
 /// <param name="Recommendations">High priority first, then in rule order.</param>

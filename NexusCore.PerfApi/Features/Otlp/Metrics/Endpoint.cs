@@ -2,7 +2,8 @@ using FastEndpoints;
 using FluentValidation.Results;
 using Google.Protobuf;
 using Microsoft.Extensions.Options;
-using NexusCore.PerfApi.Telemetry;
+using NexusCore.PerfApi.Ingest;
+using NexusCore.PerfApi.Store;
 using OpenTelemetry.Proto.Collector.Metrics.V1;
 
 namespace NexusCore.PerfApi.Features.Otlp.Metrics;
@@ -59,7 +60,7 @@ public sealed class Endpoint(
             return;
         }
 
-        var batch = Decoder.Decode(request);
+        var batch = MetricsDecoder.Decode(request);
         var queued = queue.TryEnqueue(batch);
         counters.MetricPointsReceived(batch.ReceivedPoints, batch.Points.Count, batch.UnsupportedPoints, queued, batch.NonFinitePoints);
         counters.PayloadAccepted(time.GetUtcNow());

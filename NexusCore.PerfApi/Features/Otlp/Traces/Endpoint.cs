@@ -2,7 +2,8 @@ using FastEndpoints;
 using FluentValidation.Results;
 using Google.Protobuf;
 using Microsoft.Extensions.Options;
-using NexusCore.PerfApi.Telemetry;
+using NexusCore.PerfApi.Ingest;
+using NexusCore.PerfApi.Store;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 
 namespace NexusCore.PerfApi.Features.Otlp.Traces;
@@ -59,7 +60,7 @@ public sealed class Endpoint(
             return;
         }
 
-        var batch = Decoder.Decode(request);
+        var batch = TracesDecoder.Decode(request);
         var queued = queue.TryEnqueue(batch);
         counters.SpansReceived(batch.ReceivedSpans, batch.QuerySpans.Count, queued);
         counters.PayloadAccepted(time.GetUtcNow());

@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Microsoft.Extensions.Options;
-using NexusCore.PerfApi.Telemetry;
+using NexusCore.PerfApi.Ingest;
+using NexusCore.PerfApi.Store;
 
 namespace NexusCore.PerfApi.Features.Telemetry.Summary;
 

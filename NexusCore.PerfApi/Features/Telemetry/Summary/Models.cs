@@ -1,3 +1,4 @@
+using NexusCore.PerfApi.Store;
 namespace NexusCore.PerfApi.Features.Telemetry.Summary;
 
 /// <summary>What PerfApi's OTLP receiver has taken in, kept and dropped since it started.</summary>

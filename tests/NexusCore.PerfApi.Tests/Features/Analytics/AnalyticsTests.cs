@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using NexusCore.PerfApi.Store;
 using Npgsql;
-using NexusCore.PerfApi.Telemetry;
 
 namespace NexusCore.PerfApi.Tests.Features.Analytics;
 

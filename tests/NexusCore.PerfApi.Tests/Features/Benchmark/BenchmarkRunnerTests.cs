@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using NexusCore.PerfApi.Benchmark;
 using NexusCore.PerfApi.Features.Benchmark;
 using NexusCore.PerfApi.Tests.ClientsApi;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using NexusCore.PerfApi.Features.Indexes.Advisor;
+using NexusCore.PerfApi.Analysis.Indexes;
 using NexusCore.PerfApi.Tests.Telemetry;
 
 namespace NexusCore.PerfApi.Tests.Features.Indexes;
@@ -25,8 +25,8 @@ public sealed class HeuristicAdviceTests(PerfApiStack stack)
         var onlyReported = $"SELECT pad FROM {table.Name} WHERE other = 42";
         store.Apply(StoreFixtures.Batch([.. Enumerable.Range(0, 10).SelectMany(_ => new[]
         {
-            StoreFixtures.Sql(clock.GetUtcNow(), TimeSpan.FromMilliseconds(30), same, service: "reports"),
-            StoreFixtures.Sql(clock.GetUtcNow(), TimeSpan.FromMilliseconds(30), onlyReported, service: "reports"),
+            StoreFixtures.SqlSpan(clock.GetUtcNow(), TimeSpan.FromMilliseconds(30), same, service: "reports"),
+            StoreFixtures.SqlSpan(clock.GetUtcNow(), TimeSpan.FromMilliseconds(30), onlyReported, service: "reports"),
         })]));
 
         await using var db = await ClientsDb.OpenAsync(stack, "index-advisor-heuristic");

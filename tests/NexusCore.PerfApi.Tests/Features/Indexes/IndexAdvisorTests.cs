@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using NexusCore.PerfApi.Analysis.Recommendations;
 
 namespace NexusCore.PerfApi.Tests.Features.Indexes;
 

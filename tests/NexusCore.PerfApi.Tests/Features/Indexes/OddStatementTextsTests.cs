@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using NexusCore.PerfApi.Analysis.Indexes;
 using Npgsql;
-using NexusCore.PerfApi.Features.Indexes.Advisor;
 
 namespace NexusCore.PerfApi.Tests.Features.Indexes;
 

@@ -1,5 +1,6 @@
-using NexusCore.PerfApi.Features.Indexes.Advisor;
 
+using NexusCore.PerfApi.Analysis.Indexes;
+using NexusCore.PerfApi.Sql;
 namespace NexusCore.PerfApi.Tests.Features.Indexes;
 
 /// <summary>The shapes Npgsql, psql and pg_stat_statements show: tables, predicates, join keys and sort keys.</summary>

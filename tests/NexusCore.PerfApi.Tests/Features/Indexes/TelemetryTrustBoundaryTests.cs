@@ -1,4 +1,5 @@
 using System.Text.Json;
+using NexusCore.PerfApi.Analysis.Recommendations;
 using Npgsql;
 
 namespace NexusCore.PerfApi.Tests.Features.Indexes;

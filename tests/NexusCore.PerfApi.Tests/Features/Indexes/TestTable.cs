@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
+using NexusCore.PerfApi.Analysis.Indexes;
+using NexusCore.PerfApi.Analysis.Recommendations;
 using Npgsql;
 
 namespace NexusCore.PerfApi.Tests.Features.Indexes;

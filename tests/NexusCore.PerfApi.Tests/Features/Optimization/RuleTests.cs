@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using NexusCore.PerfApi.Alerts;
-using NexusCore.PerfApi.Features.Optimization.Rules;
+using NexusCore.PerfApi.Analysis.Alerts;
+using NexusCore.PerfApi.Analysis.Recommendations;
 using NexusCore.PerfApi.Tests.Performance;
 
 namespace NexusCore.PerfApi.Tests.Features.Optimization;

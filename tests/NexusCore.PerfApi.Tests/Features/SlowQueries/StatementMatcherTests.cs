@@ -1,5 +1,5 @@
 using NexusCore.PerfApi.Features.SlowQueries;
-using NexusCore.PerfApi.Telemetry;
+using NexusCore.PerfApi.Sql;
 
 namespace NexusCore.PerfApi.Tests.Features.SlowQueries;
 

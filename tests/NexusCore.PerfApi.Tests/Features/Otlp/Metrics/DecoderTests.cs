@@ -1,5 +1,5 @@
 using NexusCore.PerfApi.Features.Otlp.Metrics;
-using NexusCore.PerfApi.Telemetry;
+using NexusCore.PerfApi.Ingest;
 using OpenTelemetry.Proto.Metrics.V1;
 using static NexusCore.PerfApi.Tests.Features.Otlp.OtlpPayloads;
 
@@ -20,7 +20,7 @@ public sealed class DecoderTests
             Histogram("nexuscore.query.duration", "s", AggregationTemporality.Cumulative,
                 HistogramPoint(Start, Time, 0.25, [0.005, 0.01], [1, 2, 3], Attribute("nexuscore.cache.hit", true), Attribute("db.collection.name", "clients"))));
 
-        var batch = Decoder.Decode(request);
+        var batch = MetricsDecoder.Decode(request);
 
         Assert.Equal(3, batch.ReceivedPoints);
         Assert.Equal(0, batch.UnsupportedPoints);
@@ -47,7 +47,7 @@ public sealed class DecoderTests
             Gauge("nexuscore.cache.size", "By", stale, Number(Start, Time, 2048)),
             new Metric { Name = "legacy.summary" });
 
-        var batch = Decoder.Decode(request);
+        var batch = MetricsDecoder.Decode(request);
 
         Assert.Equal(3, batch.ReceivedPoints);
         Assert.Equal(2, batch.UnsupportedPoints);
@@ -66,7 +66,7 @@ public sealed class DecoderTests
                 HistogramPoint(Start, Time, 0.25, [0.005, double.PositiveInfinity], [1, 1, 0]),
                 HistogramPoint(Start, Time, 0.25, [0.005], [1, 1])));
 
-        var batch = Decoder.Decode(request);
+        var batch = MetricsDecoder.Decode(request);
 
         Assert.Equal((8, 0, 5), (batch.ReceivedPoints, batch.UnsupportedPoints, batch.NonFinitePoints));
         // A finite value, however absurd, is kept: the readers saturate it.

@@ -1,5 +1,7 @@
 using Google.Protobuf;
 using NexusCore.PerfApi.Features.Otlp.Traces;
+using NexusCore.PerfApi.Ingest;
+using NexusCore.PerfApi.Store;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using OpenTelemetry.Proto.Trace.V1;
 using static NexusCore.PerfApi.Tests.Features.Otlp.OtlpPayloads;
@@ -26,7 +28,7 @@ public sealed class DecoderTests
             Attribute("db.query.text", "SELECT id FROM clients WHERE name ILIKE $1"));
         var http = Span(End, TimeSpan.FromMilliseconds(40), Attribute("http.request.method", "GET"));
 
-        var batch = Decoder.Decode(TraceRequest("clients-api", logical, postgres, http));
+        var batch = TracesDecoder.Decode(TraceRequest("clients-api", logical, postgres, http));
 
         Assert.Equal(3, batch.ReceivedSpans);
         Assert.Equal(2, batch.QuerySpans.Count);
@@ -36,8 +38,8 @@ public sealed class DecoderTests
         Assert.Null(search.Statement);
         Assert.Equal(12_000_000, search.DurationNanos);
         Assert.Equal(Nanos(End), (ulong)search.EndUnixNanos);
-        Assert.Equal("0102030405060708090a0b0c0d0e0f10", NexusCore.PerfApi.Telemetry.TraceIds.Format(search.TraceId));
-        Assert.Equal("a1a2a3a4a5a6a7a8", NexusCore.PerfApi.Telemetry.TraceIds.Format(search.SpanId));
+        Assert.Equal("0102030405060708090a0b0c0d0e0f10", NexusCore.PerfApi.Store.TraceIds.Format(search.TraceId));
+        Assert.Equal("a1a2a3a4a5a6a7a8", NexusCore.PerfApi.Store.TraceIds.Format(search.SpanId));
         var sql = batch.QuerySpans[1];
         Assert.Null(sql.QueryType);
         Assert.Equal("SELECT id FROM clients WHERE name ILIKE $1", sql.Statement);
@@ -58,7 +60,7 @@ public sealed class DecoderTests
         var request = TraceRequest("clients-api", legacy, otherDatabase);
         request.ResourceSpans.Add(new ResourceSpans { ScopeSpans = { new ScopeSpans { Spans = { Span(End, TimeSpan.Zero, Attribute("nexuscore.query.type", "count")) } } } });
 
-        var batch = Decoder.Decode(request);
+        var batch = TracesDecoder.Decode(request);
 
         Assert.Equal(3, batch.ReceivedSpans);
         Assert.Equal(2, batch.QuerySpans.Count);
@@ -82,7 +84,7 @@ public sealed class DecoderTests
         var requestBytes = new byte[] { (1 << 3) | 2, (byte)resourceBytes.Length }.Concat(resourceBytes).ToArray();
 
         var parsed = ExportTraceServiceRequest.Parser.WithDiscardUnknownFields(true).ParseFrom(requestBytes);
-        var batch = Decoder.Decode(parsed);
+        var batch = TracesDecoder.Decode(parsed);
 
         Assert.Equal("find", Assert.Single(batch.QuerySpans).QueryType);
         Assert.Equal(5_000_000, batch.QuerySpans[0].DurationNanos);

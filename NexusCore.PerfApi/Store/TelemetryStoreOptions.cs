@@ -1,0 +1,111 @@
+using Microsoft.Extensions.Options;
+
+namespace NexusCore.PerfApi.Store;
+
+/// <summary>
+/// Bounds of the in-memory telemetry store (section <c>Telemetry</c>). Every structure the store keeps is
+/// sized from these values, so its memory has a ceiling whatever the senders do.
+/// </summary>
+public sealed class TelemetryStoreOptions
+{
+    public const string Section = "Telemetry";
+
+    /// <summary>Width of one time bucket of the rolling series (count, duration, cache hits, metric values).</summary>
+    public TimeSpan BucketWidth { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How far back the rolling series reach; a multiple of <see cref="BucketWidth"/>.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Width of one latency-histogram roll-up (and of the per-statement windows); a multiple of
+    /// <see cref="BucketWidth"/> that divides <see cref="Retention"/>. Percentiles are computed over whole roll-ups.
+    /// </summary>
+    public TimeSpan HistogramWidth { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Distinct (service, table, operation, query type) series; new ones beyond this are dropped and counted.</summary>
+    public int MaxQuerySeries { get; set; } = 512;
+
+    /// <summary>Distinct (service, normalized SQL text) statements; new ones beyond this are dropped and counted.</summary>
+    public int MaxStatements { get; set; } = 1000;
+
+    /// <summary>Normalized statements longer than this are cut, so a huge generated SQL text cannot hold much memory.</summary>
+    public int MaxStatementLength { get; set; } = 2048;
+
+    /// <summary>Distinct metric series (service, instance, name, attributes); new ones beyond this are dropped and counted.</summary>
+    public int MaxMetricSeries { get; set; } = 1000;
+
+    /// <summary>How many individual slow query spans are kept as samples (the most recent ones).</summary>
+    public int MaxSpanSamples { get; set; } = 1000;
+
+    /// <summary>A query span at least this long is kept as a sample.</summary>
+    public TimeSpan SpanSampleThreshold { get; set; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// Decoded spans and metric points waiting to be aggregated. When a payload would exceed it, its items are
+    /// dropped and counted instead of making the sender wait.
+    /// </summary>
+    public int IngestQueueCapacity { get; set; } = 100_000;
+
+    internal int BucketCount => (int)(Retention.Ticks / BucketWidth.Ticks);
+
+    internal int HistogramCount => (int)(Retention.Ticks / HistogramWidth.Ticks);
+}
+
+/// <summary>Rejects bounds that would make the rolling windows inconsistent or unbounded, at start.</summary>
+internal sealed class TelemetryStoreOptionsValidator : IValidateOptions<TelemetryStoreOptions>
+{
+    /// <summary>Ring sizes above this would mean megabytes per series: almost certainly a misconfiguration.</summary>
+    public const int MaxBuckets = 10_000;
+
+    public ValidateOptionsResult Validate(string? name, TelemetryStoreOptions options)
+    {
+        var failures = new List<string>();
+        if (options.BucketWidth < TimeSpan.FromSeconds(1))
+        {
+            failures.Add("Telemetry:BucketWidth must be at least 1 second.");
+        }
+        else
+        {
+            if (options.Retention < options.BucketWidth || options.Retention.Ticks % options.BucketWidth.Ticks != 0)
+            {
+                failures.Add("Telemetry:Retention must be a positive multiple of Telemetry:BucketWidth.");
+            }
+            else if (options.BucketCount > MaxBuckets)
+            {
+                failures.Add($"Telemetry:Retention / Telemetry:BucketWidth must be at most {MaxBuckets} buckets.");
+            }
+
+            if (options.HistogramWidth < options.BucketWidth
+                || options.HistogramWidth.Ticks % options.BucketWidth.Ticks != 0
+                || options.Retention.Ticks % options.HistogramWidth.Ticks != 0)
+            {
+                failures.Add("Telemetry:HistogramWidth must be a multiple of Telemetry:BucketWidth that divides Telemetry:Retention.");
+            }
+        }
+
+        Positive(options.MaxQuerySeries, nameof(options.MaxQuerySeries));
+        Positive(options.MaxStatements, nameof(options.MaxStatements));
+        Positive(options.MaxMetricSeries, nameof(options.MaxMetricSeries));
+        Positive(options.MaxSpanSamples, nameof(options.MaxSpanSamples));
+        Positive(options.IngestQueueCapacity, nameof(options.IngestQueueCapacity));
+        if (options.MaxStatementLength < 64)
+        {
+            failures.Add("Telemetry:MaxStatementLength must be at least 64.");
+        }
+
+        if (options.SpanSampleThreshold < TimeSpan.Zero)
+        {
+            failures.Add("Telemetry:SpanSampleThreshold must not be negative.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+        void Positive(int value, string key)
+        {
+            if (value <= 0)
+            {
+                failures.Add($"Telemetry:{key} must be greater than zero.");
+            }
+        }
+    }
+}

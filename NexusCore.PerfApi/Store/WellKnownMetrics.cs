@@ -1,0 +1,32 @@
+namespace NexusCore.PerfApi.Store;
+
+/// <summary>
+/// Metric names the performance endpoints read. Npgsql renamed its pool metrics when it adopted the stable
+/// database semantic conventions (Npgsql 10, which NexusCore uses), so both generations are listed; the store
+/// keeps whatever arrives under the name it arrived with.
+/// </summary>
+public static class WellKnownMetrics
+{
+    /// <summary>Npgsql 8/9: open connections, attribute <c>state</c> = idle | used and <c>pool.name</c>.</summary>
+    public const string ConnectionsUsage = "db.client.connections.usage";
+
+    /// <summary>Npgsql 8/9: the pool's maximum size, attribute <c>pool.name</c>.</summary>
+    public const string ConnectionsMax = "db.client.connections.max";
+
+    /// <summary>Npgsql 10: open connections, attributes <c>db.client.connection.state</c> and <c>db.client.connection.pool.name</c>.</summary>
+    public const string ConnectionCount = "db.client.connection.count";
+
+    /// <summary>Npgsql 10: the pool's maximum size, attribute <c>db.client.connection.pool.name</c>.</summary>
+    public const string ConnectionMax = "db.client.connection.max";
+
+    public const string CacheHits = "nexuscore.cache.hits";
+
+    public const string CacheMisses = "nexuscore.cache.misses";
+
+    public const string CacheEntries = "nexuscore.cache.entries";
+
+    public const string CacheSize = "nexuscore.cache.size";
+
+    /// <summary>Query latency histogram (unit s or ms; the store reports ms), attributes query type, table, operation, cache hit.</summary>
+    public const string QueryDuration = "nexuscore.query.duration";
+}
