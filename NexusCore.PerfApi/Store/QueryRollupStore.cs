@@ -243,16 +243,25 @@ public sealed class QueryRollupStore : IQueryRollupSource, IQueryRollupReader
         }
 
         var scale = Math.Clamp(point.Scale, ExponentialHistogram.MinScale, ExponentialHistogram.MaxScale);
+        var moved = new SortedDictionary<int, long>();
         for (var i = 0; i < counts.Length; i++)
         {
             if (counts[i] > 0)
             {
                 var middle = Math.Pow(2, (point.Offset + i + 0.5) * Math.Pow(2, -point.Scale)) * seconds;
-                histogram.Add(scale, 0, ExponentialHistogram.IndexOf(scale, middle), [counts[i]], counts[i], 0, double.NaN, double.NaN);
+                var index = ExponentialHistogram.IndexOf(scale, middle);
+                moved[index] = moved.GetValueOrDefault(index) + counts[i];
             }
         }
 
-        histogram.Add(scale, point.ZeroCount, 0, [], point.ZeroCount, point.Sum * seconds, min, max);
+        var offset = moved.Count == 0 ? 0 : moved.Keys.First();
+        var rebucketed = new long[moved.Count == 0 ? 0 : moved.Keys.Last() - offset + 1];
+        foreach (var (index, count) in moved)
+        {
+            rebucketed[index - offset] = count;
+        }
+
+        histogram.Add(scale, point.ZeroCount, offset, rebucketed, point.Count, point.Sum * seconds, min, max);
         return histogram;
     }
 
