@@ -36,7 +36,8 @@ internal sealed class TestTelemetry : IDisposable
         var perfApi = stack.App.GetEndpoint("perf-api", "http");
         var headers = $"X-Api-Key={stack.ApiKey("ingest")}";
         var resource = ResourceBuilder.CreateEmpty().AddService(Service, serviceInstanceId: instance);
-        _meter = new Meter(SourceName);
+        // A meter of its own: a provider listens to every meter of the names it adds, and two replicas must not share.
+        _meter = new Meter($"{SourceName}.{Guid.NewGuid():N}");
         _duration = _meter.CreateHistogram<double>(QueryDuration, unit: "s");
         _traces = Sdk.CreateTracerProviderBuilder()
             .SetResourceBuilder(resource)
@@ -53,7 +54,7 @@ internal sealed class TestTelemetry : IDisposable
             .Build();
         _metrics = Sdk.CreateMeterProviderBuilder()
             .SetResourceBuilder(resource)
-            .AddMeter("Npgsql", SourceName)
+            .AddMeter("Npgsql", _meter.Name)
 
             // As ClientsApi exports nexuscore.query.duration (QueryTelemetry.AddQueryDurationView).
             .AddView(QueryDuration, new Base2ExponentialBucketHistogramConfiguration { MaxSize = 320 })
