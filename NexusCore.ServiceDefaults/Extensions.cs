@@ -141,6 +141,11 @@ public static class Extensions
                 options.Endpoint = new Uri(baseUri, "v1/metrics");
                 options.Headers = headers;
                 reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = interval;
+
+                // Deltas: each export carries only the series that changed, and a histogram's min, max and
+                // exemplars are those of the interval (PerfApi's max per minute is then exact). PerfApi also
+                // takes cumulative points; the dashboard's exporter keeps the default.
+                reader.TemporalityPreference = MetricReaderTemporalityPreference.Delta;
             }));
         }
 

@@ -80,6 +80,11 @@ internal static class Extensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TelemetryCounters>();
         builder.Services.AddSingleton<TelemetryStore>();
+
+        // The roll-ups the history writer persists, and where query figures are read from (a history store may
+        // replace the reader with one that adds persisted minutes: see IQueryRollupReader).
+        builder.Services.AddSingleton<IQueryRollupSource>(services => services.GetRequiredService<TelemetryStore>().Rollups);
+        builder.Services.TryAddSingleton<IQueryRollupReader>(services => services.GetRequiredService<TelemetryStore>().Rollups);
         builder.Services.AddSingleton<TelemetryIngestQueue>();
         builder.Services.AddHostedService<TelemetryAggregator>();
     }

@@ -55,7 +55,7 @@ public sealed class Endpoint(TelemetryStore store, TelemetryIngestQueue queue, I
                     counts.MetricPointsTooOld,
                     counts.MetricPointsOverSeriesLimit),
                 new StoreState(
-                    store.Queries.Count,
+                    store.Rollups.Count,
                     settings.MaxQuerySeries,
                     store.Statements.Count,
                     settings.MaxStatements,
