@@ -140,7 +140,7 @@ public ref struct SqlLexer(ReadOnlySpan<char> sql)
 
     /// <summary>Whether <paramref name="c"/> may continue an unquoted word (<c>$</c> may: <c>a$1</c> is one name).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool IsIdentifierPart(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '$' || c > 127;
+    private static bool IsIdentifierPart(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '$' || c > 127;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsIdentifierStart(char c) => char.IsAsciiLetter(c) || c == '_' || c > 127;
