@@ -37,8 +37,8 @@ public sealed class TailSamplingPolicy
 
 /// <summary>
 /// Tail sampling in process. Spans of a head-sampled trace (<see cref="RecordEverySpanSampler"/>) go straight to the
-/// exporters. The others are recorded but held, per trace, until the trace's local root (the span whose parent is in
-/// another process, or none) ends; then the whole local trace is exported if it is slow (a span at least its route's
+/// exporters. The others are recorded but held until their local root (the span whose parent is in another process,
+/// or none: a request) ends; then the whole local trace is exported if it is slow (a span at least its route's
 /// threshold, else <c>SLOW_QUERY_THRESHOLD</c>) or failed, and dropped otherwise. A kept root says why in
 /// <c>nexuscore.trace.kept</c> (<c>slow</c> or <c>error</c>).
 /// </summary>
@@ -46,9 +46,10 @@ public sealed class TailSamplingPolicy
 /// Bounded (<see cref="TracingOptions"/>): at most <c>MaxOpenTraces</c> traces and <c>MaxBufferedSpans</c> spans held
 /// (<c>MaxSpansPerTrace</c> for one trace). A span beyond a bound is not held and is counted in
 /// <c>nexuscore.tracing.spans.refused</c>; its slowness or failure still counts for its trace when that trace is held, and
-/// a root is always decided (on what was held). A trace that gains no span for <c>IdleTraceSeconds</c> is let go
-/// (a child that ended after its root, work whose root is never recorded here), counted as expired.
-/// A late child of an already decided trace is held as a new trace and expires: kept traces may miss such children.
+/// a root is always decided (on what was held). The last <c>MaxOpenTraces</c> decisions are remembered, so a child
+/// that ends after its root (a background cache refresh) follows its trace's decision at once (or is exported alone
+/// when itself slow or failed) instead of being held. A trace that gains no span for <c>IdleTraceSeconds</c> is let
+/// go (work whose root is never recorded here, a child whose trace's decision was forgotten), counted as expired.
 /// </remarks>
 public sealed class TailSamplingProcessor : CompositeProcessor<Activity>
 {
@@ -58,11 +59,13 @@ public sealed class TailSamplingProcessor : CompositeProcessor<Activity>
 
     private readonly TailSamplingPolicy _policy;
     private readonly long _idleTicks;
-    private readonly Dictionary<ActivityTraceId, OpenTrace> _open = [];
+    private readonly Dictionary<ActivitySpanId, OpenTrace> _open = [];
+    private readonly Dictionary<ActivitySpanId, bool> _decided = [];
+    private readonly Queue<ActivitySpanId> _decidedOrder = new();
     private readonly Lock _gate = new();
     private int _buffered;
     private long _lastSweep = Stopwatch.GetTimestamp();
-    private long _kept, _dropped, _refused, _expired;
+    private long _kept, _dropped, _refused, _expired, _late;
 
     public TailSamplingProcessor(IEnumerable<BaseProcessor<Activity>> exporters, TailSamplingPolicy policy, Meter? meter = null)
         : base(exporters)
@@ -71,21 +74,21 @@ public sealed class TailSamplingProcessor : CompositeProcessor<Activity>
         _idleTicks = policy.Limits.IdleTraceSeconds * Stopwatch.Frequency;
         meter?.CreateObservableCounter("nexuscore.tracing.traces", () => new[]
         {
-            new Measurement<long>(Interlocked.Read(ref _kept), new KeyValuePair<string, object?>("decision", "kept")),
-            new Measurement<long>(Interlocked.Read(ref _dropped), new KeyValuePair<string, object?>("decision", "dropped")),
+            new Measurement<long>(Statistics.Kept, new KeyValuePair<string, object?>("decision", "kept")),
+            new Measurement<long>(Statistics.Dropped, new KeyValuePair<string, object?>("decision", "dropped")),
         }, description: "Local traces decided at their root's end (head-sampled traces are not counted)");
-        meter?.CreateObservableCounter("nexuscore.tracing.spans.refused", () => Interlocked.Read(ref _refused) + Interlocked.Read(ref _expired),
+        meter?.CreateObservableCounter("nexuscore.tracing.spans.refused", () => Statistics.Refused + Statistics.Expired,
             description: "Spans let go unexported because the tail-sampling buffer was full, or their trace stayed idle");
     }
 
-    /// <summary>Counts since start, and what is held now.</summary>
-    public (long Kept, long Dropped, long Refused, long Expired, int OpenTraces, int BufferedSpans) Statistics
+    /// <summary>Counts since start (traces kept and dropped; spans refused, expired, and late), and what is held now.</summary>
+    public (long Kept, long Dropped, long Refused, long Expired, long Late, int OpenTraces, int BufferedSpans) Statistics
     {
         get
         {
             lock (_gate)
             {
-                return (_kept, _dropped, _refused, _expired, _open.Count, _buffered);
+                return (_kept, _dropped, _refused, _expired, _late, _open.Count, _buffered);
             }
         }
     }
@@ -115,6 +118,15 @@ public sealed class TailSamplingProcessor : CompositeProcessor<Activity>
     {
         var now = Stopwatch.GetTimestamp();
         var failed = TailSamplingPolicy.Failed(span);
+        // Held per local root, not per trace id: one caller's trace may reach this service many times at once.
+        var root = span.Parent!;
+        while (root.Parent is { } parent)
+        {
+            root = parent;
+        }
+
+        var rootId = root.SpanId;
+        bool kept;
         lock (_gate)
         {
             if (now - _lastSweep >= SweepInterval)
@@ -122,57 +134,79 @@ public sealed class TailSamplingProcessor : CompositeProcessor<Activity>
                 Sweep(now);
             }
 
-            if (!_open.TryGetValue(span.TraceId, out var trace))
+            if (_decided.TryGetValue(rootId, out kept))
             {
-                if (_open.Count >= _policy.Limits.MaxOpenTraces)
+                _late++;
+            }
+            else
+            {
+                if (!_open.TryGetValue(rootId, out var trace))
+                {
+                    if (_open.Count >= _policy.Limits.MaxOpenTraces)
+                    {
+                        _refused++;
+                        return;
+                    }
+
+                    trace = new OpenTrace();
+                    _open.Add(rootId, trace);
+                }
+
+                trace.LastSeen = now;
+                trace.Failed |= failed;
+                if (span.Duration > trace.Longest)
+                {
+                    trace.Longest = span.Duration;
+                }
+
+                if (trace.Spans.Count >= _policy.Limits.MaxSpansPerTrace || _buffered >= _policy.Limits.MaxBufferedSpans)
                 {
                     _refused++;
                     return;
                 }
 
-                trace = new OpenTrace();
-                _open.Add(span.TraceId, trace);
-            }
-
-            trace.LastSeen = now;
-            trace.Failed |= failed;
-            if (span.Duration > trace.Longest)
-            {
-                trace.Longest = span.Duration;
-            }
-
-            if (trace.Spans.Count >= _policy.Limits.MaxSpansPerTrace || _buffered >= _policy.Limits.MaxBufferedSpans)
-            {
-                _refused++;
+                trace.Spans.Add(span);
+                _buffered++;
                 return;
             }
+        }
 
-            trace.Spans.Add(span);
-            _buffered++;
+        // A child that ended after its trace was decided: it follows the decision, or goes alone when it is itself notable.
+        if (kept)
+        {
+            Export(span);
+        }
+        else if (failed || span.Duration >= _policy.SlowThreshold)
+        {
+            span.SetTag(KeptTag, failed ? "error" : "slow");
+            Export(span);
         }
     }
 
     private void Decide(Activity root)
     {
+        string? reason;
         OpenTrace? trace;
         lock (_gate)
         {
-            if (_open.Remove(root.TraceId, out trace))
+            if (_open.Remove(root.SpanId, out trace))
             {
                 _buffered -= trace.Spans.Count;
             }
+
+            reason = TailSamplingPolicy.Failed(root) || trace is { Failed: true } ? "error"
+                : (trace is null || trace.Longest < root.Duration ? root.Duration : trace.Longest) >= _policy.ThresholdOf(root) ? "slow"
+                : null;
+            Remember(root.SpanId, reason is not null);
+            if (reason is null)
+            {
+                _dropped++;
+                return;
+            }
+
+            _kept++;
         }
 
-        var reason = TailSamplingPolicy.Failed(root) || trace is { Failed: true } ? "error"
-            : (trace is null || trace.Longest < root.Duration ? root.Duration : trace.Longest) >= _policy.ThresholdOf(root) ? "slow"
-            : null;
-        if (reason is null)
-        {
-            Interlocked.Increment(ref _dropped);
-            return;
-        }
-
-        Interlocked.Increment(ref _kept);
         root.SetTag(KeptTag, reason);
         if (trace is not null)
         {
@@ -185,6 +219,21 @@ public sealed class TailSamplingProcessor : CompositeProcessor<Activity>
         Export(root);
     }
 
+    /// <summary>Under the lock: the last MaxOpenTraces decisions, oldest forgotten first.</summary>
+    private void Remember(ActivitySpanId id, bool kept)
+    {
+        if (!_decided.TryAdd(id, kept))
+        {
+            return;
+        }
+
+        _decidedOrder.Enqueue(id);
+        if (_decidedOrder.Count > _policy.Limits.MaxOpenTraces)
+        {
+            _decided.Remove(_decidedOrder.Dequeue());
+        }
+    }
+
     private void Export(Activity span)
     {
         span.ActivityTraceFlags |= ActivityTraceFlags.Recorded;
@@ -195,7 +244,7 @@ public sealed class TailSamplingProcessor : CompositeProcessor<Activity>
     private void Sweep(long now)
     {
         _lastSweep = now;
-        List<ActivityTraceId>? idle = null;
+        List<ActivitySpanId>? idle = null;
         foreach (var (id, trace) in _open)
         {
             if (now - trace.LastSeen >= _idleTicks)

@@ -283,6 +283,45 @@ public sealed class TailSamplingTests
         GC.KeepAlive(orphanRoot);
     }
 
+    [Fact]
+    public void AChildThatEndsAfterItsRequestFollowsTheRequestsDecisionWithoutBeingHeld()
+    {
+        using var pipeline = new Pipeline(ratio: 0);
+
+        var dropped = pipeline.Root("GET api/v1/clients/{id}")!;
+        var refresh = pipeline.Child("background refresh")!;
+        dropped.Dispose();
+        var kept = pipeline.Root("GET api/v1/clients", TimeSpan.FromSeconds(3))!;
+        var lateQuery = pipeline.Child("late query")!;
+        kept.Dispose();
+
+        refresh.Dispose();
+        lateQuery.Dispose();
+
+        Assert.Equal(["GET api/v1/clients", "late query"], pipeline.Exported.Select(s => s.DisplayName));
+        var held = pipeline.Tail.Statistics;
+        Assert.Equal((2L, 0, 0), (held.Late, held.OpenTraces, held.BufferedSpans));
+    }
+
+    [Fact]
+    public void TwoRequestsOfOneCallersTraceAreDecidedEachOnItsOwnSpans()
+    {
+        using var pipeline = new Pipeline(ratio: 0);
+        var caller = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None, isRemote: true);
+
+        // Both at once, as a caller's parallel calls arrive.
+        var fast = pipeline.Root("GET api/v1/clients/{id}", parent: caller)!;
+        var fastQuery = pipeline.Child("find clients")!;
+        var slow = pipeline.Root("GET api/v1/clients", parent: caller)!;
+        var slowQuery = pipeline.Child("search clients", TimeSpan.FromSeconds(2))!;
+        fastQuery.Dispose();
+        slowQuery.Dispose();
+        fast.Dispose();
+        slow.Dispose();
+
+        Assert.Equal(["search clients", "GET api/v1/clients"], pipeline.Exported.Select(s => s.DisplayName));
+    }
+
     private static (long Kept, long Dropped, long Refused, int OpenTraces, int BufferedSpans) Counts(TailSamplingProcessor tail)
     {
         var s = tail.Statistics;
