@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
@@ -320,6 +322,34 @@ public sealed class TailSamplingTests
         slow.Dispose();
 
         Assert.Equal(["search clients", "GET api/v1/clients"], pipeline.Exported.Select(s => s.DisplayName));
+    }
+
+    [Theory]
+    [InlineData("Tracing:SampleRatio", "1.5", "SampleRatio")]
+    [InlineData("Tracing:SampleRatio", "NaN", "SampleRatio")]
+    [InlineData("Tracing:MaxOpenTraces", "0", "MaxOpenTraces")]
+    [InlineData("Tracing:MaxSpansPerTrace", "40000", "cannot exceed Tracing:MaxBufferedSpans")]
+    [InlineData("Tracing:SlowRoutes:0:ThresholdSeconds", "-1", "Tracing:SlowRoutes:0")]
+    [InlineData("Tracing:SlowRoutes:1:Route", "/api/v1/clients/", "names route 'api/v1/clients' 2 times")]
+    [InlineData("SLOW_QUERY_THRESHOLD", "fast", "SLOW_QUERY_THRESHOLD")]
+    public void BadTracingSettingsAreRefusedAtStartNamingTheSetting(string key, string value, string named)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Tracing:SlowRoutes:0:Route"] = "api/v1/clients",
+            ["Tracing:SlowRoutes:0:ThresholdSeconds"] = "0.5",
+            [key] = value,
+        });
+        builder.AddServiceDefaults();
+        using var host = builder.Build();
+
+        var refused = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+        {
+            _ = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TracingOptions>>().Value;
+            _ = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SlowQueryOptions>>().Value;
+        });
+        Assert.Contains(named, refused.Message, StringComparison.Ordinal);
     }
 
     private static (long Kept, long Dropped, long Refused, int OpenTraces, int BufferedSpans) Counts(TailSamplingProcessor tail)
