@@ -20,6 +20,8 @@ internal static class Extensions
     {
         builder.AddNpgsqlDataSource("clientsdb");
         builder.AddRedisClient("cache");
+        // Its health route is probed like /health (the OTLP receiver's paths are left out by ServiceDefaults).
+        builder.Services.AddUntracedPaths("/api/v1/performance/health");
 
         builder.Services.AddNexusProblemDetails();
         builder.Services.AddRequestSizeRules(builder.Configuration);
@@ -47,7 +49,7 @@ internal static class Extensions
     private static void AddPerformanceMonitoring(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<PerformanceReader>();
-        SlowQueryOptions.Register(builder.Services);
+        // SlowQueryOptions (SLOW_QUERY_THRESHOLD) is registered by ServiceDefaults: ClientsApi's tracing reads it too.
 
         builder.Services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AlertOptions>, AlertOptionsValidator>();

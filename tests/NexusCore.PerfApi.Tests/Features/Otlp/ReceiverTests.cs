@@ -263,8 +263,9 @@ public sealed class ReceiverTests(PerfApiStack stack)
     public async Task ClientsApiSendsPerfApiItsQuerySpansOnlyNotItsRequestSpans()
     {
         // Cached reads: each request makes a server span and one logical-query span; only the latter is
-        // PerfApi's business, so every span PerfApi receives from here on is a query span.
-        var reader = stack.CreateClient("clients-api", "reader");
+        // PerfApi's business, so every span PerfApi receives from here on is a query span. Sampled traces, so that
+        // every one of these fast reads is exported.
+        var reader = stack.CreateSampledClient("clients-api", "reader");
         Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/api/v1/optimized/clients/dashboard")).StatusCode);
         var before = await SummaryAsync();
         for (var i = 0; i < 20; i++)
