@@ -124,6 +124,24 @@ public static class MarkdownReport
             }
         }
 
+        if (r.Telemetry is { } telemetry)
+        {
+            md.AppendLine();
+            md.AppendLine("## Telemetry");
+            md.AppendLine();
+            md.AppendLine("PerfApi's percentiles (from the `nexuscore.query.duration` histogram a ClientsApi variant exported) against the exact nearest rank of the same requests' query spans (every trace sampled, recorded by the harness):");
+            md.AppendLine();
+            md.AppendLine("| Series | Spans | PerfApi count | p50 exact | p50 PerfApi | p99 exact | p99 PerfApi | p99 error |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var check in telemetry.Percentiles)
+            {
+                md.AppendLine(Invariant($"| {check.Series} | {check.ExactCount:N0} | {check.PerfApiCount:N0} | {check.ExactP50Ms:0.000} ms | {check.PerfApiP50Ms:0.000} ms | {check.ExactP99Ms:0.000} ms | {check.PerfApiP99Ms:0.000} ms | {check.P99ErrorPercent:0.00}% |"));
+            }
+
+            md.AppendLine();
+            md.AppendLine(Invariant($"Ingest: the recorded payloads (metrics as delta copies, spans renamed) replayed into PerfApi by 4 senders for {telemetry.ReplaySeconds:0.0} s: {telemetry.ReplayPayloads:N0} payloads ({telemetry.ReplayRefused:N0} refused), {telemetry.ReplayItemsReceived:N0} data points and spans received ({telemetry.ReplayItemsPerSecond:N0}/s), {telemetry.ReplayCpuSeconds} s of PerfApi CPU: **{telemetry.ReplayItemsPerCpuSecond:N0} per CPU-second**; PerfApi resident memory {telemetry.PerfApiRssBeforeMb} MB before, {telemetry.PerfApiRssPeakMb} MB at peak."));
+        }
+
         md.AppendLine();
         md.AppendLine("## Targets");
         md.AppendLine();
