@@ -124,6 +124,22 @@ public static class MarkdownReport
             }
         }
 
+        var fixedCost = r.Measurements.Where(x => x.Name is "alive" or "alive c1" or "plaintext" or "plaintext c1" || (x.Name is "get (throughput)" or "get c1" && x.Configuration == "shipped")).ToList();
+        if (fixedCost.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("## The fixed cost of a request");
+            md.AppendLine();
+            md.AppendLine("Server CPU per request (user + system of the serving process, µs) beside requests/s, runs alternating: the bare Kestrel app, ClientsApi's `/alive` (no authentication, no cache) and a cached GET by id (authentication, rate limiter, FastEndpoints, L1 hit, telemetry).");
+            md.AppendLine();
+            md.AppendLine("| Request | Connections | requests/s | CPU µs per request | p50 |");
+            md.AppendLine("|---|---:|---:|---:|---:|");
+            foreach (var cost in fixedCost.OrderBy(x => x.Result.Connections).ThenBy(x => x.Result.ServerCpuUs))
+            {
+                md.AppendLine(Invariant($"| {cost.Name} ({cost.Configuration}) | {cost.Result.Connections} | {cost.Result.Rps:N0} | {cost.Result.ServerCpuUs:0.0} | {cost.Result.P50Ms * 1000:0} µs |"));
+            }
+        }
+
         if (r.Telemetry is { } telemetry)
         {
             md.AppendLine();
