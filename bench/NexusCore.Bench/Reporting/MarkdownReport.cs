@@ -124,6 +124,40 @@ public static class MarkdownReport
             }
         }
 
+        var fixedCost = r.Measurements.Where(x => x.Name is "alive" or "alive c1" or "plaintext" or "plaintext c1" || (x.Name is "get (throughput)" or "get c1" && x.Configuration == "shipped")).ToList();
+        if (fixedCost.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("## The fixed cost of a request");
+            md.AppendLine();
+            md.AppendLine("Server CPU per request (user + system of the serving process, µs) beside requests/s, runs alternating: the bare Kestrel app, ClientsApi's `/alive` (no authentication, no cache) and a cached GET by id (authentication, rate limiter, FastEndpoints, L1 hit, telemetry).");
+            md.AppendLine();
+            md.AppendLine("| Request | Connections | requests/s | CPU µs per request | p50 |");
+            md.AppendLine("|---|---:|---:|---:|---:|");
+            foreach (var cost in fixedCost.OrderBy(x => x.Result.Connections).ThenBy(x => x.Result.ServerCpuUs))
+            {
+                md.AppendLine(Invariant($"| {cost.Name} ({cost.Configuration}) | {cost.Result.Connections} | {cost.Result.Rps:N0} | {cost.Result.ServerCpuUs:0.0} | {cost.Result.P50Ms * 1000:0} µs |"));
+            }
+        }
+
+        if (r.Telemetry is { } telemetry)
+        {
+            md.AppendLine();
+            md.AppendLine("## Telemetry");
+            md.AppendLine();
+            md.AppendLine("PerfApi's percentiles (from the `nexuscore.query.duration` histogram a ClientsApi variant exported) against the exact nearest rank of the same requests' query spans (every trace sampled, recorded by the harness):");
+            md.AppendLine();
+            md.AppendLine("| Series | Spans | PerfApi count | p50 exact | p50 PerfApi | p99 exact | p99 PerfApi | p99 error |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var check in telemetry.Percentiles)
+            {
+                md.AppendLine(Invariant($"| {check.Series} | {check.ExactCount:N0} | {check.PerfApiCount:N0} | {check.ExactP50Ms:0.000} ms | {check.PerfApiP50Ms:0.000} ms | {check.ExactP99Ms:0.000} ms | {check.PerfApiP99Ms:0.000} ms | {check.P99ErrorPercent:0.00}% |"));
+            }
+
+            md.AppendLine();
+            md.AppendLine(Invariant($"Ingest: the recorded payloads (metrics as delta copies, spans renamed) replayed into PerfApi by 4 senders for {telemetry.ReplaySeconds:0.0} s: {telemetry.ReplayPayloads:N0} payloads ({telemetry.ReplayRefused:N0} refused), {telemetry.ReplayItemsReceived:N0} data points and spans received ({telemetry.ReplayItemsPerSecond:N0}/s), {telemetry.ReplayCpuSeconds} s of PerfApi CPU: **{telemetry.ReplayItemsPerCpuSecond:N0} per CPU-second**; PerfApi resident memory {telemetry.PerfApiRssBeforeMb} MB before, {telemetry.PerfApiRssPeakMb} MB at peak."));
+        }
+
         md.AppendLine();
         md.AppendLine("## Targets");
         md.AppendLine();

@@ -25,6 +25,7 @@ public sealed class BenchResults
     public List<RatioResult> Ratios { get; } = [];
     public ConcurrencyResult? Concurrency { get; set; }
     public CacheResult? Cache { get; set; }
+    public TelemetryResult? Telemetry { get; set; }
     public List<TargetResult> Targets { get; } = [];
     public List<StatementStat> UncachedStatements { get; } = [];
     public List<StatementStat> WriteStatements { get; } = [];
@@ -137,4 +138,24 @@ public sealed record MachineInfo(int Cores, string Cpu, double MemoryGb, string 
             return "?";
         }
     }
+}
+
+/// <summary>PerfApi's percentile of a series against the exact nearest rank of the same requests' spans.</summary>
+public sealed record PercentileCheck(
+    string Series, long ExactCount, long PerfApiCount, double ExactP50Ms, double? PerfApiP50Ms, double ExactP99Ms, double? PerfApiP99Ms, double? P99ErrorPercent);
+
+/// <summary>Issue 24's telemetry figures: percentile accuracy and ingest throughput.</summary>
+public sealed class TelemetryResult
+{
+    public List<PercentileCheck> Percentiles { get; init; } = [];
+    public double ReplaySeconds { get; set; }
+    public long ReplayPayloads { get; set; }
+    public long ReplayRefused { get; set; }
+    public long ReplayItemsSent { get; set; }
+    public long ReplayItemsReceived { get; set; }
+    public double ReplayItemsPerSecond { get; set; }
+    public double? ReplayCpuSeconds { get; set; }
+    public double? ReplayItemsPerCpuSecond { get; set; }
+    public double? PerfApiRssBeforeMb { get; set; }
+    public double? PerfApiRssPeakMb { get; set; }
 }

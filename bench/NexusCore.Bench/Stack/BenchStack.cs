@@ -110,10 +110,15 @@ public sealed class BenchStack : IAsyncDisposable
             .Where(v => v.IsFromSpec && v.Value is not null)
             .ToDictionary(v => v.Name, v => v.Value!, StringComparer.Ordinal);
         var url = environment["ASPNETCORE_URLS"].Split(';')[0].Replace("localhost", "127.0.0.1", StringComparison.Ordinal);
+        app.ResourceNotifications.TryGetCurrentState("perf-api", out var perfApi);
+        var perfUrl = perfApi!.Snapshot.EnvironmentVariables
+            .First(v => v.IsFromSpec && v.Name == "ASPNETCORE_URLS").Value!
+            .Split(';')[0].Replace("localhost", "127.0.0.1", StringComparison.Ordinal);
 
         var endpoints = new StackEndpoints(
             ClientsDb: await app.GetConnectionStringAsync("clientsdb", deadline.Token) ?? throw new InvalidOperationException("clientsdb has no connection string."),
             ClientsApi: new Uri(url),
+            PerfApi: new Uri(perfUrl),
             ApiKeys: keys,
             ClientsApiEnvironment: environment,
             ClientsApiProject: clientsApiProject,
@@ -211,6 +216,7 @@ public sealed class BenchStack : IAsyncDisposable
 public sealed record StackEndpoints(
     string ClientsDb,
     Uri ClientsApi,
+    Uri PerfApi,
     IReadOnlyDictionary<string, string> ApiKeys,
     IReadOnlyDictionary<string, string> ClientsApiEnvironment,
     string ClientsApiProject,
