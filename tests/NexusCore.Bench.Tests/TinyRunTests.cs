@@ -66,6 +66,21 @@ public sealed class TinyRunTests(ITestOutputHelper output)
         {
             Assert.True(baseline.Value.GetDouble() >= 0, baseline.Name);
         }
+
+        // Issue 24: PerfApi counted every request the calibration variant made, with a p99 within the
+        // histogram's bound of the spans' exact p99; and the replay got points and spans into PerfApi.
+        var telemetry = results.RootElement.GetProperty("telemetry");
+        var percentiles = telemetry.GetProperty("percentiles").EnumerateArray().ToList();
+        Assert.NotEmpty(percentiles);
+        Assert.All(percentiles, c =>
+        {
+            var series = c.GetProperty("series").GetString();
+            Assert.True(c.GetProperty("exactCount").GetInt64() > 0, series);
+            Assert.Equal(c.GetProperty("exactCount").GetInt64(), c.GetProperty("perfApiCount").GetInt64());
+            Assert.InRange(c.GetProperty("p99ErrorPercent").GetDouble(), 0, 5);
+        });
+        Assert.True(telemetry.GetProperty("replayItemsReceived").GetInt64() > 0);
+        Assert.Equal(0, telemetry.GetProperty("replayRefused").GetInt64());
     }
 
     private async Task<JsonDocument> RunTinyAsync()
