@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -158,13 +159,21 @@ public static class ApiKeyAuthentication
 /// </summary>
 internal sealed class ApiKeyDigests(IOptionsMonitor<ApiKeyOptions> keys)
 {
-    internal sealed record KnownKey(string Id, string Role, byte[] Digest);
+    /// <summary>A configured key: its digest, and the principal every request that presents it gets (built once).</summary>
+    internal sealed record KnownKey(string Id, string Role, byte[] Digest, ClaimsPrincipal Principal);
 
-    private sealed record Snapshot(ApiKeyOptions Source, KnownKey[] Keys);
+    /// <summary>
+    /// The keys of one configuration, and the presented strings already proven to be one of them. Only
+    /// strings that matched a key are remembered, so the map holds at most one entry per configured key
+    /// (<see cref="ApiKeyRules.MaxKeys"/>); a reload (a key added or revoked) starts a new snapshot and
+    /// forgets every verdict at once. A lookup that misses costs a string hash (randomized per process),
+    /// then the digest comparison in constant time as before.
+    /// </summary>
+    private sealed record Snapshot(ApiKeyOptions Source, KnownKey[] Keys, ConcurrentDictionary<string, KnownKey> Verified);
 
     private volatile Snapshot? _current;
 
-    public IReadOnlyList<KnownKey> Current
+    private Snapshot Current
     {
         get
         {
@@ -172,12 +181,42 @@ internal sealed class ApiKeyDigests(IOptionsMonitor<ApiKeyOptions> keys)
             var current = _current;
             if (current is null || !ReferenceEquals(current.Source, options))
             {
-                current = new Snapshot(options, options.Keys.Select(k => new KnownKey(k.Key, k.Value.Role, Convert.FromHexString(k.Value.Hash))).ToArray());
+                current = new Snapshot(options, options.Keys.Select(k => Known(k.Key, k.Value.Role, k.Value.Hash)).ToArray(), new(StringComparer.Ordinal));
                 _current = current;
             }
 
-            return current.Keys;
+            return current;
         }
+    }
+
+    /// <summary>The key <paramref name="presented"/> is, or null. SHA-256 runs once per distinct valid key, not per request.</summary>
+    public KnownKey? Find(string presented)
+    {
+        var snapshot = Current;
+        if (snapshot.Verified.TryGetValue(presented, out var verified))
+        {
+            return verified;
+        }
+
+        var presentedHash = ApiKeyRules.Digest(presented);
+        foreach (var known in snapshot.Keys)
+        {
+            // Compare digests in constant time so response timing does not leak key prefixes.
+            if (CryptographicOperations.FixedTimeEquals(presentedHash, known.Digest))
+            {
+                snapshot.Verified.TryAdd(presented, known);
+                return known;
+            }
+        }
+
+        return null;
+    }
+
+    private static KnownKey Known(string id, string role, string hash)
+    {
+        var claims = new List<Claim> { new(ClaimTypes.Name, id) };
+        claims.AddRange(ApiRoles.Granted(role).Select(granted => new Claim(ClaimTypes.Role, granted)));
+        return new KnownKey(id, role, Convert.FromHexString(hash), new ClaimsPrincipal(new ClaimsIdentity(claims, ApiKeyAuthentication.Scheme)));
     }
 }
 
@@ -197,17 +236,10 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        var presentedHash = ApiKeyRules.Digest(presented);
-        foreach (var known in keys.Current)
+        // One principal per key, shared by its requests: nothing downstream adds to it.
+        if (keys.Find(presented) is { } known)
         {
-            // Compare digests in constant time so response timing does not leak key prefixes.
-            if (CryptographicOperations.FixedTimeEquals(presentedHash, known.Digest))
-            {
-                var claims = new List<Claim> { new(ClaimTypes.Name, known.Id) };
-                claims.AddRange(ApiRoles.Granted(known.Role).Select(role => new Claim(ClaimTypes.Role, role)));
-                var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, ApiKeyAuthentication.Scheme));
-                return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, ApiKeyAuthentication.Scheme)));
-            }
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(known.Principal, ApiKeyAuthentication.Scheme)));
         }
 
         return Task.FromResult(AuthenticateResult.Fail("The API key is not valid."));

@@ -3,6 +3,8 @@ using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -195,18 +197,49 @@ public static class Extensions
     }
 
     /// <summary>
-    /// Maps <c>/health</c> (every check must pass: ready for traffic) and <c>/alive</c> (the process
-    /// answers). Unlike the template they are mapped in every environment, because orchestrators probe
-    /// production too; they report only a status word, never check details.
+    /// Answers <c>/alive</c> (GET or HEAD: the process answers) before anything else runs: no routing,
+    /// authentication, rate limiting, health-check service or OpenAPI middleware, and no request metrics
+    /// (a probe is not API traffic). Put it first in the pipeline. The body is the health-check word
+    /// (<c>Healthy</c>), as before.
+    /// </summary>
+    public static WebApplication UseLivenessProbe(this WebApplication app)
+    {
+        app.Use(static (context, next) =>
+        {
+            var request = context.Request;
+            if (!request.Path.Equals(AlivenessEndpointPath, StringComparison.OrdinalIgnoreCase)
+                || !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)))
+            {
+                return next(context);
+            }
+
+            if (context.Features.Get<IHttpMetricsTagsFeature>() is { } metrics)
+            {
+                metrics.MetricsDisabled = true;
+            }
+
+            var response = context.Response;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = "text/plain";
+            response.Headers.CacheControl = "no-store, no-cache";
+            response.ContentLength = Healthy.Length;
+            return HttpMethods.IsHead(request.Method) ? Task.CompletedTask : response.Body.WriteAsync(Healthy).AsTask();
+        });
+
+        return app;
+    }
+
+    private static readonly byte[] Healthy = "Healthy"u8.ToArray();
+
+    /// <summary>
+    /// Maps <c>/health</c> (every check must pass: ready for traffic). <c>/alive</c> is answered by
+    /// <see cref="UseLivenessProbe"/> at the front of the pipeline. Unlike the template, health is mapped in
+    /// every environment, because orchestrators probe production too; it reports only a status word, never
+    /// check details.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapHealthChecks(HealthEndpointPath);
-        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
-        {
-            Predicate = r => r.Tags.Contains("live"),
-        });
-
         return app;
     }
 }

@@ -138,6 +138,15 @@ public sealed class ReadCache(
     /// </summary>
     public static string NoETag(object value) => "";
 
+    // Header values a hit would otherwise build on every request.
+    private static readonly string[] Outcomes = Enum.GetValues<CacheOutcome>().Select(o => o.ToString().ToUpperInvariant()).ToArray();
+    private static readonly string[] Ages = Enumerable.Range(0, 1024).Select(a => a.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
+    private static string OutcomeHeader(CacheOutcome outcome) => Outcomes[(int)outcome];
+
+    private static string AgeHeader(long seconds) =>
+        (ulong)seconds < (ulong)Ages.Length ? Ages[seconds] : seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Writes a cached read: ETag, X-Cache (HIT, MISS, STALE, BYPASS), Age, and 304 when If-None-Match matches.</summary>
     public static async Task SendAsync(HttpContext http, CacheResult result, CancellationToken ct)
     {
@@ -150,8 +159,8 @@ public sealed class ReadCache(
         }
 
         response.Headers.CacheControl = "private, no-cache";
-        response.Headers["X-Cache"] = result.Outcome.ToString().ToUpperInvariant();
-        response.Headers.Age = ((long)result.Age.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.Headers["X-Cache"] = OutcomeHeader(result.Outcome);
+        response.Headers.Age = AgeHeader((long)result.Age.TotalSeconds);
         if (result.Outcome == CacheOutcome.Stale)
         {
             // RFC 9111's warning for content served past its freshness because the origin failed.

@@ -100,6 +100,9 @@ internal static class Extensions
 
     public static void UseApplicationPipeline(this WebApplication app)
     {
+        // Liveness probes first: they need none of what follows.
+        app.UseLivenessProbe();
+
         // HEAD reads as GET before routing picks the route (routing is otherwise first of all).
         app.UseHeadAsGet();
         app.UseRouting();
@@ -116,6 +119,8 @@ internal static class Extensions
         app.UseRequestMediaTypeRules();
 
         app.UseFastEndpoints(config => config.UseNexusDefaults());
-        app.UseSwaggerGen();
+
+        // The OpenAPI document and UI middleware (three steps) run only for their own paths, not on every request.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/swagger"), swagger => swagger.UseSwaggerGen());
     }
 }
