@@ -79,6 +79,7 @@ internal static class Extensions
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TelemetryCounters>();
+        builder.Services.AddSingleton<OtlpReceiver>();
         builder.Services.AddSingleton<TelemetryStore>();
         builder.Services.AddSingleton<TelemetryIngestQueue>();
         builder.Services.AddHostedService<TelemetryAggregator>();

@@ -88,14 +88,14 @@ public sealed class QuerySeriesStore
     private readonly ConcurrentDictionary<QueryKey, QuerySeries> _series = new();
     private readonly TelemetryCounters _counters;
     private readonly TimeProvider _time;
-    private readonly int _maxSeries;
+    private readonly ServiceQuota<QueryKey> _quota;
     private int _count;
 
-    internal QuerySeriesStore(BucketClock buckets, BucketClock histograms, int maxSeries, TimeProvider time, TelemetryCounters counters)
+    internal QuerySeriesStore(BucketClock buckets, BucketClock histograms, int maxSeries, int maxPerService, TimeProvider time, TelemetryCounters counters)
     {
         Buckets = buckets;
         Histograms = histograms;
-        _maxSeries = maxSeries;
+        _quota = new ServiceQuota<QueryKey>(maxSeries, maxPerService, key => _series.TryGetValue(key, out var series) ? series.LastSeenNanos : long.MinValue);
         _time = time;
         _counters = counters;
     }
@@ -205,7 +205,7 @@ public sealed class QuerySeriesStore
         return points;
     }
 
-    /// <summary>The series for a key, created if there is room; null (and counted) when the store is full.</summary>
+    /// <summary>The series for a key, created when new, in place of another when the service's quota or the store is full.</summary>
     internal QuerySeries? GetOrAdd(in QueryKey key)
     {
         if (_series.TryGetValue(key, out var series))
@@ -213,12 +213,13 @@ public sealed class QuerySeriesStore
             return series;
         }
 
-        if (Interlocked.Increment(ref _count) > _maxSeries)
+        if (_quota.Admit(key.Service, key, out var victim) && _series.TryRemove(victim, out _))
         {
             Interlocked.Decrement(ref _count);
-            _counters.QuerySpansOverSeriesLimit();
-            return null;
+            _counters.QuerySeriesEvicted();
         }
+
+        Interlocked.Increment(ref _count);
 
         var created = new QuerySeries(key, Buckets.Slots, Histograms.Slots);
         if (_series.TryAdd(key, created))
@@ -238,6 +239,7 @@ public sealed class QuerySeriesStore
         {
             if (series.LastIndex < oldestBucket && _series.TryRemove(new KeyValuePair<QueryKey, QuerySeries>(key, series)))
             {
+                _quota.Forget(key.Service, key);
                 Interlocked.Decrement(ref _count);
                 removed++;
             }

@@ -115,19 +115,20 @@ public sealed class QuerySeriesStoreTests
     }
 
     [Fact]
-    public void NewSeriesBeyondTheLimitAreDroppedAndCountedUntilExpiredSeriesAreSwept()
+    public void ANewSeriesBeyondTheLimitReplacesTheLeastRecentlySeenAndExpiredSeriesAreSwept()
     {
         var (store, clock) = Create(o => o.MaxQuerySeries = 2);
         var now = clock.GetUtcNow();
         store.Apply(Batch(
-            Query(now, TimeSpan.FromMilliseconds(1), operation: "a"),
-            Query(now, TimeSpan.FromMilliseconds(1), operation: "b"),
+            Query(now.AddSeconds(-2), TimeSpan.FromMilliseconds(1), operation: "a"),
+            Query(now.AddSeconds(-1), TimeSpan.FromMilliseconds(1), operation: "b"),
             Query(now, TimeSpan.FromMilliseconds(1), operation: "c"),
-            Query(now, TimeSpan.FromMilliseconds(1), operation: "a")));
+            Query(now, TimeSpan.FromMilliseconds(1), operation: "c")));
 
         Assert.Equal(2, store.Queries.Count);
-        Assert.Equal(["a", "b"], store.Queries.List(Hour).Select(s => s.Key.Operation).Order());
-        Assert.Equal(1, store.Counters.Snapshot().QuerySpansOverSeriesLimit);
+        Assert.Equal(["b", "c"], store.Queries.List(Hour).Select(s => s.Key.Operation).Order());
+        Assert.Equal(2, store.Queries.List(Hour).Single(s => s.Key.Operation == "c").Stats.Count);
+        Assert.Equal(1, store.Counters.Snapshot().QuerySeriesEvicted);
 
         // A sweep inside the retention keeps live series.
         clock.Advance(TimeSpan.FromMinutes(30));
@@ -136,10 +137,11 @@ public sealed class QuerySeriesStoreTests
 
         clock.Advance(TimeSpan.FromMinutes(31));
         store.Sweep();
-        store.Apply(Batch(Query(clock.GetUtcNow(), TimeSpan.FromMilliseconds(1), operation: "c")));
+        Assert.Equal(0, store.Queries.Count);
+        store.Apply(Batch(Query(clock.GetUtcNow(), TimeSpan.FromMilliseconds(1), operation: "a")));
 
-        Assert.Equal("c", Assert.Single(store.Queries.List(Hour)).Key.Operation);
-        Assert.Equal(1, store.Counters.Snapshot().QuerySpansOverSeriesLimit);
+        Assert.Equal("a", Assert.Single(store.Queries.List(Hour)).Key.Operation);
+        Assert.Equal(1, store.Counters.Snapshot().QuerySeriesEvicted);
     }
 
     [Fact]
