@@ -34,7 +34,21 @@ public sealed class OtlpReceiver(IOptions<OtlpReceiverOptions> options, Telemetr
     internal async Task<(T? Message, PayloadProblem? Problem)> ReadAsync<T>(HttpRequest request, MessageParser<T> parser, OtlpSignal signal, CancellationToken ct)
         where T : class, IMessage<T>
     {
-        var (payload, problem) = await OtlpBody.ReadAsync(request, Limits.MaxPayloadBytes, ct);
+        OtlpPayload? payload;
+        PayloadProblem? problem;
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            deadline.CancelAfter(Limits.BodyReadTimeout);
+            try
+            {
+                (payload, problem) = await OtlpBody.ReadAsync(request, Limits.MaxPayloadBytes, deadline.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                return (null, TooSlow(Limits.BodyReadTimeout));
+            }
+        }
+
         if (payload is null)
         {
             return (null, problem);
@@ -70,6 +84,10 @@ public sealed class OtlpReceiver(IOptions<OtlpReceiverOptions> options, Telemetr
     internal static PayloadProblem Busy(int turns, int line) => new(
         StatusCodes.Status429TooManyRequests, PayloadRejection.Busy, "request", "ingest_busy",
         $"PerfApi is decoding {turns} exports and {line} more are waiting; retry after {RetryAfterSeconds} s.", turns);
+
+    private static PayloadProblem TooSlow(TimeSpan timeout) => new(
+        StatusCodes.Status408RequestTimeout, PayloadRejection.TooSlow, "body", "body_too_slow",
+        $"The body did not arrive within {timeout.TotalSeconds:0.###} s of the request's turn.", (int)timeout.TotalMilliseconds);
 
     /// <summary>Writes a refusal as a problem document: the error entry names the rule, and <c>limit</c> its value.</summary>
     internal static async Task WriteProblemAsync(HttpContext http, PayloadProblem problem)

@@ -55,6 +55,13 @@ public sealed class OtlpReceiverOptions : IValidatableObject
     [Range(1, 1024)]
     public int MaxConcurrentRequests { get; set; } = 4;
 
+    /// <summary>
+    /// How long a request may take to send its body once it has a turn; a slower one answers 408
+    /// <c>body_too_slow</c>, so that a sender trickling bytes cannot hold a turn.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan BodyReadTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Requests waiting for a turn, oldest first; one more answers 429 with <c>Retry-After</c>.</summary>
     [Range(0, 100_000)]
     public int MaxQueuedRequests { get; set; } = 64;

@@ -10,8 +10,11 @@ public enum PayloadRejection
     /// <summary>Too many spans, data points, attributes of an item or buckets of a point (413 or 400).</summary>
     OverItemLimit,
 
-    /// <summary>Every ingest slot and the line before them were taken (429).</summary>
+    /// <summary>Every ingest turn and the line before them were taken (429).</summary>
     Busy,
+
+    /// <summary>The body did not arrive within the receiver's read timeout (408).</summary>
+    TooSlow,
 }
 
 /// <summary>
@@ -26,6 +29,7 @@ public sealed class TelemetryCounters
     private long _payloadsUnsupported;
     private long _payloadsOverItemLimit;
     private long _payloadsBusy;
+    private long _payloadsTooSlow;
     private long _payloadsTruncated;
     private long _spansReceived;
     private long _querySpansQueued;
@@ -65,6 +69,9 @@ public sealed class TelemetryCounters
                 break;
             case PayloadRejection.Busy:
                 Interlocked.Increment(ref _payloadsBusy);
+                break;
+            case PayloadRejection.TooSlow:
+                Interlocked.Increment(ref _payloadsTooSlow);
                 break;
             default:
                 Interlocked.Increment(ref _payloadsUnsupported);
@@ -111,6 +118,7 @@ public sealed class TelemetryCounters
         PayloadsUnsupportedMediaType: Volatile.Read(ref _payloadsUnsupported),
         PayloadsOverItemLimit: Volatile.Read(ref _payloadsOverItemLimit),
         PayloadsBusy: Volatile.Read(ref _payloadsBusy),
+        PayloadsTooSlow: Volatile.Read(ref _payloadsTooSlow),
         PayloadsTruncated: Volatile.Read(ref _payloadsTruncated),
         SpansReceived: Volatile.Read(ref _spansReceived),
         QuerySpansQueued: Volatile.Read(ref _querySpansQueued),
@@ -137,6 +145,7 @@ public sealed record TelemetryCountersSnapshot(
     long PayloadsUnsupportedMediaType,
     long PayloadsOverItemLimit,
     long PayloadsBusy,
+    long PayloadsTooSlow,
     long PayloadsTruncated,
     long SpansReceived,
     long QuerySpansQueued,

@@ -122,7 +122,8 @@ internal sealed class TelemetryStoreOptionsValidator : IValidateOptions<Telemetr
 
         void Quota(int value, int max, string key, string maxKey)
         {
-            if (value <= 0 || value > max)
+            // A cap that is itself invalid is reported on its own.
+            if (max > 0 && (value <= 0 || value > max))
             {
                 failures.Add($"Telemetry:{key} must be between 1 and Telemetry:{maxKey}.");
             }

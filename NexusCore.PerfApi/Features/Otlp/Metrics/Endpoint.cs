@@ -9,7 +9,7 @@ namespace NexusCore.PerfApi.Features.Otlp.Metrics;
 /// <summary>
 /// <c>POST /v1/metrics</c>: the OTLP/HTTP metrics receiver (binary protobuf, optionally gzip). The payload is
 /// decoded here and its points handed to the ingest queue, so the sender waits for decoding only.
-/// 200 with an <c>ExportMetricsServiceResponse</c> (partial success when the queue was full); 400, 413, 415,
+/// 200 with an <c>ExportMetricsServiceResponse</c> (partial success when the queue was full); 400, 408, 413, 415,
 /// and 429 when every ingest turn is taken, as problem documents (see <see cref="OtlpReceiver"/>).
 /// </summary>
 public sealed class Endpoint(
@@ -31,6 +31,7 @@ public sealed class Endpoint(
             .ProducesProblemFE(400)
             .ProducesProblemFE(401)
             .ProducesProblemFE(403)
+            .ProducesProblemFE(408)
             .ProducesProblemFE(413)
             .ProducesProblemFE(415)
             .ProducesProblemFE(429));

@@ -43,6 +43,7 @@ public sealed class Endpoint(TelemetryStore store, TelemetryIngestQueue queue, I
                     counts.PayloadsUnsupportedMediaType,
                     counts.PayloadsOverItemLimit,
                     counts.PayloadsBusy,
+                    counts.PayloadsTooSlow,
                     counts.PayloadsTruncated),
                 new SpanCounts(
                     counts.SpansReceived,

@@ -10,11 +10,12 @@ public sealed record Response(
     MetricPointCounts MetricPoints,
     StoreState Store);
 
-/// <summary>OTLP requests accepted, and refused by reason (400, 413, 415, 429).</summary>
+/// <summary>OTLP requests accepted, and refused by reason (400, 408, 413, 415, 429).</summary>
 /// <param name="OverItemLimit">Refused for too many spans, data points, attributes of an item or buckets of a point.</param>
 /// <param name="Busy">Refused with 429: every ingest turn and the line before them were taken.</param>
+/// <param name="TooSlow">Refused with 408: the body did not arrive within <c>Telemetry:Receiver:BodyReadTimeout</c>.</param>
 /// <param name="Truncated">Accepted payloads in which strings were cut to the receiver's length limits.</param>
-public sealed record PayloadCounts(long Accepted, long Malformed, long TooLarge, long UnsupportedMediaType, long OverItemLimit, long Busy, long Truncated);
+public sealed record PayloadCounts(long Accepted, long Malformed, long TooLarge, long UnsupportedMediaType, long OverItemLimit, long Busy, long TooSlow, long Truncated);
 
 /// <param name="Received">Every span in accepted payloads.</param>
 /// <param name="QuerySpans">Those that describe a query (logical or PostgreSQL client spans) and were queued.</param>
