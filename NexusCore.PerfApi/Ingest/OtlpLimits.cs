@@ -309,6 +309,11 @@ internal ref struct OtlpLimits
             return false;
         }
 
+        if (PlainAttribute(body) is var (keyLength, textLength) && keyLength >= 0)
+        {
+            return Text(keyLength, _limits.MaxAttributeLength) && Text(textLength, _limits.MaxAttributeLength);
+        }
+
         var reader = new WireReader(body);
         while (reader.Next(out var field, out var wire))
         {
@@ -400,6 +405,70 @@ internal ref struct OtlpLimits
         }
 
         return reader.Ok;
+    }
+
+    /// <summary>
+    /// The shape of nearly every attribute, read without the general walk: a key, then a value holding one string,
+    /// bytes (as hex: two characters a byte) or scalar. Returns the key's length and the value's text length in
+    /// bytes, or a key length of -1 for anything else (arrays, maps, repeated or unusual fields), which the general
+    /// walk then reads.
+    /// </summary>
+    private static (int KeyLength, long TextLength) PlainAttribute(ReadOnlySpan<byte> body)
+    {
+        const int Other = -1;
+        var position = 0;
+        if (body.Length == 0 || body[0] != 0x0A || !Length(body, ref position, out var keyLength))
+        {
+            return (Other, 0);
+        }
+
+        position += keyLength;
+        if (position == body.Length)
+        {
+            return (keyLength, 0);
+        }
+
+        if (body[position] != 0x12 || !Length(body, ref position, out var valueLength) || position + valueLength != body.Length)
+        {
+            return (Other, 0);
+        }
+
+        var value = body[position..];
+        if (value.Length == 0)
+        {
+            return (keyLength, 0);
+        }
+
+        var inner = 0;
+        switch (value[0])
+        {
+            case 0x0A or 0x3A when Length(value, ref inner, out var textLength) && inner + textLength == value.Length:
+                return (keyLength, value[0] == 0x3A ? textLength * 2L : textLength);
+            case 0x10 or 0x18 when value.Length is >= 2 and <= 11 && value[^1] < 0x80 && value[1..^1].IndexOfAnyInRange((byte)0, (byte)0x7F) < 0:
+                return (keyLength, 0);
+            case 0x21 when value.Length == 9:
+                return (keyLength, 0);
+            default:
+                return (Other, 0);
+        }
+    }
+
+    /// <summary>Reads the tag byte at <paramref name="position"/> and the length after it; leaves the position at the content.</summary>
+    private static bool Length(ReadOnlySpan<byte> data, ref int position, out int length)
+    {
+        length = 0;
+        position++;
+        for (var shift = 0; shift < 32 && position < data.Length; shift += 7)
+        {
+            var b = data[position++];
+            length |= (b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                return length >= 0 && length <= data.Length - position;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Notes a string too long to keep whole; never refuses (the string is cut later).</summary>
@@ -565,6 +634,13 @@ internal ref struct OtlpLimits
 
         private bool TryVarint(out ulong value)
         {
+            // Tags and lengths under 128, nearly all of them, are one byte.
+            if (_position < _data.Length && _data[_position] < 0x80)
+            {
+                value = _data[_position++];
+                return true;
+            }
+
             value = 0;
             for (var shift = 0; shift < 64 && _position < _data.Length; shift += 7)
             {

@@ -174,6 +174,32 @@ public sealed class IngestLimitsTests
         Assert.Equal((new string('s', 32), new string('t', 32)), (batch.QuerySpans[0].Service, batch.QuerySpans[0].Table));
     }
 
+    [Theory]
+    [InlineData("bool", false)]
+    [InlineData("int", false)]
+    [InlineData("double", false)]
+    [InlineData("bytes-100", false)]
+    [InlineData("bytes-200", true)]
+    [InlineData("string-256", false)]
+    [InlineData("string-257", true)]
+    public void AValueIsLongWhenItsTextWouldBe(string value, bool isLong)
+    {
+        var attribute = value switch
+        {
+            "bool" => Attribute("k", true),
+            "int" => Attribute("k", long.MinValue),
+            "double" => new KeyValue { Key = "k", Value = new AnyValue { DoubleValue = 1.5 } },
+            "bytes-100" => new KeyValue { Key = "k", Value = new AnyValue { BytesValue = ByteString.CopyFrom(new byte[100]) } },
+            "bytes-200" => new KeyValue { Key = "k", Value = new AnyValue { BytesValue = ByteString.CopyFrom(new byte[200]) } },
+            "string-256" => Attribute("k", new string('x', 256)),
+            _ => Attribute("k", new string('x', 257)),
+        };
+
+        var shape = OtlpLimits.Check(TraceRequest("svc", Span(Now, TimeSpan.FromMilliseconds(1), attribute)).ToByteArray(), OtlpSignal.Traces, Defaults);
+
+        Assert.Equal(new OtlpShape(null, isLong), shape);
+    }
+
     [Fact]
     public void ACutNeverSplitsASurrogatePair()
     {
