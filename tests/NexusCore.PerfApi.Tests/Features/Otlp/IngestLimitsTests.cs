@@ -263,33 +263,4 @@ public sealed class IngestLimitsTests
         histogram.DataPoints.Add(point);
         return new Metric { Name = "e", Unit = "s", ExponentialHistogram = histogram };
     }
-
-    /// <summary>One resource, one scope, <paramref name="spans"/> empty spans, written on the wire by hand.</summary>
-    private static byte[] EmptySpans(int spans)
-    {
-        var scope = new byte[spans * 2];
-        for (var i = 0; i < spans; i++)
-        {
-            scope[2 * i] = 0x12;
-        }
-
-        // ExportTraceServiceRequest.resource_spans (1) { ResourceSpans.scope_spans (2) { ScopeSpans.spans (2) … } }
-        return LengthDelimited(0x0A, LengthDelimited(0x12, scope));
-    }
-
-    private static byte[] LengthDelimited(byte tag, byte[] body)
-    {
-        using var output = new MemoryStream();
-        output.WriteByte(tag);
-        var length = (uint)body.Length;
-        while (length >= 0x80)
-        {
-            output.WriteByte((byte)(length | 0x80));
-            length >>= 7;
-        }
-
-        output.WriteByte((byte)length);
-        output.Write(body);
-        return output.ToArray();
-    }
 }
