@@ -55,6 +55,13 @@ public sealed class TelemetryStoreOptions
     /// </summary>
     public int IngestQueueCapacity { get; set; } = 100_000;
 
+    /// <summary>
+    /// Of those, the most one service may have waiting (one export of <c>Telemetry:Receiver:MaxSpansPerRequest</c>):
+    /// a service flooding PerfApi fills its own share, and up to <c>IngestQueueCapacity / IngestQueueCapacityPerService</c>
+    /// such services leave room for every other service's items.
+    /// </summary>
+    public int IngestQueueCapacityPerService { get; set; } = 10_000;
+
     internal int BucketCount => (int)(Retention.Ticks / BucketWidth.Ticks);
 
     internal int HistogramCount => (int)(Retention.Ticks / HistogramWidth.Ticks);
@@ -98,6 +105,7 @@ internal sealed class TelemetryStoreOptionsValidator : IValidateOptions<Telemetr
         Quota(options.MaxQuerySeriesPerService, options.MaxQuerySeries, nameof(options.MaxQuerySeriesPerService), nameof(options.MaxQuerySeries));
         Quota(options.MaxStatementsPerService, options.MaxStatements, nameof(options.MaxStatementsPerService), nameof(options.MaxStatements));
         Quota(options.MaxMetricSeriesPerService, options.MaxMetricSeries, nameof(options.MaxMetricSeriesPerService), nameof(options.MaxMetricSeries));
+        Quota(options.IngestQueueCapacityPerService, options.IngestQueueCapacity, nameof(options.IngestQueueCapacityPerService), nameof(options.IngestQueueCapacity));
         Positive(options.MaxSpanSamples, nameof(options.MaxSpanSamples));
         Positive(options.IngestQueueCapacity, nameof(options.IngestQueueCapacity));
         if (options.MaxStatementLength < 64)
