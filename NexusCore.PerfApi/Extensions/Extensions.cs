@@ -81,6 +81,7 @@ internal static class Extensions
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TelemetryCounters>();
+        builder.Services.AddSingleton<OtlpReceiver>();
         builder.Services.AddSingleton<TelemetryStore>();
 
         // The roll-ups the history writer persists, and where query figures are read from (a history store may

@@ -5,8 +5,8 @@ using NexusCore.PerfApi.Store;
 
 namespace NexusCore.PerfApi.Ingest;
 
-/// <summary>Why a body was refused: the status, the problem's error entry, and the counter to bump.</summary>
-internal sealed record PayloadProblem(int Status, PayloadRejection Reason, string Field, string Code, string Message);
+/// <summary>Why a body was refused: the status, the problem's error entry, the counter to bump, and the limit crossed if any.</summary>
+internal sealed record PayloadProblem(int Status, PayloadRejection Reason, string Field, string Code, string Message, int? Limit = null);
 
 /// <summary>An OTLP request body read into a pooled buffer, decompressed; return it by disposing.</summary>
 internal sealed class OtlpPayload(byte[] buffer, int length) : IDisposable
@@ -114,7 +114,7 @@ internal static class OtlpBody
 
     private static PayloadProblem TooLarge(int maxBytes) => new(
         StatusCodes.Status413PayloadTooLarge, PayloadRejection.TooLarge, "body", "payload_too_large",
-        $"The payload is larger than {maxBytes} bytes (as sent or decompressed). Export smaller batches.");
+        $"The payload is larger than {maxBytes} bytes (as sent or decompressed). Export smaller batches.", maxBytes);
 
     /// <summary>
     /// Reads a stream into a pooled buffer, stopping one byte past <paramref name="maxBytes"/>: a returned

@@ -116,15 +116,15 @@ public sealed class MetricStore
 {
     private readonly ConcurrentDictionary<MetricSeriesKey, MetricSeries> _series = new();
     private readonly BucketClock _clock;
-    private readonly int _maxSeries;
+    private readonly ServiceQuota<MetricSeriesKey> _quota;
     private readonly TimeProvider _time;
     private readonly TelemetryCounters _counters;
     private int _count;
 
-    internal MetricStore(BucketClock clock, int maxSeries, long startedNanos, TimeProvider time, TelemetryCounters counters)
+    internal MetricStore(BucketClock clock, int maxSeries, int maxPerService, long startedNanos, TimeProvider time, TelemetryCounters counters)
     {
         _clock = clock;
-        _maxSeries = maxSeries;
+        _quota = new ServiceQuota<MetricSeriesKey>(maxSeries, maxPerService, key => _series.TryGetValue(key, out var series) ? series.LastIndex : long.MinValue);
         StartedNanos = startedNanos;
         _time = time;
         _counters = counters;
@@ -222,6 +222,7 @@ public sealed class MetricStore
         {
             if (series.LastIndex < oldestBucket && _series.TryRemove(new KeyValuePair<MetricSeriesKey, MetricSeries>(key, series)))
             {
+                _quota.Forget(key.Service, key);
                 Interlocked.Decrement(ref _count);
                 removed++;
             }
@@ -232,12 +233,13 @@ public sealed class MetricStore
 
     private MetricSeries? Add(MetricSeriesKey key, MetricPoint point)
     {
-        if (Interlocked.Increment(ref _count) > _maxSeries)
+        if (_quota.Admit(key.Service, key, out var victim) && _series.TryRemove(victim, out _))
         {
             Interlocked.Decrement(ref _count);
-            _counters.MetricPointsOverSeriesLimit();
-            return null;
+            _counters.MetricSeriesEvicted();
         }
+
+        Interlocked.Increment(ref _count);
 
         var created = new MetricSeries(key, point, _clock.Slots);
         if (_series.TryAdd(key, created))

@@ -34,14 +34,18 @@ public sealed class QueryRollupStore : IQueryRollupSource, IQueryRollupReader
     private readonly Dictionary<StreamKey, Stream> _streams = [];
     private readonly BucketClock _clock;
     private readonly int _maxSeries;
+    private readonly ServiceQuota<RollupKey> _quota;
     private readonly long _startedNanos;
+    private long _writes;
     private readonly TimeProvider _time;
     private readonly TelemetryCounters _counters;
 
-    internal QueryRollupStore(BucketClock clock, int maxSeries, long startedNanos, TimeProvider time, TelemetryCounters counters)
+    internal QueryRollupStore(BucketClock clock, int maxSeries, int maxPerService, long startedNanos, TimeProvider time, TelemetryCounters counters)
     {
         _clock = clock;
         _maxSeries = maxSeries;
+        // Called under _gate: a key's last roll-up is how recently it was seen.
+        _quota = new ServiceQuota<RollupKey>(maxSeries, maxPerService, key => _series.TryGetValue(key, out var series) ? series.Seen : long.MinValue);
         _startedNanos = startedNanos;
         _time = time;
         _counters = counters;
@@ -118,10 +122,10 @@ public sealed class QueryRollupStore : IQueryRollupSource, IQueryRollupReader
         {
             if (!_series.TryGetValue(key, out var series))
             {
-                if (_series.Count >= _maxSeries)
+                // A service at its quota (or the store at its cap) gives up its least recently seen key.
+                if (_quota.Admit(key.Service, key, out var victim) && _series.Remove(victim))
                 {
-                    _counters.MetricPointsOverSeriesLimit();
-                    return false;
+                    _counters.QuerySeriesEvicted();
                 }
 
                 _series[key] = series = new Series(key, _clock.Slots);
@@ -139,8 +143,11 @@ public sealed class QueryRollupStore : IQueryRollupSource, IQueryRollupReader
                 {
                     if (_streams.Count >= 4 * _maxSeries)
                     {
-                        _counters.MetricPointsOverSeriesLimit();
-                        return false;
+                        // Full: the least recently seen stream makes room (a scan, only when full), so a
+                        // flood of new instances cannot keep a real one's cumulative points out.
+                        var oldest = _streams.MinBy(s => s.Value.LastIndex).Key;
+                        _streams.Remove(oldest);
+                        _counters.QuerySeriesEvicted();
                     }
 
                     _streams[streamKey] = stream = new Stream();
@@ -160,6 +167,7 @@ public sealed class QueryRollupStore : IQueryRollupSource, IQueryRollupReader
             }
 
             series.LastIndex = Math.Max(series.LastIndex, index);
+            series.Seen = ++_writes;
         }
 
         return true;
@@ -174,6 +182,7 @@ public sealed class QueryRollupStore : IQueryRollupSource, IQueryRollupReader
             foreach (var (key, series) in _series.Where(s => s.Value.LastIndex < oldest).ToList())
             {
                 _series.Remove(key);
+                _quota.Forget(key.Service, key);
             }
 
             foreach (var (key, _) in _streams.Where(s => s.Value.LastIndex < oldest).ToList())
@@ -320,6 +329,9 @@ public sealed class QueryRollupStore : IQueryRollupSource, IQueryRollupReader
         public Slot?[] Slots { get; } = new Slot?[slots];
 
         public long LastIndex { get; set; }
+
+        /// <summary>When the key was last written, in the store's write order: what least recently seen means.</summary>
+        public long Seen { get; set; }
 
         public void Add(long index, ExponentialHistogram delta, long errors, IEnumerable<QueryExemplar> exemplars)
         {

@@ -43,15 +43,15 @@ public sealed class StatementStore
 {
     private readonly ConcurrentDictionary<StatementKey, StatementEntry> _entries = new();
     private readonly BucketClock _clock;
-    private readonly int _maxStatements;
+    private readonly ServiceQuota<StatementKey> _quota;
     private readonly TimeProvider _time;
     private readonly TelemetryCounters _counters;
     private int _count;
 
-    internal StatementStore(BucketClock clock, int maxStatements, TimeProvider time, TelemetryCounters counters)
+    internal StatementStore(BucketClock clock, int maxStatements, int maxPerService, TimeProvider time, TelemetryCounters counters)
     {
         _clock = clock;
-        _maxStatements = maxStatements;
+        _quota = new ServiceQuota<StatementKey>(maxStatements, maxPerService, key => _entries.TryGetValue(key, out var entry) ? entry.LastSeenNanos : long.MinValue);
         _time = time;
         _counters = counters;
     }
@@ -108,6 +108,7 @@ public sealed class StatementStore
         {
             if (entry.LastSeenNanos < oldestNanos && _entries.TryRemove(new KeyValuePair<StatementKey, StatementEntry>(key, entry)))
             {
+                _quota.Forget(key.Service, key);
                 Interlocked.Decrement(ref _count);
                 removed++;
             }
@@ -118,12 +119,13 @@ public sealed class StatementStore
 
     private StatementEntry? Add(StatementKey key, SqlShape shape)
     {
-        if (Interlocked.Increment(ref _count) > _maxStatements)
+        if (_quota.Admit(key.Service, key, out var victim) && _entries.TryRemove(victim, out _))
         {
             Interlocked.Decrement(ref _count);
-            _counters.StatementOverLimit();
-            return null;
+            _counters.StatementEvicted();
         }
+
+        Interlocked.Increment(ref _count);
 
         var created = new StatementEntry(key, shape, _clock);
         if (_entries.TryAdd(key, created))

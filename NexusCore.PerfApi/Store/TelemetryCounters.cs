@@ -6,6 +6,15 @@ public enum PayloadRejection
     Malformed,
     TooLarge,
     UnsupportedMediaType,
+
+    /// <summary>Too many spans, data points, attributes of an item or buckets of a point (413 or 400).</summary>
+    OverItemLimit,
+
+    /// <summary>Every ingest turn and the line before them were taken (429).</summary>
+    Busy,
+
+    /// <summary>The body did not arrive within the receiver's read timeout (408).</summary>
+    TooSlow,
 }
 
 /// <summary>
@@ -18,6 +27,10 @@ public sealed class TelemetryCounters
     private long _payloadsMalformed;
     private long _payloadsTooLarge;
     private long _payloadsUnsupported;
+    private long _payloadsOverItemLimit;
+    private long _payloadsBusy;
+    private long _payloadsTooSlow;
+    private long _payloadsTruncated;
     private long _spansReceived;
     private long _querySpansQueued;
     private long _querySpansAggregated;
@@ -30,9 +43,9 @@ public sealed class TelemetryCounters
     private long _metricPointsUnsupported;
     private long _metricPointsNonFinite;
     private long _metricPointsTooOld;
-    private long _querySpansOverSeriesLimit;
-    private long _statementsOverLimit;
-    private long _metricPointsOverSeriesLimit;
+    private long _querySeriesEvicted;
+    private long _statementsEvicted;
+    private long _metricSeriesEvicted;
     private long _lastPayloadUnixMs;
 
     public void PayloadAccepted(DateTimeOffset at)
@@ -50,6 +63,15 @@ public sealed class TelemetryCounters
                 break;
             case PayloadRejection.TooLarge:
                 Interlocked.Increment(ref _payloadsTooLarge);
+                break;
+            case PayloadRejection.OverItemLimit:
+                Interlocked.Increment(ref _payloadsOverItemLimit);
+                break;
+            case PayloadRejection.Busy:
+                Interlocked.Increment(ref _payloadsBusy);
+                break;
+            case PayloadRejection.TooSlow:
+                Interlocked.Increment(ref _payloadsTooSlow);
                 break;
             default:
                 Interlocked.Increment(ref _payloadsUnsupported);
@@ -79,17 +101,25 @@ public sealed class TelemetryCounters
 
     public void MetricPointsTooOld(int count) => Interlocked.Add(ref _metricPointsTooOld, count);
 
-    public void QuerySpansOverSeriesLimit() => Interlocked.Increment(ref _querySpansOverSeriesLimit);
+    /// <summary>An accepted payload had strings cut to the receiver's length limits.</summary>
+    public void PayloadTruncated() => Interlocked.Increment(ref _payloadsTruncated);
 
-    public void StatementOverLimit() => Interlocked.Increment(ref _statementsOverLimit);
+    /// <summary>A query series made room for a new one (see <see cref="ServiceQuota{TKey}"/>).</summary>
+    public void QuerySeriesEvicted() => Interlocked.Increment(ref _querySeriesEvicted);
 
-    public void MetricPointsOverSeriesLimit() => Interlocked.Increment(ref _metricPointsOverSeriesLimit);
+    public void StatementEvicted() => Interlocked.Increment(ref _statementsEvicted);
+
+    public void MetricSeriesEvicted() => Interlocked.Increment(ref _metricSeriesEvicted);
 
     public TelemetryCountersSnapshot Snapshot() => new(
         PayloadsAccepted: Volatile.Read(ref _payloadsAccepted),
         PayloadsMalformed: Volatile.Read(ref _payloadsMalformed),
         PayloadsTooLarge: Volatile.Read(ref _payloadsTooLarge),
         PayloadsUnsupportedMediaType: Volatile.Read(ref _payloadsUnsupported),
+        PayloadsOverItemLimit: Volatile.Read(ref _payloadsOverItemLimit),
+        PayloadsBusy: Volatile.Read(ref _payloadsBusy),
+        PayloadsTooSlow: Volatile.Read(ref _payloadsTooSlow),
+        PayloadsTruncated: Volatile.Read(ref _payloadsTruncated),
         SpansReceived: Volatile.Read(ref _spansReceived),
         QuerySpansQueued: Volatile.Read(ref _querySpansQueued),
         QuerySpansAggregated: Volatile.Read(ref _querySpansAggregated),
@@ -102,9 +132,9 @@ public sealed class TelemetryCounters
         MetricPointsUnsupported: Volatile.Read(ref _metricPointsUnsupported),
         MetricPointsNonFinite: Volatile.Read(ref _metricPointsNonFinite),
         MetricPointsTooOld: Volatile.Read(ref _metricPointsTooOld),
-        QuerySpansOverSeriesLimit: Volatile.Read(ref _querySpansOverSeriesLimit),
-        StatementsOverLimit: Volatile.Read(ref _statementsOverLimit),
-        MetricPointsOverSeriesLimit: Volatile.Read(ref _metricPointsOverSeriesLimit),
+        QuerySeriesEvicted: Volatile.Read(ref _querySeriesEvicted),
+        StatementsEvicted: Volatile.Read(ref _statementsEvicted),
+        MetricSeriesEvicted: Volatile.Read(ref _metricSeriesEvicted),
         LastPayloadAt: Volatile.Read(ref _lastPayloadUnixMs) is var ms and > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null);
 }
 
@@ -113,6 +143,10 @@ public sealed record TelemetryCountersSnapshot(
     long PayloadsMalformed,
     long PayloadsTooLarge,
     long PayloadsUnsupportedMediaType,
+    long PayloadsOverItemLimit,
+    long PayloadsBusy,
+    long PayloadsTooSlow,
+    long PayloadsTruncated,
     long SpansReceived,
     long QuerySpansQueued,
     long QuerySpansAggregated,
@@ -125,7 +159,7 @@ public sealed record TelemetryCountersSnapshot(
     long MetricPointsUnsupported,
     long MetricPointsNonFinite,
     long MetricPointsTooOld,
-    long QuerySpansOverSeriesLimit,
-    long StatementsOverLimit,
-    long MetricPointsOverSeriesLimit,
+    long QuerySeriesEvicted,
+    long StatementsEvicted,
+    long MetricSeriesEvicted,
     DateTimeOffset? LastPayloadAt);

@@ -32,10 +32,10 @@ public sealed class TelemetryStore
         _retention = settings.Retention;
         Counters = counters;
         StartedAt = time.GetUtcNow();
-        Rollups = new QueryRollupStore(_histograms, settings.MaxQuerySeries, UnixTime.NanosOf(StartedAt), time, counters);
-        Statements = new StatementStore(_histograms, settings.MaxStatements, time, counters);
+        Rollups = new QueryRollupStore(_histograms, settings.MaxQuerySeries, settings.MaxQuerySeriesPerService, UnixTime.NanosOf(StartedAt), time, counters);
+        Statements = new StatementStore(_histograms, settings.MaxStatements, settings.MaxStatementsPerService, time, counters);
         Samples = new SpanSampleStore(settings.MaxSpanSamples, settings.SpanSampleThreshold, time);
-        Metrics = new MetricStore(_buckets, settings.MaxMetricSeries, UnixTime.NanosOf(StartedAt), time, counters);
+        Metrics = new MetricStore(_buckets, settings.MaxMetricSeries, settings.MaxMetricSeriesPerService, UnixTime.NanosOf(StartedAt), time, counters);
     }
 
     public DateTimeOffset StartedAt { get; }

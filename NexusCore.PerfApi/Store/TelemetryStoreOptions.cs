@@ -22,17 +22,26 @@ public sealed class TelemetryStoreOptions
     /// </summary>
     public TimeSpan HistogramWidth { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Distinct (service, table, operation, query type) series; new ones beyond this are dropped and counted.</summary>
+    /// <summary>Distinct (service, table, operation, query type) series; a new one beyond this replaces another (see <see cref="ServiceQuota{TKey}"/>).</summary>
     public int MaxQuerySeries { get; set; } = 512;
 
-    /// <summary>Distinct (service, normalized SQL text) statements; new ones beyond this are dropped and counted.</summary>
+    /// <summary>Query series of one service (resource <c>service.name</c>); its new one beyond this replaces its least recently seen.</summary>
+    public int MaxQuerySeriesPerService { get; set; } = 128;
+
+    /// <summary>Distinct (service, normalized SQL text) statements; a new one beyond this replaces another.</summary>
     public int MaxStatements { get; set; } = 1000;
+
+    /// <summary>Statements of one service; its new one beyond this replaces its least recently seen.</summary>
+    public int MaxStatementsPerService { get; set; } = 250;
 
     /// <summary>Normalized statements longer than this are cut, so a huge generated SQL text cannot hold much memory.</summary>
     public int MaxStatementLength { get; set; } = 2048;
 
-    /// <summary>Distinct metric series (service, instance, name, attributes); new ones beyond this are dropped and counted.</summary>
+    /// <summary>Distinct metric series (service, instance, name, attributes); a new one beyond this replaces another.</summary>
     public int MaxMetricSeries { get; set; } = 1000;
+
+    /// <summary>Metric series of one service, all its instances together; its new one beyond this replaces its least recently seen.</summary>
+    public int MaxMetricSeriesPerService { get; set; } = 500;
 
     /// <summary>How many individual slow query spans are kept as samples (the most recent ones).</summary>
     public int MaxSpanSamples { get; set; } = 1000;
@@ -45,6 +54,13 @@ public sealed class TelemetryStoreOptions
     /// dropped and counted instead of making the sender wait.
     /// </summary>
     public int IngestQueueCapacity { get; set; } = 100_000;
+
+    /// <summary>
+    /// Of those, the most one service may have waiting (one export of <c>Telemetry:Receiver:MaxSpansPerRequest</c>):
+    /// a service flooding PerfApi fills its own share, and up to <c>IngestQueueCapacity / IngestQueueCapacityPerService</c>
+    /// such services leave room for every other service's items.
+    /// </summary>
+    public int IngestQueueCapacityPerService { get; set; } = 10_000;
 
     internal int BucketCount => (int)(Retention.Ticks / BucketWidth.Ticks);
 
@@ -86,6 +102,10 @@ internal sealed class TelemetryStoreOptionsValidator : IValidateOptions<Telemetr
         Positive(options.MaxQuerySeries, nameof(options.MaxQuerySeries));
         Positive(options.MaxStatements, nameof(options.MaxStatements));
         Positive(options.MaxMetricSeries, nameof(options.MaxMetricSeries));
+        Quota(options.MaxQuerySeriesPerService, options.MaxQuerySeries, nameof(options.MaxQuerySeriesPerService), nameof(options.MaxQuerySeries));
+        Quota(options.MaxStatementsPerService, options.MaxStatements, nameof(options.MaxStatementsPerService), nameof(options.MaxStatements));
+        Quota(options.MaxMetricSeriesPerService, options.MaxMetricSeries, nameof(options.MaxMetricSeriesPerService), nameof(options.MaxMetricSeries));
+        Quota(options.IngestQueueCapacityPerService, options.IngestQueueCapacity, nameof(options.IngestQueueCapacityPerService), nameof(options.IngestQueueCapacity));
         Positive(options.MaxSpanSamples, nameof(options.MaxSpanSamples));
         Positive(options.IngestQueueCapacity, nameof(options.IngestQueueCapacity));
         if (options.MaxStatementLength < 64)
@@ -105,6 +125,15 @@ internal sealed class TelemetryStoreOptionsValidator : IValidateOptions<Telemetr
             if (value <= 0)
             {
                 failures.Add($"Telemetry:{key} must be greater than zero.");
+            }
+        }
+
+        void Quota(int value, int max, string key, string maxKey)
+        {
+            // A cap that is itself invalid is reported on its own.
+            if (max > 0 && (value <= 0 || value > max))
+            {
+                failures.Add($"Telemetry:{key} must be between 1 and Telemetry:{maxKey}.");
             }
         }
     }

@@ -185,15 +185,16 @@ public sealed class QueryRollupStoreTests
     }
 
     [Fact]
-    public void AKeyBeyondMaxQuerySeriesIsDroppedAndCounted()
+    public void AKeyBeyondMaxQuerySeriesReplacesTheLeastRecentlySeenAndIsCounted()
     {
-        var telemetry = new SyntheticTelemetry(options => options.MaxQuerySeries = 2);
+        var telemetry = new SyntheticTelemetry(options => (options.MaxQuerySeries, options.MaxQuerySeriesPerService) = (2, 2));
         telemetry.Queries("find", [1]);
         telemetry.Queries("search", [1]);
+        telemetry.Queries("find", [1]);
         telemetry.Queries("count", [1]);
 
-        Assert.Equal(["find", "search"], telemetry.Reader.QueryTypes(FiveMinutes));
-        Assert.Equal(1, telemetry.Store.Counters.Snapshot().MetricPointsOverSeriesLimit);
+        Assert.Equal(["count", "find"], telemetry.Reader.QueryTypes(FiveMinutes));
+        Assert.Equal(1, telemetry.Store.Counters.Snapshot().QuerySeriesEvicted);
     }
 
     [Fact]

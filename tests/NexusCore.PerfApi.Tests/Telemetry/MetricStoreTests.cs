@@ -181,24 +181,26 @@ public sealed class MetricStoreTests
     }
 
     [Fact]
-    public void NewSeriesBeyondTheLimitAreDroppedAndCountedUntilExpiredSeriesAreSwept()
+    public void ANewSeriesBeyondTheLimitReplacesTheLeastRecentlySeenAndExpiredSeriesAreSwept()
     {
         var (store, clock) = Create(o => o.MaxMetricSeries = 1);
         var now = clock.GetUtcNow();
         store.Apply(new MetricBatch(
         [
-            Point("nexuscore.cache.size", MetricKind.Gauge, now, 1, MetricTemporality.Unspecified),
+            Point("nexuscore.cache.size", MetricKind.Gauge, now.AddSeconds(-20), 1, MetricTemporality.Unspecified),
             Point("nexuscore.cache.entries", MetricKind.Gauge, now, 2, MetricTemporality.Unspecified),
         ], 2, 0));
 
-        Assert.Equal(["nexuscore.cache.size"], store.Metrics.Names());
-        Assert.Equal(1, store.Counters.Snapshot().MetricPointsOverSeriesLimit);
+        Assert.Equal(["nexuscore.cache.entries"], store.Metrics.Names());
+        Assert.Equal(1, store.Counters.Snapshot().MetricSeriesEvicted);
 
         clock.Advance(TimeSpan.FromMinutes(61));
         store.Sweep();
-        store.Apply(new MetricBatch([Point("nexuscore.cache.entries", MetricKind.Gauge, clock.GetUtcNow(), 2, MetricTemporality.Unspecified)], 1, 0));
+        Assert.Equal(0, store.Metrics.Count);
+        store.Apply(new MetricBatch([Point("nexuscore.cache.size", MetricKind.Gauge, clock.GetUtcNow(), 2, MetricTemporality.Unspecified)], 1, 0));
 
-        Assert.Equal(["nexuscore.cache.entries"], store.Metrics.Names());
+        Assert.Equal(["nexuscore.cache.size"], store.Metrics.Names());
+        Assert.Equal(1, store.Counters.Snapshot().MetricSeriesEvicted);
     }
 
     [Fact]

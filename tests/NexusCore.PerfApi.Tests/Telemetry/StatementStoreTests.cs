@@ -81,17 +81,18 @@ public sealed class StatementStoreTests
     }
 
     [Fact]
-    public void StatementsBeyondTheLimitAreCountedAndRoomReturnsWhenOldOnesExpire()
+    public void AStatementBeyondTheLimitReplacesTheLeastRecentlySeenAndExpiredOnesAreSwept()
     {
         var (store, clock) = Create(o => o.MaxStatements = 2);
         var now = clock.GetUtcNow();
         store.Apply(Batch(
-            SqlSpan(now, TimeSpan.FromMilliseconds(1), "SELECT 1 FROM a"),
-            SqlSpan(now, TimeSpan.FromMilliseconds(1), "SELECT 1 FROM b"),
+            SqlSpan(now.AddSeconds(-2), TimeSpan.FromMilliseconds(1), "SELECT 1 FROM a"),
+            SqlSpan(now.AddSeconds(-1), TimeSpan.FromMilliseconds(1), "SELECT 1 FROM b"),
             SqlSpan(now, TimeSpan.FromMilliseconds(1), "SELECT 1 FROM c")));
 
         Assert.Equal(2, store.Statements.Count);
-        Assert.Equal(1, store.Counters.Snapshot().StatementsOverLimit);
+        Assert.Equal(["SELECT ? FROM b", "SELECT ? FROM c"], store.Statements.List(new StatementQuery(Hour)).Select(s => s.Statement).Order());
+        Assert.Equal(1, store.Counters.Snapshot().StatementsEvicted);
 
         clock.Advance(TimeSpan.FromMinutes(61));
         store.Sweep();

@@ -1,7 +1,5 @@
 using FastEndpoints;
-using FluentValidation.Results;
 using Google.Protobuf;
-using Microsoft.Extensions.Options;
 using NexusCore.PerfApi.Ingest;
 using NexusCore.PerfApi.Store;
 using OpenTelemetry.Proto.Collector.Metrics.V1;
@@ -11,11 +9,11 @@ namespace NexusCore.PerfApi.Features.Otlp.Metrics;
 /// <summary>
 /// <c>POST /v1/metrics</c>: the OTLP/HTTP metrics receiver (binary protobuf, optionally gzip). The payload is
 /// decoded here and its points handed to the ingest queue, so the sender waits for decoding only.
-/// 200 with an <c>ExportMetricsServiceResponse</c> (partial success when the queue was full); 400, 413, 415
-/// as problem documents.
+/// 200 with an <c>ExportMetricsServiceResponse</c> (partial success when the queue was full); 400, 408, 413, 415,
+/// and 429 when every ingest turn is taken, as problem documents (see <see cref="OtlpReceiver"/>).
 /// </summary>
 public sealed class Endpoint(
-    TelemetryIngestQueue queue, TelemetryCounters counters, IOptions<OtlpReceiverOptions> options, TimeProvider time, ILogger<Endpoint> logger)
+    TelemetryIngestQueue queue, TelemetryCounters counters, OtlpReceiver receiver, TimeProvider time, ILogger<Endpoint> logger)
     : EndpointWithoutRequest
 {
     private static readonly MessageParser<ExportMetricsServiceRequest> Parser = ExportMetricsServiceRequest.Parser.WithDiscardUnknownFields(true);
@@ -33,30 +31,26 @@ public sealed class Endpoint(
             .ProducesProblemFE(400)
             .ProducesProblemFE(401)
             .ProducesProblemFE(403)
+            .ProducesProblemFE(408)
             .ProducesProblemFE(413)
-            .ProducesProblemFE(415));
+            .ProducesProblemFE(415)
+            .ProducesProblemFE(429));
         Summary(s => s.Summary = "Receive OpenTelemetry metrics (OTLP/HTTP, application/x-protobuf, optionally gzip)");
     }
 
     public override async Task HandleAsync(CancellationToken ct)
     {
-        var (payload, problem) = await OtlpBody.ReadAsync(HttpContext.Request, options.Value.MaxPayloadBytes, ct);
-        ExportMetricsServiceRequest? request = null;
-        using (payload)
+        using var turn = await receiver.WaitForTurnAsync(ct);
+        if (!turn.IsAcquired)
         {
-            try
-            {
-                request = payload is null ? null : Parser.ParseFrom(payload.Span);
-            }
-            catch (InvalidProtocolBufferException)
-            {
-                problem = OtlpBody.Malformed("metrics");
-            }
+            await RefuseAsync(OtlpReceiver.Busy(receiver.Limits.MaxConcurrentRequests, receiver.Limits.MaxQueuedRequests));
+            return;
         }
 
+        var (request, problem) = await receiver.ReadAsync(HttpContext.Request, Parser, OtlpSignal.Metrics, ct);
         if (request is null)
         {
-            await RefuseAsync(problem!, ct);
+            await RefuseAsync(problem!);
             return;
         }
 
@@ -96,11 +90,10 @@ public sealed class Endpoint(
         await Send.BytesAsync(response.ToByteArray(), contentType: OtlpBody.ProtobufMediaType, cancellation: ct);
     }
 
-    private Task RefuseAsync(PayloadProblem problem, CancellationToken ct)
+    private Task RefuseAsync(PayloadProblem problem)
     {
         counters.PayloadRejected(problem.Reason);
         OtlpLog.PayloadRefused(logger, "metrics", problem.Status, problem.Code);
-        AddError(new ValidationFailure(problem.Field, problem.Message) { ErrorCode = problem.Code });
-        return Send.ErrorsAsync(problem.Status, ct);
+        return OtlpReceiver.WriteProblemAsync(HttpContext, problem);
     }
 }

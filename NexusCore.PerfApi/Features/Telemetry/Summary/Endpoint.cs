@@ -36,15 +36,23 @@ public sealed class Endpoint(TelemetryStore store, TelemetryIngestQueue queue, I
             new Response(
                 store.StartedAt,
                 counts.LastPayloadAt,
-                new PayloadCounts(counts.PayloadsAccepted, counts.PayloadsMalformed, counts.PayloadsTooLarge, counts.PayloadsUnsupportedMediaType),
+                new PayloadCounts(
+                    counts.PayloadsAccepted,
+                    counts.PayloadsMalformed,
+                    counts.PayloadsTooLarge,
+                    counts.PayloadsUnsupportedMediaType,
+                    counts.PayloadsOverItemLimit,
+                    counts.PayloadsBusy,
+                    counts.PayloadsTooSlow,
+                    counts.PayloadsTruncated),
                 new SpanCounts(
                     counts.SpansReceived,
                     counts.QuerySpansQueued,
                     counts.QuerySpansAggregated,
                     counts.QuerySpansDropped,
                     counts.QuerySpansTooOld,
-                    counts.QuerySpansOverSeriesLimit,
-                    counts.StatementsOverLimit),
+                    counts.QuerySeriesEvicted,
+                    counts.StatementsEvicted),
                 new MetricPointCounts(
                     counts.MetricPointsReceived,
                     counts.MetricPointsQueued,
@@ -53,7 +61,7 @@ public sealed class Endpoint(TelemetryStore store, TelemetryIngestQueue queue, I
                     counts.MetricPointsUnsupported,
                     counts.MetricPointsNonFinite,
                     counts.MetricPointsTooOld,
-                    counts.MetricPointsOverSeriesLimit),
+                    counts.MetricSeriesEvicted),
                 new StoreState(
                     store.Rollups.Count,
                     settings.MaxQuerySeries,

@@ -164,6 +164,46 @@ internal static class OtlpPayloads
 
     public static ulong Nanos(DateTimeOffset time) => (ulong)((time - DateTimeOffset.UnixEpoch).Ticks * 100);
 
+    /// <summary>One resource, one scope, <paramref name="spans"/> empty spans, written on the wire by hand (two bytes a span).</summary>
+    public static byte[] EmptySpans(int spans)
+    {
+        var scope = new byte[spans * 2];
+        for (var i = 0; i < spans; i++)
+        {
+            scope[2 * i] = 0x12;
+        }
+
+        // ExportTraceServiceRequest.resource_spans (1) { ResourceSpans.scope_spans (2) { ScopeSpans.spans (2) … } }
+        return LengthDelimited(0x0A, LengthDelimited(0x12, scope));
+    }
+
+    public static byte[] Gzip(byte[] bytes)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest))
+        {
+            gzip.Write(bytes);
+        }
+
+        return output.ToArray();
+    }
+
+    private static byte[] LengthDelimited(byte tag, byte[] body)
+    {
+        using var output = new MemoryStream();
+        output.WriteByte(tag);
+        var length = (uint)body.Length;
+        while (length >= 0x80)
+        {
+            output.WriteByte((byte)(length | 0x80));
+            length >>= 7;
+        }
+
+        output.WriteByte((byte)length);
+        output.Write(body);
+        return output.ToArray();
+    }
+
     private static Resource Resource(string service, string instance = "")
     {
         var resource = new Resource();
