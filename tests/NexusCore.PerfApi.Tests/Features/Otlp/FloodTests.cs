@@ -168,7 +168,7 @@ public sealed class FloodTests(PerfApiStack stack, ITestOutputHelper output)
         return TraceRequest($"hostile-traces-{copy}", [.. spans]);
     }
 
-    /// <summary>2,000 points of new series: gauges with random attributes, and histograms of 160 buckets (half the most allowed).</summary>
+    /// <summary>2,200 points of new series: gauges with random attributes, histograms of 160 buckets (half the most allowed), and query durations of new keys.</summary>
     private static ExportMetricsServiceRequest CardinalityMetrics(int copy, Random random)
     {
         var now = DateTimeOffset.UtcNow;
@@ -176,7 +176,11 @@ public sealed class FloodTests(PerfApiStack stack, ITestOutputHelper output)
         var bounds = Enumerable.Range(1, 159).Select(i => (double)i).ToArray();
         var histograms = Histogram("hostile.histogram", "s", AggregationTemporality.Delta,
             [.. Enumerable.Range(0, 200).Select(_ => HistogramPoint(now.AddSeconds(-1), now, 1, bounds, [.. Enumerable.Repeat(1UL, 160)], Attribute("id", $"{random.NextInt64():x}")))]);
-        return MetricRequest($"hostile-metrics-{copy}", $"instance-{random.Next()}", gauges, histograms);
+        // And new query roll-up keys: the duration histogram with random tables and operations.
+        var queries = ExponentialHistogram("nexuscore.query.duration", "s", AggregationTemporality.Delta,
+            [.. Enumerable.Range(0, 200).Select(_ => ExponentialPoint(now.AddSeconds(-1), now, 4, [0.002],
+                Attribute("nexuscore.query.type", "find"), Attribute("db.collection.name", $"t{random.NextInt64():x}"), Attribute("db.operation.name", $"op{random.NextInt64():x}")))]);
+        return MetricRequest($"hostile-metrics-{copy}", $"instance-{random.Next()}", gauges, histograms, queries);
     }
 
     /// <summary>A 64 KB service name, 300 KB statements and 100 KB table names: nearly 4 MB in all.</summary>
