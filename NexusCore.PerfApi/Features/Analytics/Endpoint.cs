@@ -1,14 +1,17 @@
 using FastEndpoints;
 using NexusCore.PerfApi.Analysis.Performance;
 using NexusCore.PerfApi.Store;
+using NexusCore.PerfApi.Store.History;
 
 namespace NexusCore.PerfApi.Features.Analytics;
 
 /// <summary>
-/// <c>GET /api/v1/performance/analytics?window=5m|15m|1h</c> (reader): per service, table, operation and query
-/// type: count, throughput, p50/p95/p99, cache hit rate, errors and a time series, busiest first.
+/// <c>GET /api/v1/performance/analytics?window=5m|15m|1h|24h|7d</c> (reader): per service, table, operation and query
+/// type: count, throughput, p50/p95/p99, cache hit rate, errors and a time series, busiest first. Windows memory
+/// holds are read from memory; longer ones, and short ones that reach back before a restart, from history
+/// (<see cref="QueryHistory"/>).
 /// </summary>
-public sealed class Endpoint(PerformanceReader reader) : EndpointWithoutRequest<Response>
+public sealed class Endpoint(PerformanceReader reader, QueryHistory history) : EndpointWithoutRequest<Response>
 {
     /// <summary>Windows up to this many store buckets are drawn bucket by bucket; longer ones per latency roll-up.</summary>
     public const int MaxBucketPoints = 30;
@@ -19,16 +22,22 @@ public sealed class Endpoint(PerformanceReader reader) : EndpointWithoutRequest<
         Group<PerformanceGroup>();
         Roles(ApiRoles.Reader);
         Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403));
-        Summary(s => s.Summary = "Query analytics per service, table, operation and query type (window 5m, 15m or 1h)");
+        Summary(s => s.Summary = "Query analytics per service, table, operation and query type (window 5m, 15m, 1h, 24h or 7d)");
     }
 
     public override async Task HandleAsync(CancellationToken ct)
     {
         var parameters = new QueryParameters(HttpContext.Request.Query, "window");
-        var window = parameters.Window("window", TimeWindow.FiveMinutes);
+        var window = parameters.Window("window", TimeWindow.FiveMinutes, TimeWindow.WithHistory);
         if (parameters.Errors.Count > 0)
         {
             await this.SendQueryErrorsAsync(parameters.Errors, ct);
+            return;
+        }
+
+        if (await history.NeededAsync(window.Span, ct))
+        {
+            await Send.OkAsync(FromHistory(window, await history.ReadAsync(window.Span, PointWidth(window.Span), ct)), ct);
             return;
         }
 
@@ -89,5 +98,66 @@ public sealed class Endpoint(PerformanceReader reader) : EndpointWithoutRequest<
                 parts.Sum(p => p.Errors),
                 rollup.ValueMs);
         }).ToList();
+    }
+
+    /// <summary>Points of a history window: a minute up to 1 h, an hour up to a day, six hours beyond (24 or 28 points).</summary>
+    public static TimeSpan PointWidth(TimeSpan window) =>
+        window <= TimeSpan.FromHours(1) ? TimeSpan.FromMinutes(1) : window <= TimeSpan.FromDays(1) ? TimeSpan.FromHours(1) : TimeSpan.FromHours(6);
+
+    /// <summary>
+    /// Per (service, table, operation, query type), the cache outcomes merged. Durations are kept in seconds; answers are
+    /// in ms. Throughput is over the whole window; rows are not kept in history (0); points carry no p95.
+    /// </summary>
+    private Response FromHistory(TimeWindow window, HistoryWindow figures)
+    {
+        var series = new List<Series>();
+        foreach (var group in figures.Series.GroupBy(s => (s.Key.Service, s.Key.Table, s.Key.Operation, s.Key.QueryType)))
+        {
+            var durations = new ExponentialHistogram();
+            long errors = 0;
+            var lastSeen = DateTimeOffset.MinValue;
+            foreach (var part in group)
+            {
+                durations.Merge(part.Durations);
+                errors += part.Errors;
+                lastSeen = part.LastMinute > lastSeen ? part.LastMinute : lastSeen;
+            }
+
+            if (durations.Count == 0)
+            {
+                continue;
+            }
+
+            var hits = group.Where(s => s.Key.CacheHit == true).Sum(s => s.Durations.Count);
+            var misses = group.Where(s => s.Key.CacheHit == false).Sum(s => s.Durations.Count);
+            var points = group.SelectMany(s => s.Points)
+                .GroupBy(p => p.Start)
+                .OrderBy(p => p.Key)
+                .Select(p =>
+                {
+                    var count = p.Sum(x => x.Count);
+                    return new Point(p.Key, count, count == 0 ? 0 : p.Sum(x => x.Sum) / count * 1000, Math.Max(0, p.Max(x => x.Max)) * 1000, p.Sum(x => x.Errors), null);
+                })
+                .ToList();
+            series.Add(new Series(
+                group.Key.Service, group.Key.Table, group.Key.Operation, group.Key.QueryType,
+                durations.Count,
+                durations.Count / window.Span.TotalSeconds,
+                durations.Sum / durations.Count * 1000,
+                double.IsFinite(durations.Max) ? durations.Max * 1000 : 0,
+                durations.Quantile(0.50) * 1000,
+                durations.Quantile(0.95) * 1000,
+                durations.Quantile(0.99) * 1000,
+                hits,
+                misses,
+                hits + misses == 0 ? null : hits * 100.0 / (hits + misses),
+                errors,
+                0,
+                lastSeen,
+                points));
+        }
+
+        series.Sort((a, b) => b.Count.CompareTo(a.Count));
+        return new Response(window.Name, window.Span.TotalSeconds, figures.PointWidth.TotalSeconds, window.Span.TotalSeconds, reader.Now, series);
     }
 }
