@@ -88,6 +88,9 @@ public sealed partial class HistoryWriter : BackgroundService
         }
     }
 
+    /// <summary>Whether this run has written a row yet (before, every row in Postgres is an earlier run's).</summary>
+    public bool HasWritten { get; private set; }
+
     /// <summary>Roll-ups waiting to be written.</summary>
     public int Backlog
     {
@@ -121,7 +124,9 @@ public sealed partial class HistoryWriter : BackgroundService
             _taken = before;
         }
 
-        Enqueue(_source.Rollups(from, before));
+        // In minute order, so that the backlog is too and every row written is older than every row still waiting
+        // (PersistedBefore depends on it).
+        Enqueue(_source.Rollups(from, before).OrderBy(r => r.Minute));
     }
 
     /// <summary>Adds roll-ups to the backlog; beyond <see cref="HistoryOptions.MaxBacklogRows"/> the oldest are dropped (counted).</summary>
@@ -179,6 +184,7 @@ public sealed partial class HistoryWriter : BackgroundService
                 {
                     await CopyAsync(batch, ct);
                     _counters.Written(batch.Count);
+                    HasWritten = true;
                 }
                 catch (PostgresException ex) when (ex.SqlState.StartsWith("22", StringComparison.Ordinal) || ex.SqlState.StartsWith("23", StringComparison.Ordinal))
                 {

@@ -4,9 +4,10 @@ namespace NexusCore.PerfApi.Store.History;
 
 /// <summary>
 /// A window's query figures from both places they live: the minutes before <see cref="HistoryWriter.PersistedBefore"/>
-/// from Postgres, the minutes from it on from memory (<see cref="IQueryRollupSource"/>). Every minute is read from
-/// exactly one of the two, so nothing is counted twice, and a minute split by a restart (its first part written at
-/// shutdown, the rest by the next run) is read whole from Postgres once the next run has written its part.
+/// from Postgres, the minutes from it on from memory (<see cref="IQueryRollupSource"/>). Every query is read from
+/// exactly one of the two, so nothing is counted twice. A minute split by a restart has its first part in Postgres
+/// (written at shutdown) and the rest in memory: until this run writes anything, that minute is read from both
+/// (the parts are disjoint); once it has, the whole minute is read from Postgres.
 /// </summary>
 public sealed class QueryHistory(
     HistoryReader reader,
@@ -30,20 +31,20 @@ public sealed class QueryHistory(
         }
 
         var (from, to) = Window(span);
-        var boundary = Clamp(writer.PersistedBefore, from, to);
-        return from < StartedAt && boundary > from && await reader.AnyAsync(from, boundary, ct);
+        var (persistedTo, _) = Split(from, to);
+        return from < StartedAt && persistedTo > from && await reader.AnyAsync(from, persistedTo, ct);
     }
 
     /// <summary>The minutes of the last <paramref name="span"/> (the current, open minute included), per key, with points of <paramref name="pointWidth"/>.</summary>
     public async Task<HistoryWindow> ReadAsync(TimeSpan span, TimeSpan pointWidth, CancellationToken ct)
     {
         var (from, to) = Window(span);
-        var boundary = Clamp(writer.PersistedBefore, from, to);
-        var series = boundary > from
-            ? (await reader.ReadAsync(from, boundary, pointWidth, ct)).ToDictionary(s => s.Key)
+        var (persistedTo, memoryFrom) = Split(from, to);
+        var series = persistedTo > from
+            ? (await reader.ReadAsync(from, persistedTo, pointWidth, ct)).ToDictionary(s => s.Key)
             : [];
 
-        foreach (var rollup in memory.Rollups(boundary, to))
+        foreach (var rollup in memory.Rollups(memoryFrom, to))
         {
             if (!series.TryGetValue(rollup.Key, out var entry))
             {
@@ -60,7 +61,24 @@ public sealed class QueryHistory(
             }
         }
 
-        return new HistoryWindow(from, to, pointWidth, boundary, series.Values.ToList());
+        return new HistoryWindow(from, to, pointWidth, memoryFrom, series.Values.ToList());
+    }
+
+    /// <summary>
+    /// Postgres is read before the first, memory from the second. Both are the writer's boundary, except while this run
+    /// has written nothing: then the minute this run started in is read from both (an earlier run's part, this run's).
+    /// </summary>
+    private (DateTimeOffset PersistedTo, DateTimeOffset MemoryFrom) Split(DateTimeOffset from, DateTimeOffset to)
+    {
+        var boundary = writer.PersistedBefore;
+        var persistedTo = boundary;
+        var firstMinute = HistoryWriter.MinuteOf(StartedAt);
+        if (!writer.HasWritten && boundary == firstMinute)
+        {
+            persistedTo = firstMinute + TimeSpan.FromMinutes(1);
+        }
+
+        return (Clamp(persistedTo, from, to), Clamp(boundary, from, to));
     }
 
     /// <summary>[from, to): the last <paramref name="span"/> of whole minutes, ending with the open one.</summary>
@@ -74,12 +92,12 @@ public sealed class QueryHistory(
         value < from ? from : value > to ? to : value;
 }
 
-/// <summary>A window's figures per key; minutes before <paramref name="PersistedBefore"/> were read from Postgres, the rest from memory.</summary>
+/// <summary>A window's figures per key; from <paramref name="MemoryFrom"/> on, minutes were read from memory.</summary>
 public sealed record HistoryWindow(
     DateTimeOffset From,
     DateTimeOffset To,
     TimeSpan PointWidth,
-    DateTimeOffset PersistedBefore,
+    DateTimeOffset MemoryFrom,
     IReadOnlyList<HistorySeries> Series);
 
 /// <summary>The roll-up source when no store provides one: nothing in memory to persist.</summary>
