@@ -130,15 +130,21 @@ public sealed class Endpoint(PerformanceReader reader, QueryHistory history) : E
 
             var hits = group.Where(s => s.Key.CacheHit == true).Sum(s => s.Durations.Count);
             var misses = group.Where(s => s.Key.CacheHit == false).Sum(s => s.Durations.Count);
-            var points = group.SelectMany(s => s.Points)
-                .GroupBy(p => p.Start)
-                .OrderBy(p => p.Key)
-                .Select(p =>
-                {
-                    var count = p.Sum(x => x.Count);
-                    return new Point(p.Key, count, count == 0 ? 0 : p.Sum(x => x.Sum) / count * 1000, Math.Max(0, p.Max(x => x.Max)) * 1000, p.Sum(x => x.Errors), null);
-                })
-                .ToList();
+            // Every point of the window, the empty ones too, as memory's time series has.
+            var byStart = group.SelectMany(s => s.Points).ToLookup(p => p.Start);
+            var points = new List<Point>();
+            for (var start = figures.From; start < figures.To; start += figures.PointWidth)
+            {
+                var parts = byStart[start].ToList();
+                var count = parts.Sum(x => x.Count);
+                points.Add(new Point(
+                    start,
+                    count,
+                    count == 0 ? 0 : parts.Sum(x => x.Sum) / count * 1000,
+                    parts.Count == 0 ? 0 : Math.Max(0, parts.Max(x => x.Max)) * 1000,
+                    parts.Sum(x => x.Errors),
+                    null));
+            }
             series.Add(new Series(
                 group.Key.Service, group.Key.Table, group.Key.Operation, group.Key.QueryType,
                 durations.Count,

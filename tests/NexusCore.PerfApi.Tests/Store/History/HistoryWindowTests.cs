@@ -1,0 +1,91 @@
+using System.Net;
+using System.Text.Json;
+using NexusCore.PerfApi.Store;
+using NexusCore.PerfApi.Store.History;
+using static NexusCore.PerfApi.Tests.Store.History.HistoryFixtures;
+
+namespace NexusCore.PerfApi.Tests.Store.History;
+
+/// <summary>Analytics over <c>24h</c> and <c>7d</c>: the running PerfApi reads persisted minutes back.</summary>
+[Collection(StackCollection.Name)]
+public sealed class HistoryWindowTests(PerfApiStack stack)
+{
+    private readonly PerfApiClient _perf = new(stack);
+
+    [Fact]
+    public async Task AnalyticsOver24hAnd7dReadsPersistedMinutesBackWithTheirCountsCacheHitsAndPercentiles()
+    {
+        await using var db = await PerfApiRoleAsync(stack);
+        var service = Service("windows");
+        var hit = new RollupKey(service, "clients", "SELECT", "find", true);
+        var miss = hit with { CacheHit = false };
+        var hoursAgo = Minute(TimeSpan.FromHours(3));
+        var daysAgo = Minute(TimeSpan.FromDays(3));
+        // Within the day: 3 minutes of hits (100 each) and 1 of misses (100, 2 failed); within the week only: 200 hits.
+        var day = Enumerable.Range(0, 3).Select(i => new MinuteRollup(hoursAgo.AddMinutes(i), hit, Histogram(Durations(10 + i, 100)), 0))
+            .Append(new MinuteRollup(hoursAgo, miss, Histogram(Durations(20, 100).Select(d => d * 4)), 2))
+            .ToList();
+        var week = Enumerable.Range(0, 2).Select(i => new MinuteRollup(daysAgo.AddMinutes(i), hit, Histogram(Durations(30 + i, 100)), 0)).ToList();
+        var writer = Writer(db, new HistoryOptions(), new HistoryCounters());
+        writer.Enqueue([.. week, .. day]);
+        Assert.True(await writer.WriteBacklogAsync(CancellationToken.None));
+
+        var lastDay = await SeriesAsync("24h", service);
+        AssertFigures(lastDay, day, expectedPoints: 24, pointSeconds: 3600);
+        Assert.Equal((300L, 100L, 75.0, 2L), (lastDay.Long("cacheHits"), lastDay.Long("cacheMisses"), lastDay.Number("cacheHitRatePercent"), lastDay.Long("errors")));
+
+        var lastWeek = await SeriesAsync("7d", service);
+        AssertFigures(lastWeek, [.. week, .. day], expectedPoints: 28, pointSeconds: 6 * 3600);
+        Assert.Equal((500L, 100L), (lastWeek.Long("cacheHits"), lastWeek.Long("cacheMisses")));
+
+        // Within the hour, memory alone answers: these minutes are older.
+        var hour = await _perf.GetAsync("/api/v1/performance/analytics?window=1h");
+        Assert.DoesNotContain(hour.Items("series"), s => s.Text("service") == service);
+    }
+
+    [Theory]
+    [InlineData("window=30d")]
+    [InlineData("window=24H")]
+    [InlineData("window=1d")]
+    public async Task AWindowBeyondTheOnesOfferedIsA400ListingThem(string query)
+    {
+        var problem = await Problem.ReadAsync(await _perf.Http.GetAsync($"/api/v1/performance/analytics?{query}"), HttpStatusCode.BadRequest);
+
+        var error = Assert.Single(problem.Errors);
+        Assert.Equal(("window", "window_unknown"), (error.Name, error.Code));
+        Assert.Contains("5m, 15m, 1h, 24h, 7d", error.Reason, StringComparison.Ordinal);
+    }
+
+    private async Task<JsonElement> SeriesAsync(string window, string service)
+    {
+        var page = await _perf.GetAsync($"/api/v1/performance/analytics?window={window}");
+        Assert.Equal(window, page.Text("window"));
+        return Assert.Single(page.Items("series"), s => s.Text("service") == service);
+    }
+
+    /// <summary>The series' figures are the merged roll-ups' (exactly), and within the histogram's error of the exact values.</summary>
+    private static void AssertFigures(JsonElement series, IReadOnlyList<MinuteRollup> rollups, int expectedPoints, double pointSeconds)
+    {
+        var merged = new ExponentialHistogram();
+        foreach (var rollup in rollups)
+        {
+            merged.Merge(rollup.Durations);
+        }
+
+        Assert.Equal(("clients", "SELECT", "find"), (series.Text("table"), series.Text("operation"), series.Text("queryType")));
+        Assert.Equal(merged.Count, series.Long("count"));
+        Assert.Equal(merged.Sum / merged.Count * 1000, series.Number("meanMs"), 9);
+        Assert.Equal(merged.Max * 1000, series.Number("maxMs"), 9);
+        foreach (var (q, name) in new[] { (0.5, "p50Ms"), (0.95, "p95Ms"), (0.99, "p99Ms") })
+        {
+            Assert.Equal(merged.Quantile(q)!.Value * 1000, series.Number(name), 9);
+        }
+
+        var points = series.Items("timeSeries").ToList();
+        Assert.Equal(expectedPoints, points.Count);
+        Assert.Equal(merged.Count, points.Sum(p => p.Long("count")));
+        Assert.All(points.Zip(points.Skip(1)), pair =>
+            Assert.Equal(pointSeconds, (pair.Second.GetProperty("start").GetDateTimeOffset() - pair.First.GetProperty("start").GetDateTimeOffset()).TotalSeconds));
+        Assert.Equal(merged.Count / (expectedPoints * pointSeconds), series.Number("throughputPerSecond"), 9);
+    }
+}
