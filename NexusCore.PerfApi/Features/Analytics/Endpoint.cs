@@ -2,6 +2,7 @@ using FastEndpoints;
 using NexusCore.PerfApi.Analysis.Performance;
 using NexusCore.PerfApi.Store;
 using NexusCore.PerfApi.Store.History;
+using Npgsql;
 
 namespace NexusCore.PerfApi.Features.Analytics;
 
@@ -21,7 +22,7 @@ public sealed class Endpoint(PerformanceReader reader, QueryHistory history) : E
         Get("analytics");
         Group<PerformanceGroup>();
         Roles(ApiRoles.Reader);
-        Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403));
+        Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403).ProducesProblemFE(503));
         Summary(s => s.Summary = "Query analytics per service, table, operation and query type (window 5m, 15m, 1h, 24h or 7d)");
     }
 
@@ -37,7 +38,23 @@ public sealed class Endpoint(PerformanceReader reader, QueryHistory history) : E
 
         if (await history.NeededAsync(window.Span, ct))
         {
-            await Send.OkAsync(FromHistory(window, await history.ReadAsync(window.Span, PointWidth(window.Span), ct)), ct);
+            HistoryWindow figures;
+            try
+            {
+                figures = await history.ReadAsync(window.Span, PointWidth(window.Span), ct);
+            }
+            catch (NpgsqlException ex)
+            {
+                // Postgres could not be reached or refused the read: said, with the SQLSTATE, never PostgreSQL's text.
+                HttpContext.Response.Headers.RetryAfter = "5";
+                await Send.ResultAsync(TypedResults.Problem(
+                    detail: $"The history of window {window.Name} could not be read from the database.",
+                    statusCode: StatusCodes.Status503ServiceUnavailable,
+                    extensions: new Dictionary<string, object?> { ["code"] = "history_unavailable", ["sqlState"] = (ex as PostgresException)?.SqlState }));
+                return;
+            }
+
+            await Send.OkAsync(FromHistory(window, figures), ct);
             return;
         }
 

@@ -40,6 +40,7 @@ public sealed partial class HistoryWriter : BackgroundService
     private readonly Queue<Pending> _backlog = new();
     private readonly SemaphoreSlim _writing = new(1, 1);
     private long _sequence;
+    private long _passes;
     private DateTimeOffset _taken;
 
     public HistoryWriter(
@@ -90,6 +91,9 @@ public sealed partial class HistoryWriter : BackgroundService
 
     /// <summary>Whether this run has written a row yet (before, every row in Postgres is an earlier run's).</summary>
     public bool HasWritten { get; private set; }
+
+    /// <summary>Passes of the background loop so far (each takes what has closed and writes the backlog).</summary>
+    internal long Passes => Interlocked.Read(ref _passes);
 
     /// <summary>Roll-ups waiting to be written.</summary>
     public int Backlog
@@ -221,6 +225,7 @@ public sealed partial class HistoryWriter : BackgroundService
                 delay = await WriteBacklogAsync(stoppingToken)
                     ? _options.FlushInterval
                     : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxRetryDelay.Ticks));
+                Interlocked.Increment(ref _passes);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace NexusCore.PerfApi.Store.History;
 
@@ -21,7 +22,8 @@ public sealed class QueryHistory(
 
     /// <summary>
     /// Whether a window of <paramref name="span"/> needs Postgres: it reaches past the in-memory retention, or past this
-    /// run's start while Postgres holds minutes of that part (after a restart). Otherwise memory alone is the window.
+    /// run's start while Postgres holds minutes of that part (after a restart). Otherwise, or when Postgres cannot say,
+    /// memory alone is the window.
     /// </summary>
     public async Task<bool> NeededAsync(TimeSpan span, CancellationToken ct)
     {
@@ -32,7 +34,15 @@ public sealed class QueryHistory(
 
         var (from, to) = Window(span);
         var (persistedTo, _) = Split(from, to);
-        return from < StartedAt && persistedTo > from && await reader.AnyAsync(from, persistedTo, ct);
+        try
+        {
+            return from < StartedAt && persistedTo > from && await reader.AnyAsync(from, persistedTo, ct);
+        }
+        catch (NpgsqlException)
+        {
+            // Postgres away: memory still answers for what it holds.
+            return false;
+        }
     }
 
     /// <summary>The minutes of the last <paramref name="span"/> (the current, open minute included), per key, with points of <paramref name="pointWidth"/>.</summary>

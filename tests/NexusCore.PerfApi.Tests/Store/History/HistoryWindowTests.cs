@@ -43,6 +43,67 @@ public sealed class HistoryWindowTests(PerfApiStack stack)
         Assert.DoesNotContain(hour.Items("series"), s => s.Text("service") == service);
     }
 
+    [Fact]
+    public async Task AWindowIsThePersistedMinutesBeforeTheWritersBoundaryPlusMemoryFromItAndTheRestartMinuteFromBoth()
+    {
+        await using var db = await PerfApiRoleAsync(stack);
+        var service = Service("split");
+        var key = new RollupKey(service, "clients", "SELECT", "find", true);
+        var m0 = Minute(TimeSpan.Zero);
+        // The previous run wrote a minute half an hour ago, and at shutdown its part of the minute this run starts in.
+        var previous = Writer(db, new HistoryOptions(), new HistoryCounters());
+        previous.Enqueue([
+            new MinuteRollup(m0.AddMinutes(-30), key, Histogram(Durations(40, 100)), 0),
+            new MinuteRollup(m0, key, Histogram(Durations(41, 10)), 0),
+        ]);
+        Assert.True(await previous.WriteBacklogAsync(CancellationToken.None));
+
+        // This run's memory: its own part of that minute.
+        var memory = new ListSource([new MinuteRollup(m0, key, Histogram(Durations(42, 5)), 1)]);
+        var current = Writer(db, new HistoryOptions(), new HistoryCounters(), memory);
+        var history = new QueryHistory(
+            new HistoryReader(db), current, memory, Microsoft.Extensions.Options.Options.Create(new TelemetryStoreOptions()), TimeProvider.System);
+
+        // Nothing written by this run yet: minute 0 is read from both (10 + 5), the older one from Postgres.
+        Assert.True(await history.NeededAsync(TimeSpan.FromHours(1), CancellationToken.None));
+        Assert.Equal((115L, 1L), await CountAsync(history, service));
+
+        // This run writes its part: the whole minute is now read from Postgres, and from memory nothing twice.
+        current.Collect(m0.AddMinutes(1));
+        Assert.True(await current.WriteBacklogAsync(CancellationToken.None));
+        Assert.Equal(m0.AddMinutes(1), current.PersistedBefore);
+        Assert.Equal((115L, 1L), await CountAsync(history, service));
+        Assert.Equal([(m0.AddMinutes(-30), 100L), (m0, 10L), (m0, 5L)], await RowsAsync(stack, service));
+    }
+
+    [Fact]
+    public async Task WithPostgresStoppedAWindowNeedingItIsA503AndOneMemoryHoldsIsStillAnswered()
+    {
+        await stack.StopResourceAsync("postgres");
+        try
+        {
+            var response = await _perf.Http.GetAsync("/api/v1/performance/analytics?window=7d");
+            var problem = await Problem.ReadAsync(response, HttpStatusCode.ServiceUnavailable);
+            Assert.Equal("5", response.Headers.GetValues("Retry-After").Single());
+            Assert.Contains("7d", problem.Detail, StringComparison.Ordinal);
+            Assert.Equal("history_unavailable", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Text("code"));
+
+            Assert.Equal("5m", (await _perf.GetAsync("/api/v1/performance/analytics?window=5m")).Text("window"));
+        }
+        finally
+        {
+            await stack.StartResourceAsync("postgres");
+        }
+    }
+
+    private static async Task<(long Count, long Errors)> CountAsync(QueryHistory history, string service)
+    {
+        var window = await history.ReadAsync(TimeSpan.FromHours(1), TimeSpan.FromMinutes(1), CancellationToken.None);
+        var mine = Assert.Single(window.Series, s => s.Key.Service == service);
+        Assert.Equal(mine.Durations.Count, mine.Points.Sum(p => p.Count));
+        return (mine.Durations.Count, mine.Errors);
+    }
+
     [Theory]
     [InlineData("window=30d")]
     [InlineData("window=24H")]
