@@ -116,7 +116,8 @@ public sealed partial class HistoryWriter : BackgroundService
     /// <summary>Takes the roll-ups of the minutes in [last taken, <paramref name="before"/>) from memory into the backlog.</summary>
     public void Collect(DateTimeOffset before)
     {
-        DateTimeOffset from;
+        int dropped;
+        int count;
         lock (_gate)
         {
             if (before <= _taken)
@@ -124,35 +125,50 @@ public sealed partial class HistoryWriter : BackgroundService
                 return;
             }
 
-            from = _taken;
+            // Taken and queued under one lock: PersistedBefore never passes a minute that is neither in Postgres nor
+            // waiting. In minute order, so that the backlog is too and every row written is older than every row
+            // still waiting.
+            var taken = _source.Rollups(_taken, before).OrderBy(r => r.Minute).ToList();
             _taken = before;
+            dropped = EnqueueLocked(taken);
+            count = _backlog.Count;
         }
 
-        // In minute order, so that the backlog is too and every row written is older than every row still waiting
-        // (PersistedBefore depends on it).
-        Enqueue(_source.Rollups(from, before).OrderBy(r => r.Minute));
+        Enqueued(dropped, count);
     }
 
     /// <summary>Adds roll-ups to the backlog; beyond <see cref="HistoryOptions.MaxBacklogRows"/> the oldest are dropped (counted).</summary>
     public void Enqueue(IEnumerable<MinuteRollup> rollups)
     {
-        var dropped = 0;
+        int dropped;
         int count;
         lock (_gate)
         {
-            foreach (var rollup in rollups)
-            {
-                _backlog.Enqueue(new Pending(++_sequence, rollup));
-                if (_backlog.Count > _options.MaxBacklogRows)
-                {
-                    _backlog.Dequeue();
-                    dropped++;
-                }
-            }
-
+            dropped = EnqueueLocked(rollups);
             count = _backlog.Count;
         }
 
+        Enqueued(dropped, count);
+    }
+
+    private int EnqueueLocked(IEnumerable<MinuteRollup> rollups)
+    {
+        var dropped = 0;
+        foreach (var rollup in rollups)
+        {
+            _backlog.Enqueue(new Pending(++_sequence, rollup));
+            if (_backlog.Count > _options.MaxBacklogRows)
+            {
+                _backlog.Dequeue();
+                dropped++;
+            }
+        }
+
+        return dropped;
+    }
+
+    private void Enqueued(int dropped, int count)
+    {
         if (dropped > 0)
         {
             _counters.DroppedBacklogFull(dropped);
