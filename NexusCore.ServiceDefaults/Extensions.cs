@@ -1,8 +1,13 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Instrumentation.AspNetCore;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Logs;
@@ -65,13 +70,12 @@ public static class Extensions
             })
             .WithTracing(tracing =>
             {
-                tracing.AddSource(builder.Environment.ApplicationName)
+                // Every span is recorded, the sampled flag is the head decision; TailSamplingProcessor exports the rest
+                // only when slow or failed (README, Configuration).
+                tracing.SetSampler(sp => new RecordEverySpanSampler(sp.GetRequiredService<IOptions<TracingOptions>>().Value.SampleRatio))
+                    .AddSource(builder.Environment.ApplicationName)
                     .AddAspNetCoreInstrumentation(options =>
                     {
-                        // Probes would drown real traffic in the traces.
-                        options.Filter = context =>
-                            !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                            && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath);
                         // Query strings carry what users typed (a searched name, an email): keep the names only.
                         options.EnrichWithHttpRequest = (activity, request) =>
                         {
@@ -91,6 +95,16 @@ public static class Extensions
                     });
             });
 
+        // Probes and OTLP ingest would drown real traffic in the traces and the request metrics.
+        builder.Services.AddOptions<UntracedPaths>();
+        builder.Services.AddOptions<AspNetCoreTraceInstrumentationOptions>()
+            .Configure<IOptions<UntracedPaths>>((options, untraced) => options.Filter = context => !untraced.Value.Matches(context.Request.Path));
+        builder.Services.AddTransient<IStartupFilter, UntracedPathsExtensions.MetricsFilter>();
+
+        SlowQueryOptions.Register(builder.Services);
+        builder.Services.AddOptions<TracingOptions>().BindConfiguration(TracingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<TracingOptions>, TracingOptionsValidator>();
+
         builder.AddOpenTelemetryExporters();
 
         return builder;
@@ -105,11 +119,19 @@ public static class Extensions
     private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         var openTelemetry = builder.Services.AddOpenTelemetry();
+        var exporters = new List<Func<BaseProcessor<Activity>>>();
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             builder.Logging.AddOpenTelemetry(logging => logging.AddOtlpExporter());
-            openTelemetry.WithTracing(tracing => tracing.AddOtlpExporter());
+            // Built here rather than with AddOtlpExporter(), whose processor would see every span as it ends: the tail
+            // sampler forwards only the kept ones. Endpoint, protocol and headers come from OTEL_EXPORTER_OTLP_* as there.
+            exporters.Add(() =>
+            {
+                var batching = new BatchExportActivityProcessorOptions();
+                return new BatchActivityExportProcessor(new OtlpTraceExporter(new OtlpExporterOptions()),
+                    batching.MaxQueueSize, batching.ScheduledDelayMilliseconds, batching.ExporterTimeoutMilliseconds, batching.MaxExportBatchSize);
+            });
             openTelemetry.WithMetrics(metrics => metrics.AddOtlpExporter());
         }
 
@@ -124,7 +146,7 @@ public static class Extensions
             // only those are sent to it: request and HTTP-client spans still go to the dashboard, and
             // a cached read costs one exported span instead of two.
             var querySources = new HashSet<string>(StringComparer.Ordinal) { builder.Environment.ApplicationName, NpgsqlActivitySource };
-            openTelemetry.WithTracing(tracing => tracing.AddProcessor(new SourceFilteringProcessor(
+            exporters.Add(() => new SourceFilteringProcessor(
                 new OtlpTraceExporter(new OtlpExporterOptions
                 {
                     Protocol = OtlpExportProtocol.HttpProtobuf,
@@ -132,7 +154,7 @@ public static class Extensions
                     Headers = headers,
                 }),
                 querySources,
-                new BatchExportActivityProcessorOptions())));
+                new BatchExportActivityProcessorOptions()));
 
             // A name of its own: exporters sharing a name share one options object.
             openTelemetry.WithMetrics(metrics => metrics.AddOtlpExporter(PerfApiExporter + "-metrics", (options, reader) =>
@@ -141,7 +163,20 @@ public static class Extensions
                 options.Endpoint = new Uri(baseUri, "v1/metrics");
                 options.Headers = headers;
                 reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = interval;
+
+                // Deltas: each export carries only the series that changed, and a histogram's min, max and
+                // exemplars are those of the interval (PerfApi's max per minute is then exact). PerfApi also
+                // takes cumulative points; the dashboard's exporter keeps the default.
+                reader.TemporalityPreference = MetricReaderTemporalityPreference.Delta;
             }));
+        }
+
+        if (exporters.Count > 0)
+        {
+            openTelemetry.WithTracing(tracing => tracing.AddProcessor(sp => new TailSamplingProcessor(
+                exporters.Select(create => create()),
+                new TailSamplingPolicy(sp.GetRequiredService<IOptions<TracingOptions>>().Value, sp.GetRequiredService<IOptions<SlowQueryOptions>>().Value),
+                sp.GetRequiredService<IMeterFactory>().Create(builder.Environment.ApplicationName))));
         }
 
         return builder;

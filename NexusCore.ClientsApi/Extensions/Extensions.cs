@@ -65,6 +65,7 @@ internal static class Extensions
         builder.AddRedisClient("cache", settings => settings.DisableHealthChecks = true,
             options => options.SocketManager = StackExchange.Redis.SocketManager.ThreadPool);
         builder.Services.AddSingleton<QueryTelemetry>();
+        QueryTelemetry.AddQueryDurationView(builder.Services);
         builder.AddResponseCaching();
 
         // Kestrel:Limits (e.g. MaxRequestBodySize, 2 MB by default in appsettings.json) from configuration.

@@ -21,6 +21,8 @@ internal static class Extensions
     {
         builder.AddNpgsqlDataSource("clientsdb");
         builder.AddRedisClient("cache");
+        // Its health route is probed like /health (the OTLP receiver's paths are left out by ServiceDefaults).
+        builder.Services.AddUntracedPaths("/api/v1/performance/health");
 
         builder.Services.AddNexusProblemDetails();
         builder.Services.AddRequestSizeRules(builder.Configuration);
@@ -49,7 +51,7 @@ internal static class Extensions
     private static void AddPerformanceMonitoring(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<PerformanceReader>();
-        SlowQueryOptions.Register(builder.Services);
+        // SlowQueryOptions (SLOW_QUERY_THRESHOLD) is registered by ServiceDefaults: ClientsApi's tracing reads it too.
 
         builder.Services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AlertOptions>, AlertOptionsValidator>();
@@ -82,6 +84,11 @@ internal static class Extensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TelemetryCounters>();
         builder.Services.AddSingleton<TelemetryStore>();
+
+        // The roll-ups the history writer persists, and where query figures are read from (a history store may
+        // replace the reader with one that adds persisted minutes: see IQueryRollupReader).
+        builder.Services.AddSingleton<IQueryRollupSource>(services => services.GetRequiredService<TelemetryStore>().Rollups);
+        builder.Services.TryAddSingleton<IQueryRollupReader>(services => services.GetRequiredService<TelemetryStore>().Rollups);
         builder.Services.AddSingleton<TelemetryIngestQueue>();
         builder.Services.AddHostedService<TelemetryAggregator>();
     }

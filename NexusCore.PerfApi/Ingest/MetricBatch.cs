@@ -6,7 +6,10 @@ public enum MetricKind
     Sum,
     Histogram,
 
-    /// <summary>Kept as count and sum only: its buckets are not merged (the .NET exporter sends explicit histograms by default).</summary>
+    /// <summary>
+    /// Base-2 exponential histogram: <c>nexuscore.query.duration</c> feeds the query roll-ups with its buckets;
+    /// any other is kept as count and sum only.
+    /// </summary>
     ExponentialHistogram,
 }
 
@@ -59,7 +62,22 @@ public sealed record MetricPoint
     public IReadOnlyList<double> Bounds { get; init; } = [];
 
     public IReadOnlyList<long> BucketCounts { get; init; } = [];
+
+    /// <summary>Exponential histogram: the scale of <see cref="BucketCounts"/> (base <c>2^(2^-scale)</c>).</summary>
+    public int Scale { get; init; }
+
+    /// <summary>Exponential histogram: values counted as zero (at most the sender's zero threshold).</summary>
+    public long ZeroCount { get; init; }
+
+    /// <summary>Exponential histogram: the index of the first positive bucket in <see cref="BucketCounts"/>.</summary>
+    public int Offset { get; init; }
+
+    /// <summary>Histogram exemplars: measurements the sender kept with the trace that was current when they were recorded.</summary>
+    public IReadOnlyList<MetricExemplar> Exemplars { get; init; } = [];
 }
+
+/// <summary>One exemplar: a value (in the metric's unit), when it was recorded and, when a span was current, its ids (lower-case hex).</summary>
+public sealed record MetricExemplar(double Value, long TimeUnixNanos, string? TraceId, string? SpanId);
 
 /// <summary>What one OTLP metrics payload brought: the points kept and how many were received in all.</summary>
 public sealed class MetricBatch(IReadOnlyList<MetricPoint> points, int receivedPoints, int unsupportedPoints, int nonFinitePoints = 0)

@@ -4,8 +4,9 @@ using OpenTelemetry.Proto.Metrics.V1;
 namespace NexusCore.PerfApi.Ingest;
 
 /// <summary>
-/// Turns an OTLP metrics export into <see cref="MetricPoint"/>s: gauges, sums, explicit-bucket histograms and
-/// (as count and sum) exponential histograms. Points flagged as having no recorded value, and metric kinds
+/// Turns an OTLP metrics export into <see cref="MetricPoint"/>s: gauges, sums, explicit-bucket and exponential
+/// histograms (scale, zero count, positive buckets; negative ones are not durations and are left out) with their
+/// exemplars. Points flagged as having no recorded value, and metric kinds
 /// this receiver does not declare (summaries), are counted as unsupported. Points carrying a NaN or an infinity
 /// (value, sum, min, max or bucket bound) are dropped and counted: no level or count is infinite, and one such
 /// point would otherwise poison every figure summed from its series.
@@ -110,6 +111,7 @@ internal static class MetricsDecoder
                     Max = point.HasMax ? point.Max : null,
                     Bounds = [.. point.ExplicitBounds],
                     BucketCounts = point.BucketCounts.Select(Count).ToArray(),
+                    Exemplars = Exemplars(point.Exemplars),
                 });
             }
         }
@@ -141,10 +143,44 @@ internal static class MetricsDecoder
                     Sum = point.HasSum ? point.Sum : 0,
                     Min = point.HasMin ? point.Min : null,
                     Max = point.HasMax ? point.Max : null,
+                    Scale = point.Scale,
+                    ZeroCount = Count(point.ZeroCount),
+                    Offset = point.Positive?.Offset ?? 0,
+                    BucketCounts = point.Positive is { } positive ? positive.BucketCounts.Select(Count).ToArray() : [],
+                    Exemplars = Exemplars(point.Exemplars),
                 });
             }
         }
     }
+
+    /// <summary>Finite exemplars, with their trace and span ids as hex when the sender gave them.</summary>
+    private static IReadOnlyList<MetricExemplar> Exemplars(IReadOnlyList<Exemplar> exemplars)
+    {
+        if (exemplars.Count == 0)
+        {
+            return [];
+        }
+
+        var kept = new List<MetricExemplar>(exemplars.Count);
+        foreach (var exemplar in exemplars)
+        {
+            var value = exemplar.ValueCase == Exemplar.ValueOneofCase.AsInt ? exemplar.AsInt : exemplar.AsDouble;
+            if (double.IsFinite(value))
+            {
+                kept.Add(new MetricExemplar(
+                    value,
+                    Nanos(exemplar.TimeUnixNano),
+                    Id(exemplar.TraceId, 16),
+                    Id(exemplar.SpanId, 8)));
+            }
+        }
+
+        return kept;
+    }
+
+    /// <summary>An id of the size the specification gives it, as lower-case hex; null when absent, all zero or malformed.</summary>
+    private static string? Id(Google.Protobuf.ByteString bytes, int length) =>
+        bytes.Length == length && bytes.Span.ContainsAnyExcept((byte)0) ? Convert.ToHexStringLower(bytes.Span) : null;
 
     private static MetricTemporality Temporality(AggregationTemporality temporality) => temporality switch
     {

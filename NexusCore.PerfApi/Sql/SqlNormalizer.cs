@@ -1,5 +1,4 @@
-using System.Text;
-using System.Text.RegularExpressions;
+using System.Buffers;
 
 namespace NexusCore.PerfApi.Sql;
 
@@ -11,368 +10,292 @@ public sealed record SqlShape(string Statement, string? Verb, string? Table);
 
 /// <summary>
 /// Normalizes SQL text so that executions differing only in literal values group together, as
-/// pg_stat_statements does: comments dropped, whitespace collapsed, string, dollar-quoted and numeric
-/// literals replaced by <c>?</c>, lists of literals (<c>IN (1, 2, 3)</c>) collapsed to <c>(?)</c>.
-/// Positional parameters (<c>$1</c>, which Npgsql sends) and quoted identifiers are kept.
+/// pg_stat_statements does: comments dropped, whitespace collapsed (one space where the text had white space or a
+/// comment between two tokens), string, dollar-quoted and numeric literals replaced by <c>?</c>, lists of literals
+/// (<c>IN (1, 2, 3)</c>, the rows of <c>VALUES (1, 'a'), (2, 'b')</c>) collapsed to <c>(?)</c>. Positional
+/// parameters (<c>$1</c>, which Npgsql sends), quoted identifiers, words and operators are kept as written. The
+/// tokens are <see cref="SqlLexer"/>'s; the only allocation is the result.
 /// </summary>
-public static partial class SqlNormalizer
+public static class SqlNormalizer
 {
+    /// <summary>Texts up to this length are normalized in a stack buffer; longer ones in a rented array.</summary>
+    internal const int StackChars = 512;
+
     private static readonly string[] Verbs = ["SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "CALL", "VALUES", "TRUNCATE"];
 
     public static SqlShape Shape(string sql, int maxLength)
     {
-        var statement = Normalize(sql, maxLength);
-        var (verb, table) = VerbAndTable(statement);
+        var reader = default(ShapeReader);
+        var statement = Normalize(sql, maxLength, ref reader, readShape: true);
+
+        // The verb and table are read from the normalized statement. They are read from the same tokens as they
+        // are normalized, unless the statement was cut: then from what is left (a table cut short ends in "…").
+        var (verb, table) = statement.Length > maxLength ? ShapeReader.Read(statement) : reader.Finish(sql);
         return new SqlShape(statement, verb, table);
     }
 
+    /// <summary>The normalized text, cut at <paramref name="maxLength"/> characters with an ellipsis when longer.</summary>
     public static string Normalize(string sql, int maxLength)
     {
-        var output = new StringBuilder(Math.Min(sql.Length, maxLength + 1));
-        var pendingSpace = false;
-        var i = 0;
-        while (i < sql.Length && output.Length <= maxLength)
+        var reader = default(ShapeReader);
+        return Normalize(sql, maxLength, ref reader, readShape: false);
+    }
+
+    private static string Normalize(string sql, int maxLength, ref ShapeReader reader, bool readShape)
+    {
+        // No try/finally: an array not returned after an exception is only collected.
+        var capacity = Math.Min(sql.Length, maxLength + 1);
+        if (capacity <= StackChars)
         {
-            var c = sql[i];
-            if (char.IsWhiteSpace(c))
+            return Write(sql, maxLength, new SqlTextBuffer(stackalloc char[capacity]), ref reader, readShape);
+        }
+
+        var rented = ArrayPool<char>.Shared.Rent(capacity);
+        var statement = Write(sql, maxLength, new SqlTextBuffer(rented), ref reader, readShape);
+        ArrayPool<char>.Shared.Return(rented);
+        return statement;
+    }
+
+    private static string Write(string sql, int maxLength, SqlTextBuffer buffer, ref ShapeReader reader, bool readShape)
+    {
+        // Tokens written as they are, with the single spaces between them, are copied as one run.
+        var lexer = new SqlLexer(sql);
+        var run = (Start: 0, Length: 0);
+        var previousEnd = 0;
+        var previousWasLiteral = false;
+        while (buffer.Length + run.Length <= maxLength && lexer.Next(out var token))
+        {
+            if (readShape)
             {
-                pendingSpace = output.Length > 0;
-                i++;
-                continue;
+                reader.Read(token, sql);
             }
 
-            if (c == '-' && Next(sql, i) == '-')
-            {
-                i = SkipLineComment(sql, i);
-                pendingSpace = output.Length > 0;
-                continue;
-            }
+            var literal = token.Kind is SqlTokenKind.String or SqlTokenKind.Number or SqlTokenKind.Placeholder;
 
-            if (c == '/' && Next(sql, i) == '*')
+            // A ")" right after a literal may close a list of them; after anything else it is only itself.
+            var verbatim = !literal && !(token.Kind == SqlTokenKind.CloseParen && previousWasLiteral);
+            if (verbatim && run.Length > 0 && (!token.SpaceBefore || (token.Start - previousEnd == 1 && sql[previousEnd] == ' ')))
             {
-                i = SkipBlockComment(sql, i);
-                pendingSpace = output.Length > 0;
-                continue;
-            }
-
-            if (pendingSpace)
-            {
-                output.Append(' ');
-                pendingSpace = false;
-            }
-
-            if (c == '\'')
-            {
-                // E'…' strings take backslash escapes; E, B, X and N prefixes belong to the literal.
-                var backslashEscapes = DropLiteralPrefix(output, sql, i);
-                i = SkipQuoted(sql, i, '\'', backslashEscapes);
-                output.Append('?');
-            }
-            else if (c == '"')
-            {
-                var end = SkipQuoted(sql, i, '"', backslashEscapes: false);
-                output.Append(sql, i, end - i);
-                i = end;
-            }
-            else if (c == '$' && !IsIdentifierPart(Previous(sql, i)))
-            {
-                i = DollarToken(sql, i, output);
-            }
-            else if ((char.IsAsciiDigit(c) || (c == '.' && char.IsAsciiDigit(Next(sql, i)))) && !IsIdentifierPart(Previous(sql, i)))
-            {
-                i = SkipNumber(sql, i);
-                output.Append('?');
+                run.Length = token.End - run.Start;
             }
             else
             {
-                output.Append(c);
-                i++;
-            }
-        }
-
-        var text = output.ToString();
-        if (text.Contains("?,", StringComparison.Ordinal) || text.Contains("? ,", StringComparison.Ordinal))
-        {
-            text = LiteralList().Replace(text, "(?)");
-            text = RowList().Replace(text, "(?)");
-        }
-
-        return text.Length > maxLength ? string.Concat(text.AsSpan(0, maxLength), "…") : text;
-    }
-
-    private static (string? Verb, string? Table) VerbAndTable(string statement)
-    {
-        string? verb = null;
-        string? first = null;
-        var depth = 0;
-        var i = 0;
-        while (i < statement.Length)
-        {
-            var c = statement[i];
-            if (c == '(')
-            {
-                depth++;
-                i++;
-            }
-            else if (c == ')')
-            {
-                depth = Math.Max(0, depth - 1);
-                i++;
-            }
-            else if (char.IsAsciiLetter(c) || c == '_')
-            {
-                var start = i;
-                while (i < statement.Length && IsIdentifierPart(statement[i]))
+                buffer.Append(sql.AsSpan(run.Start, run.Length));
+                run.Length = 0;
+                if (token.SpaceBefore && buffer.Length > 0)
                 {
-                    i++;
+                    buffer.Append(' ');
                 }
 
-                if (depth > 0)
+                if (verbatim)
                 {
-                    continue;
+                    run = (token.Start, token.Length);
                 }
-
-                var word = statement.AsSpan(start, i - start);
-                first ??= word.ToString().ToUpperInvariant();
-                if (verb is null)
+                else if (literal)
                 {
-                    foreach (var candidate in Verbs)
-                    {
-                        if (word.Equals(candidate, StringComparison.OrdinalIgnoreCase))
-                        {
-                            verb = candidate;
-                            break;
-                        }
-                    }
-
-                    if (verb is "UPDATE" or "COPY" or "TRUNCATE")
-                    {
-                        return (verb, TableAt(statement, i, skipWord: verb == "TRUNCATE" ? "TABLE" : "ONLY"));
-                    }
-                }
-                else if ((verb is "SELECT" or "DELETE" && word.Equals("FROM", StringComparison.OrdinalIgnoreCase))
-                    || (verb is "INSERT" or "MERGE" && word.Equals("INTO", StringComparison.OrdinalIgnoreCase)))
-                {
-                    return (verb, TableAt(statement, i, skipWord: "ONLY"));
-                }
-            }
-            else if (c == '"')
-            {
-                i = SkipQuoted(statement, i, '"', backslashEscapes: false);
-            }
-            else
-            {
-                i++;
-            }
-        }
-
-        return (verb ?? first, null);
-    }
-
-    /// <summary>The (possibly schema-qualified, possibly quoted) name starting after position <paramref name="i"/>.</summary>
-    private static string? TableAt(string statement, int i, string? skipWord)
-    {
-        while (true)
-        {
-            while (i < statement.Length && statement[i] == ' ')
-            {
-                i++;
-            }
-
-            var name = new StringBuilder();
-            while (i < statement.Length)
-            {
-                var c = statement[i];
-                if (c == '"')
-                {
-                    var end = SkipQuoted(statement, i, '"', backslashEscapes: false);
-                    name.Append(statement, i + 1, Math.Max(0, end - i - 2));
-                    i = end;
-                }
-                else if (IsIdentifierPart(c) || c == '.')
-                {
-                    name.Append(c);
-                    i++;
+                    buffer.Append('?');
                 }
                 else
                 {
-                    break;
+                    buffer.Append(')');
+                    buffer.CollapseLiteralList();
                 }
             }
 
-            if (name.Length == 0)
+            previousEnd = token.End;
+            previousWasLiteral = literal;
+        }
+
+        buffer.Append(sql.AsSpan(run.Start, run.Length));
+        return buffer.ToString(maxLength);
+    }
+
+    /// <summary>
+    /// Reads, token by token, the verb (the first of <see cref="Verbs"/> outside parentheses, else the first word)
+    /// and the table after <c>UPDATE</c>, <c>COPY</c>, <c>TRUNCATE</c>, or after the <c>FROM</c> of a SELECT or
+    /// DELETE and the <c>INTO</c> of an INSERT or MERGE: adjacent words, quoted identifiers (unquoted) and dots;
+    /// none when a subquery or a literal comes instead. ONLY (TABLE after TRUNCATE) is passed over once.
+    /// </summary>
+    private struct ShapeReader
+    {
+        private State _state;
+        private int _depth;
+        private string? _verb;
+        private (int Start, int Length) _first;
+        private string? _skipWord;
+        private (int Start, int End) _name;
+        private bool _quoted;
+        private string? _table;
+
+        private enum State
+        {
+            Verb,
+            Name,
+            Done,
+        }
+
+        /// <summary>Reads a whole text (a statement already normalized).</summary>
+        public static (string? Verb, string? Table) Read(string statement)
+        {
+            var reader = default(ShapeReader);
+            var lexer = new SqlLexer(statement);
+            while (reader._state != State.Done && lexer.Next(out var token))
+            {
+                reader.Read(token, statement);
+            }
+
+            return reader.Finish(statement);
+        }
+
+        /// <summary>Takes the next token of <paramref name="text"/>.</summary>
+        public void Read(SqlLexeme token, ReadOnlySpan<char> text)
+        {
+            if (_state == State.Name)
+            {
+                ReadName(token, text);
+                return;
+            }
+
+            if (_state == State.Done)
+            {
+                return;
+            }
+
+            if (token.Kind == SqlTokenKind.OpenParen)
+            {
+                _depth++;
+                return;
+            }
+
+            if (token.Kind == SqlTokenKind.CloseParen)
+            {
+                _depth = Math.Max(0, _depth - 1);
+                return;
+            }
+
+            if (token.Kind != SqlTokenKind.Word || _depth > 0)
+            {
+                return;
+            }
+
+            var word = text.Slice(token.Start, token.Length);
+            if (_first.Length == 0)
+            {
+                _first = (token.Start, token.Length);
+            }
+
+            if (_verb is null)
+            {
+                foreach (var candidate in Verbs)
+                {
+                    if (word.Equals(candidate, StringComparison.OrdinalIgnoreCase))
+                    {
+                        _verb = candidate;
+                        break;
+                    }
+                }
+
+                if (_verb is "UPDATE" or "COPY" or "TRUNCATE")
+                {
+                    StartName(_verb == "TRUNCATE" ? "TABLE" : "ONLY");
+                }
+            }
+            else if ((_verb is "SELECT" or "DELETE" && word.Equals("FROM", StringComparison.OrdinalIgnoreCase))
+                || (_verb is "INSERT" or "MERGE" && word.Equals("INTO", StringComparison.OrdinalIgnoreCase)))
+            {
+                StartName("ONLY");
+            }
+        }
+
+        public readonly (string? Verb, string? Table) Finish(ReadOnlySpan<char> text)
+        {
+            var table = _table;
+            if (_state == State.Name && _name.End > 0)
+            {
+                var copy = this;
+                copy.EndName(text);
+                table = copy._table;
+            }
+
+            return (_verb ?? (_first.Length == 0 ? null : text.Slice(_first.Start, _first.Length).ToString().ToUpperInvariant()), table);
+        }
+
+        private void StartName(string skipWord)
+        {
+            _state = State.Name;
+            _skipWord = skipWord;
+        }
+
+        private void ReadName(SqlLexeme token, ReadOnlySpan<char> text)
+        {
+            var part = token.Kind is SqlTokenKind.Word or SqlTokenKind.QuotedIdentifier or SqlTokenKind.Dot;
+            if (_name.End > 0)
+            {
+                if (part && !token.SpaceBefore)
+                {
+                    _name.End = token.End;
+                    _quoted |= token.Kind == SqlTokenKind.QuotedIdentifier;
+                    return;
+                }
+
+                if (EndName(text))
+                {
+                    return;
+                }
+            }
+
+            if (!part)
             {
                 // A subquery or a literal, not a table.
-                return null;
+                _state = State.Done;
+                return;
             }
 
-            var text = name.ToString();
-            if (skipWord is not null && text.Equals(skipWord, StringComparison.OrdinalIgnoreCase))
+            _name = (token.Start, token.End);
+            _quoted = token.Kind == SqlTokenKind.QuotedIdentifier;
+        }
+
+        /// <summary>Ends the name read so far: true when it is the table, false when it was the word to pass over.</summary>
+        private bool EndName(ReadOnlySpan<char> text)
+        {
+            var name = text[_name.Start.._name.End];
+            if (_quoted)
             {
-                skipWord = null;
-                continue;
+                name = Unquote(name);
             }
 
-            return text;
+            _name = default;
+            if (_skipWord is not null && name.Equals(_skipWord, StringComparison.OrdinalIgnoreCase))
+            {
+                _skipWord = null;
+                return false;
+            }
+
+            _table = name.ToString();
+            _state = State.Done;
+            return true;
         }
     }
 
-    private static bool DropLiteralPrefix(StringBuilder output, string sql, int quote)
+    /// <summary>A name with its quoted parts' quotes (and <c>U&amp;</c> prefixes) taken off: <c>"public"."Clients"</c> is <c>public.Clients</c>.</summary>
+    private static ReadOnlySpan<char> Unquote(ReadOnlySpan<char> name)
     {
-        if (quote == 0 || !(sql[quote - 1] is 'E' or 'e' or 'B' or 'b' or 'X' or 'x' or 'N' or 'n')
-            || IsIdentifierPart(Previous(sql, quote - 1)))
+        var unquoted = new char[name.Length];
+        var length = 0;
+        var parts = new SqlLexer(name);
+        while (parts.Next(out var part))
         {
-            return false;
+            var text = name.Slice(part.Start, part.Length);
+            if (part.Kind == SqlTokenKind.QuotedIdentifier)
+            {
+                text = text[(text.IndexOf('"') + 1)..];
+                text = part.Unterminated ? text : text[..^1];
+            }
+
+            text.CopyTo(unquoted.AsSpan(length));
+            length += text.Length;
         }
 
-        output.Length--;
-        return sql[quote - 1] is 'E' or 'e';
+        return unquoted.AsSpan(0, length);
     }
-
-    private static int SkipQuoted(string sql, int start, char quote, bool backslashEscapes)
-    {
-        var i = start + 1;
-        while (i < sql.Length)
-        {
-            var c = sql[i];
-            if (backslashEscapes && c == '\\')
-            {
-                i += 2;
-            }
-            else if (c == quote)
-            {
-                if (Next(sql, i) == quote)
-                {
-                    i += 2;
-                }
-                else
-                {
-                    return i + 1;
-                }
-            }
-            else
-            {
-                i++;
-            }
-        }
-
-        return sql.Length;
-    }
-
-    /// <summary>A <c>$n</c> parameter is kept; a <c>$tag$…$tag$</c> string becomes <c>?</c>.</summary>
-    private static int DollarToken(string sql, int start, StringBuilder output)
-    {
-        var i = start + 1;
-        if (i < sql.Length && char.IsAsciiDigit(sql[i]))
-        {
-            while (i < sql.Length && char.IsAsciiDigit(sql[i]))
-            {
-                i++;
-            }
-
-            output.Append(sql, start, i - start);
-            return i;
-        }
-
-        while (i < sql.Length && (char.IsAsciiLetterOrDigit(sql[i]) || sql[i] == '_'))
-        {
-            i++;
-        }
-
-        if (i >= sql.Length || sql[i] != '$')
-        {
-            output.Append('$');
-            return start + 1;
-        }
-
-        var tag = sql.AsSpan(start, i - start + 1);
-        var close = sql.AsSpan(i + 1).IndexOf(tag, StringComparison.Ordinal);
-        output.Append('?');
-        return close < 0 ? sql.Length : i + 1 + close + tag.Length;
-    }
-
-    private static int SkipNumber(string sql, int i)
-    {
-        if (sql[i] == '0' && Next(sql, i) is 'x' or 'X' or 'b' or 'B' or 'o' or 'O')
-        {
-            i += 2;
-            while (i < sql.Length && (char.IsAsciiHexDigit(sql[i]) || sql[i] == '_'))
-            {
-                i++;
-            }
-
-            return i;
-        }
-
-        while (i < sql.Length && (char.IsAsciiDigit(sql[i]) || sql[i] is '.' or '_'))
-        {
-            i++;
-        }
-
-        if (i < sql.Length && sql[i] is 'e' or 'E')
-        {
-            var exponent = i + 1;
-            if (exponent < sql.Length && sql[exponent] is '+' or '-')
-            {
-                exponent++;
-            }
-
-            if (exponent < sql.Length && char.IsAsciiDigit(sql[exponent]))
-            {
-                i = exponent;
-                while (i < sql.Length && char.IsAsciiDigit(sql[i]))
-                {
-                    i++;
-                }
-            }
-        }
-
-        return i;
-    }
-
-    private static int SkipLineComment(string sql, int i)
-    {
-        var end = sql.IndexOf('\n', i);
-        return end < 0 ? sql.Length : end + 1;
-    }
-
-    private static int SkipBlockComment(string sql, int i)
-    {
-        // PostgreSQL block comments nest.
-        var depth = 0;
-        while (i < sql.Length)
-        {
-            if (sql[i] == '/' && Next(sql, i) == '*')
-            {
-                depth++;
-                i += 2;
-            }
-            else if (sql[i] == '*' && Next(sql, i) == '/')
-            {
-                i += 2;
-                if (--depth == 0)
-                {
-                    return i;
-                }
-            }
-            else
-            {
-                i++;
-            }
-        }
-
-        return sql.Length;
-    }
-
-    private static bool IsIdentifierPart(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '$' || c > 127;
-
-    private static char Next(string s, int i) => i + 1 < s.Length ? s[i + 1] : '\0';
-
-    private static char Previous(string s, int i) => i > 0 ? s[i - 1] : '\0';
-
-    [GeneratedRegex(@"\(\s*\?(?:\s*,\s*\?)+\s*\)", RegexOptions.CultureInvariant)]
-    private static partial Regex LiteralList();
-
-    [GeneratedRegex(@"\(\?\)(?:\s*,\s*\(\?\))+", RegexOptions.CultureInvariant)]
-    private static partial Regex RowList();
 }

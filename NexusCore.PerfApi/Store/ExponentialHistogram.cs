@@ -225,6 +225,64 @@ public sealed class ExponentialHistogram
         return double.IsFinite(Max) ? Max : null;
     }
 
+    /// <summary>
+    /// What <paramref name="current"/> holds beyond <paramref name="previous"/> (two cumulative points of one
+    /// stream), at the coarser of their scales; null when any count went down, which only a reset does. The
+    /// difference's min and max are exact when the cumulative ones moved (the new extreme happened in between),
+    /// otherwise the bounds of its outermost buckets, kept within the cumulative extremes.
+    /// </summary>
+    public static ExponentialHistogram? Difference(ExponentialHistogram current, ExponentialHistogram previous)
+    {
+        if (current.Count < previous.Count || current.ZeroCount < previous.ZeroCount)
+        {
+            return null;
+        }
+
+        var scale = Math.Min(current.Scale, previous.Scale);
+        var now = current.Clone();
+        now.Rescale(scale);
+        var before = previous.Clone();
+        before.Rescale(scale);
+        if (before._counts.Length > 0 && (now._counts.Length == 0 || before.Offset < now.Offset
+            || before.Offset + before._counts.Length > now.Offset + now._counts.Length))
+        {
+            return null;
+        }
+
+        var counts = (long[])now._counts.Clone();
+        for (var i = 0; i < before._counts.Length; i++)
+        {
+            var at = before.Offset - now.Offset + i;
+            counts[at] -= before._counts[i];
+            if (counts[at] < 0)
+            {
+                return null;
+            }
+        }
+
+        var first = Array.FindIndex(counts, c => c > 0);
+        var last = Array.FindLastIndex(counts, c => c > 0);
+        var zero = current.ZeroCount - previous.ZeroCount;
+        double min, max;
+        if (first < 0)
+        {
+            (min, max) = zero > 0 ? (0, 0) : (double.NaN, double.NaN);
+        }
+        else
+        {
+            min = current.Min < previous.Min || !double.IsFinite(previous.Min)
+                ? current.Min
+                : zero > 0 ? 0 : Math.Max(LowerBound(scale, now.Offset + first), current.Min);
+            max = current.Max > previous.Max || !double.IsFinite(previous.Max)
+                ? current.Max
+                : Math.Min(LowerBound(scale, now.Offset + last + 1), current.Max);
+        }
+
+        var difference = new ExponentialHistogram(scale);
+        difference.Add(scale, zero, now.Offset, counts, current.Count - previous.Count, current.Sum - previous.Sum, min, max);
+        return difference;
+    }
+
     /// <summary>A copy (for readers that merge without touching the store's own histograms).</summary>
     public ExponentialHistogram Clone()
     {

@@ -55,7 +55,7 @@ public sealed class SpanSampleStore
         found.Sort((a, b) => b.DurationNanos.CompareTo(a.DurationNanos));
         return found.Take(Math.Max(0, limit))
             .Select(e => new SpanSample(
-                e.Key, e.Statement, QueryStats.Ms(e.DurationNanos), UnixTime.FromNanos(e.EndNanos),
+                e.Key, e.Statement, Nanoseconds.ToMs(e.DurationNanos), UnixTime.FromNanos(e.EndNanos),
                 TraceIds.Format(e.TraceId), TraceIds.Format(e.SpanId), e.IsError))
             .ToList();
     }

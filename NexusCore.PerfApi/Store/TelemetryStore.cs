@@ -6,8 +6,8 @@ using NexusCore.PerfApi.Sql;
 namespace NexusCore.PerfApi.Store;
 
 /// <summary>
-/// The in-memory telemetry PerfApi aggregates from OTLP: query series, SQL statements, slow span samples and
-/// metric series, each bounded by <see cref="TelemetryStoreOptions"/>. Batches are applied by the
+/// The in-memory telemetry PerfApi aggregates from OTLP: query roll-ups (from the <c>nexuscore.query.duration</c>
+/// histogram), SQL statements and slow span samples (from query spans) and metric series, each bounded by <see cref="TelemetryStoreOptions"/>. Batches are applied by the
 /// <see cref="TelemetryAggregator"/>; reads may run at any time from any thread.
 /// </summary>
 public sealed class TelemetryStore
@@ -32,7 +32,7 @@ public sealed class TelemetryStore
         _retention = settings.Retention;
         Counters = counters;
         StartedAt = time.GetUtcNow();
-        Queries = new QuerySeriesStore(_buckets, _histograms, settings.MaxQuerySeries, time, counters);
+        Rollups = new QueryRollupStore(_histograms, settings.MaxQuerySeries, UnixTime.NanosOf(StartedAt), time, counters);
         Statements = new StatementStore(_histograms, settings.MaxStatements, time, counters);
         Samples = new SpanSampleStore(settings.MaxSpanSamples, settings.SpanSampleThreshold, time);
         Metrics = new MetricStore(_buckets, settings.MaxMetricSeries, UnixTime.NanosOf(StartedAt), time, counters);
@@ -42,7 +42,8 @@ public sealed class TelemetryStore
 
     public TelemetryCounters Counters { get; }
 
-    public QuerySeriesStore Queries { get; }
+    /// <summary>Query figures: durations, counts and errors per <see cref="RollupKey"/> and minute, from metrics.</summary>
+    public QueryRollupStore Rollups { get; }
 
     public StatementStore Statements { get; }
 
@@ -51,8 +52,8 @@ public sealed class TelemetryStore
     public MetricStore Metrics { get; }
 
     /// <summary>
-    /// Aggregates query spans into their series, statements and samples, in the bucket of their end time
-    /// (a future end time counts as now; one older than the retention is counted as too old and skipped).
+    /// Aggregates query spans into statements and slow span samples, by their end time (a future end time counts
+    /// as now; one older than the retention is counted as too old and skipped). Query figures come from metrics.
     /// </summary>
     public void Apply(SpanBatch batch)
     {
@@ -78,18 +79,7 @@ public sealed class TelemetryStore
                 span.Operation ?? shape?.Verb ?? QueryKey.Unknown,
                 span.QueryType ?? QueryKey.SqlQueryType);
 
-            var series = Queries.GetOrAdd(key);
-            if (series is not null)
-            {
-                if (!series.Record(span, end, bucket, _histograms.IndexOf(end)))
-                {
-                    tooOld++;
-                    continue;
-                }
-
-                aggregated++;
-            }
-
+            aggregated++;
             if (shape is not null)
             {
                 Statements.Record(span.Service, shape, span, end);
@@ -102,14 +92,20 @@ public sealed class TelemetryStore
         Counters.QuerySpansTooOld(tooOld);
     }
 
-    /// <summary>Turns metric points into deltas and levels in their series.</summary>
+    /// <summary>
+    /// Turns metric points into deltas and levels in their series; <c>nexuscore.query.duration</c> exponential
+    /// histograms go to the query roll-ups instead.
+    /// </summary>
     public void Apply(MetricBatch batch)
     {
         var now = UnixTime.NanosOf(_time.GetUtcNow());
         var aggregated = 0;
         foreach (var point in batch.Points)
         {
-            if (Metrics.Record(point, now))
+            var recorded = point is { Kind: MetricKind.ExponentialHistogram, Name: WellKnownMetrics.QueryDuration }
+                ? Rollups.Record(point, now)
+                : Metrics.Record(point, now);
+            if (recorded)
             {
                 aggregated++;
             }
@@ -123,7 +119,7 @@ public sealed class TelemetryStore
     {
         var now = _time.GetUtcNow();
         var oldestBucket = _buckets.OldestIndex(_buckets.IndexOf(UnixTime.NanosOf(now)));
-        Queries.Sweep(oldestBucket);
+        Rollups.Sweep(UnixTime.NanosOf(now));
         Metrics.Sweep(oldestBucket);
         Statements.Sweep(UnixTime.NanosOf(now - _retention));
     }

@@ -23,10 +23,16 @@ public static class WellKnownMetrics
 
     public const string CacheMisses = "nexuscore.cache.misses";
 
+    /// <summary>Reads served past their TTL because Postgres failed: hits, for the hit rate.</summary>
+    public const string CacheStale = "nexuscore.cache.stale";
+
     public const string CacheEntries = "nexuscore.cache.entries";
 
     public const string CacheSize = "nexuscore.cache.size";
 
-    /// <summary>Query latency histogram (unit s or ms; the store reports ms), attributes query type, table, operation, cache hit.</summary>
+    /// <summary>
+    /// Query latency, a base-2 exponential histogram in seconds with attributes query type, table, operation, cache
+    /// hit and (when the query failed) <c>error.type</c>: the source of every query figure (<see cref="QueryRollupStore"/>).
+    /// </summary>
     public const string QueryDuration = "nexuscore.query.duration";
 }

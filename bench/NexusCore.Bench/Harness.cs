@@ -22,6 +22,7 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
     public const string Shipped = "shipped";
     public const string OtelOff = "otel-off";
     public const string OtelOn = "otel-on";
+    public const string OtelAll = "otel-all";
     public const string Baseline = "baseline";
 
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -252,6 +253,12 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
         ["NexusCore__Telemetry__PerfApiKey"] = null,
     };
 
+    /// <summary>"Every trace exported": the shipped environment with a sample ratio of 1, what ClientsApi exported before tail sampling.</summary>
+    public static readonly IReadOnlyDictionary<string, string?> OtelAllEnvironment = new Dictionary<string, string?>
+    {
+        ["Tracing__SampleRatio"] = "1",
+    };
+
     private async Task ShippedReadsAsync(StackEndpoints endpoints, Postgres pg, Fixtures fixtures, IReadOnlyList<ReadOperation> reads, CancellationToken ct)
     {
         Log("shipped: ClientsApi as the AppHost runs it (cache on, OpenTelemetry to PerfApi)");
@@ -266,11 +273,12 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
         Log("shipped vs otel-on and otel-off (ClientsApi run by the harness, same environment but for OpenTelemetry) vs plaintext, runs alternating");
         await using (var otelOn = await StartVariantAsync(endpoints, OtelOn, new Dictionary<string, string?>(), ct))
         await using (var otelOff = await StartVariantAsync(endpoints, OtelOff, OtelOffEnvironment, ct))
+        await using (var otelAll = await StartVariantAsync(endpoints, OtelAll, OtelAllEnvironment, ct))
         await using (var plaintext = await StartPlaintextAsync(ct))
         {
-            // Both at once: each settles on its own CPU per request, and the rounds that follow alternate
+            // All at once: each settles on its own CPU per request, and the rounds that follow alternate
             // them anyway. One after the other took 40-50 s of a run that must fit in 10 minutes.
-            await Task.WhenAll(WarmAsync(OtelOn, otelOn.Url, reader, reads, ct), WarmAsync(OtelOff, otelOff.Url, reader, reads, ct));
+            await Task.WhenAll(WarmAsync(OtelOn, otelOn.Url, reader, reads, ct), WarmAsync(OtelOff, otelOff.Url, reader, reads, ct), WarmAsync(OtelAll, otelAll.Url, reader, reads, ct));
             var hot = HotGet(fixtures);
             var plain = Workload.Get("plaintext", "/plaintext");
             var connections = options.ThroughputConnections;
@@ -279,6 +287,7 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
                 new("get (throughput)", Shipped, ToolName, connections, () => HttpRunAsync(api, hot, connections, reader, ct)),
                 new("get (throughput)", OtelOn, ToolName, connections, () => HttpRunAsync(otelOn.Url, hot, connections, reader, ct)),
                 new("get (throughput)", OtelOff, ToolName, connections, () => HttpRunAsync(otelOff.Url, hot, connections, reader, ct)),
+                new("get (throughput)", OtelAll, ToolName, connections, () => HttpRunAsync(otelAll.Url, hot, connections, reader, ct)),
                 new("plaintext", Baseline, ToolName, connections, () => HttpRunAsync(plaintext.Url, plain, connections, null, ct)),
             ]);
 
@@ -857,6 +866,8 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
             + "Reads are measured warm (each distinct request asked once first), so they are L1 hits.";
         d[OtelOn] = "ClientsApi started by the harness with exactly the shipped instance's environment: the 'on' side of the OpenTelemetry ratio, "
             + "so that on and off differ only in telemetry (the shipped instance's console output goes through Aspire's orchestrator, theirs to a file).";
+        d[OtelAll] = "As otel-on, with Tracing__SampleRatio=1: every trace exported (to PerfApi, its query spans), as before tail sampling; "
+            + "otel-on keeps a trace only when it is slow, failed or one of the 1 % sampled.";
         d[OtelOff] = "The shipped ClientsApi with PERFORMANCE_MONITORING=false (no query spans or nexuscore.query.duration), OTEL_SDK_DISABLED=true "
             + "(no OpenTelemetry tracing, metrics or logging providers: ASP.NET Core, HttpClient, Npgsql and runtime instrumentation all off) and no OTLP exporter.";
         d[Baseline] = "What bounds us on this machine: a minimal Kestrel app answering GET /plaintext (bench/NexusCore.Bench.Plaintext), "
@@ -911,6 +922,7 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
         var uncachedGet = Get("get (throughput)", Uncached);
         var otelOff = Get("get (throughput)", OtelOff);
         var otelOn = Get("get (throughput)", OtelOn);
+        var otelAll = Get("get (throughput)", OtelAll);
         _results.Baselines["plaintext req/s"] = Math.Round(plaintext.Rps);
         _results.Baselines["pgbench get tps"] = Math.Round(pgbenchGet.Rps);
         var b = _results.Baselines;
@@ -921,6 +933,8 @@ public sealed class Harness(BenchOptions options, string repoRoot, TextWriter ou
             Ratio("batch ÷ COPY in", "batch rows/s", b["batch rows/s"], "COPY-in rows/s", b["copy in rows/s"], 0.5),
             Ratio("export ÷ COPY out", "export rows/s", b["export rows/s"], "COPY-out rows/s", b["copy out rows/s"], 0.5),
             Ratio("OpenTelemetry on ÷ off", "cached GET req/s, on", otelOn.Rps, "cached GET req/s, off", otelOff.Rps, 0.9),
+            // Tail sampling records every span and decides per trace: that must cost less than exporting every trace.
+            Ratio("tail sampling ÷ every trace exported", "cached GET req/s, on", otelOn.Rps, "cached GET req/s, Tracing:SampleRatio=1", otelAll.Rps, 1.0),
         ]);
 
         Targets();

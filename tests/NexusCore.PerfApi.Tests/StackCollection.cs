@@ -13,10 +13,17 @@ public sealed class StackCollection : ICollectionFixture<PerfApiStack>
 /// The whole stack, with PerfApi's index advisor set for tests: <c>refresh=true</c> may run a new analysis every
 /// <see cref="MinRefreshInterval"/> (the default, 30 s, would make each test that needs a fresh analysis wait that
 /// long; the rate limit itself is tested with this shorter one), and the advisor analyses the statements of
-/// <see cref="ApplicationRole"/>.
+/// <see cref="ApplicationRole"/>. Both services also export every signal, as they would to the Aspire dashboard, to
+/// <see cref="Dashboard"/> (an OTLP capture), where tests read which traces left them; ClientsApi's
+/// <c>GET api/v1/cache/statistics</c> has a slowness threshold of 0 (<see cref="SlowRoute"/>): every trace of it is slow.
 /// </summary>
-public sealed class PerfApiStack : StackFixture
+public sealed class PerfApiStack : StackFixture, IAsyncLifetime
 {
+    /// <summary>The route whose traces ClientsApi always keeps here, as slow.</summary>
+    public const string SlowRoute = "api/v1/cache/statistics";
+
+    public OtlpCapture Dashboard { get; } = new();
+
     public static readonly TimeSpan MinRefreshInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>ClientsApi's role, the advisor's default: the tests' own workloads (<see cref="Features.Indexes.TestTable"/>) run as it.</summary>
@@ -30,5 +37,20 @@ public sealed class PerfApiStack : StackFixture
     [
         .. base.ExtraArgs,
         "--NexusCore:Services:perf-api:Environment:IndexAdvisor__MinRefreshInterval", MinRefreshInterval.ToString("c", CultureInfo.InvariantCulture),
+        "--NexusCore:Services:clients-api:Environment:Tracing__SlowRoutes__0__Route", SlowRoute,
+        "--NexusCore:Services:clients-api:Environment:Tracing__SlowRoutes__0__ThresholdSeconds", "0",
+        .. new[] { "clients-api", "perf-api" }.SelectMany(service => new[]
+        {
+            $"--NexusCore:Services:{service}:Environment:OTEL_EXPORTER_OTLP_ENDPOINT", Dashboard.Endpoint,
+            $"--NexusCore:Services:{service}:Environment:OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf",
+            $"--NexusCore:Services:{service}:Environment:OTEL_BSP_SCHEDULE_DELAY", "200",
+            $"--NexusCore:Services:{service}:Environment:OTEL_METRIC_EXPORT_INTERVAL", "1000",
+        }),
     ];
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        await Dashboard.DisposeAsync();
+    }
 }

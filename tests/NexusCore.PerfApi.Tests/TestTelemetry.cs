@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Aspire.Hosting.Testing;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
@@ -24,13 +25,20 @@ internal sealed class TestTelemetry : IDisposable
     private readonly MeterProvider _metrics;
     private readonly List<Activity> _npgsqlSpans = [];
 
-    public TestTelemetry(StackFixture stack, string service)
+    /// <param name="exactService">Use <paramref name="service"/> as it is (a second replica of another telemetry's service).</param>
+    /// <param name="temporality">How <c>nexuscore.query.duration</c> (and Npgsql's metrics) are exported.</param>
+    public TestTelemetry(
+        StackFixture stack, string service, string instance = "tests", bool exactService = false,
+        MetricReaderTemporalityPreference temporality = MetricReaderTemporalityPreference.Cumulative)
     {
         // Unique per run of a test: a rerun against the same stack starts from zero.
-        Service = $"{service}-{Guid.NewGuid().ToString("N")[..8]}";
+        Service = exactService ? service : $"{service}-{Guid.NewGuid().ToString("N")[..8]}";
         var perfApi = stack.App.GetEndpoint("perf-api", "http");
         var headers = $"X-Api-Key={stack.ApiKey("ingest")}";
-        var resource = ResourceBuilder.CreateEmpty().AddService(Service, serviceInstanceId: "tests");
+        var resource = ResourceBuilder.CreateEmpty().AddService(Service, serviceInstanceId: instance);
+        // A meter of its own: a provider listens to every meter of the names it adds, and two replicas must not share.
+        _meter = new Meter($"{SourceName}.{Guid.NewGuid():N}");
+        _duration = _meter.CreateHistogram<double>(QueryDuration, unit: "s");
         _traces = Sdk.CreateTracerProviderBuilder()
             .SetResourceBuilder(resource)
             .AddSource("Npgsql", SourceName)
@@ -46,18 +54,45 @@ internal sealed class TestTelemetry : IDisposable
             .Build();
         _metrics = Sdk.CreateMeterProviderBuilder()
             .SetResourceBuilder(resource)
-            .AddMeter("Npgsql")
+            .AddMeter("Npgsql", _meter.Name)
+
+            // As ClientsApi exports nexuscore.query.duration (QueryTelemetry.AddQueryDurationView).
+            .AddView(QueryDuration, new Base2ExponentialBucketHistogramConfiguration { MaxSize = 320 })
+            .SetExemplarFilter(ExemplarFilterType.TraceBased)
             .AddOtlpExporter((options, reader) =>
             {
                 options.Protocol = OtlpExportProtocol.HttpProtobuf;
                 options.Endpoint = new Uri(perfApi, "/v1/metrics");
                 options.Headers = headers;
                 reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 500;
+                reader.TemporalityPreference = temporality;
             })
             .Build();
     }
 
+    public const string QueryDuration = "nexuscore.query.duration";
+
+    private readonly Meter _meter;
+    private readonly Histogram<double> _duration;
+
     public string Service { get; }
+
+    /// <summary>
+    /// Records one logical query of <paramref name="seconds"/> in <c>nexuscore.query.duration</c> inside a span of its
+    /// own (so it may become an exemplar), tagged as ClientsApi tags it; returns the span's trace id.
+    /// </summary>
+    public string RecordQuery(double seconds, string queryType, string table = "clients", string operation = "SELECT", bool? cacheHit = null)
+    {
+        using var activity = Source.StartActivity($"{queryType} {table}");
+        var tags = new TagList { { "nexuscore.query.type", queryType }, { "db.collection.name", table }, { "db.operation.name", operation } };
+        if (cacheHit is { } hit)
+        {
+            tags.Add("nexuscore.cache.hit", hit);
+        }
+
+        _duration.Record(seconds, tags);
+        return activity?.TraceId.ToHexString() ?? "";
+    }
 
     /// <summary>The Npgsql spans that ended so far running exactly <paramref name="sql"/>.</summary>
     public IReadOnlyList<Activity> SpansOf(string sql)
@@ -74,6 +109,7 @@ internal sealed class TestTelemetry : IDisposable
         _traces.Dispose();
         _metrics.ForceFlush(5_000);
         _metrics.Dispose();
+        _meter.Dispose();
     }
 
     private sealed class Keep(TestTelemetry owner) : BaseProcessor<Activity>

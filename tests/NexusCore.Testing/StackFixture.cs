@@ -87,6 +87,21 @@ public class StackFixture : IAsyncLifetime
     }
 
     /// <summary>
+    /// As <see cref="CreateClient"/>, but every request starts a sampled trace (<see cref="TraceParents.SampledHandler"/>):
+    /// for tests that read what a service exports about these requests.
+    /// </summary>
+    public HttpClient CreateSampledClient(string resource, string? key = null)
+    {
+        var client = new HttpClient(new TraceParents.SampledHandler()) { BaseAddress = App.GetEndpoint(resource, "http") };
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", ApiKey(key));
+        }
+
+        return client;
+    }
+
+    /// <summary>
     /// The value of the key of id <paramref name="id"/>, read from its secret parameter as the AppHost hashes it
     /// for the services (a revoked key has no parameter: its value is the one this fixture gave).
     /// </summary>

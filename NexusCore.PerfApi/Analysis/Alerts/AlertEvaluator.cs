@@ -6,7 +6,7 @@ namespace NexusCore.PerfApi.Analysis.Alerts;
 
 /// <summary>
 /// Which alert conditions hold now, read from the telemetry: a query series whose slowest run in the window
-/// reached <see cref="AlertOptions.SlowQuerySeconds"/>; a query type whose cache hit rate over the window is
+/// (the <c>nexuscore.query.duration</c> histogram's max) reached <see cref="AlertOptions.SlowQuerySeconds"/>; a query type whose cache hit rate over the window is
 /// below <see cref="AlertOptions.CacheHitRatePercent"/> (with at least <see cref="AlertOptions.MinCacheLookups"/>
 /// lookups); a pool above <see cref="AlertOptions.PoolUtilizationPercent"/>; a cache instance above
 /// <see cref="AlertOptions.CacheSizeMb"/>.
@@ -19,7 +19,7 @@ public sealed class AlertEvaluator(PerformanceReader reader, IOptionsMonitor<Ale
         var conditions = new List<AlertCondition>();
 
         var slowMs = settings.SlowQuerySeconds * 1000;
-        foreach (var series in reader.Store.Queries.List(settings.Window))
+        foreach (var series in reader.QuerySeries(settings.Window))
         {
             if (series.Stats.MaxMs >= slowMs)
             {

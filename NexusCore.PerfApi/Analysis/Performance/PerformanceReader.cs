@@ -9,7 +9,12 @@ namespace NexusCore.PerfApi.Analysis.Performance;
 /// and cache memory. Stateless; every call reads the store as it is now. Counts and levels read from metrics
 /// are <see cref="Saturating"/>: never negative, never past their type's range, whatever a sender reported.
 /// </summary>
-public sealed class PerformanceReader(TelemetryStore store, TimeProvider time, IOptions<TelemetryStoreOptions> options)
+/// <remarks>
+/// Query figures are read through an <see cref="IQueryRollupReader"/> (the in-memory roll-ups unless another is
+/// registered, e.g. one that adds persisted history): see that interface for the seam.
+/// </remarks>
+public sealed class PerformanceReader(
+    TelemetryStore store, TimeProvider time, IOptions<TelemetryStoreOptions> options, IQueryRollupReader? rollups = null)
 {
     public const double BytesPerMb = 1024 * 1024;
 
@@ -39,58 +44,109 @@ public sealed class PerformanceReader(TelemetryStore store, TimeProvider time, I
     /// The seconds a rate over <paramref name="window"/> is divided by: the window, or less when PerfApi has not
     /// been up that long (at least one second).
     /// </summary>
-    public double RateSeconds(TimeSpan window) => Math.Max(1, Math.Min(window.TotalSeconds, (Now - store.StartedAt).TotalSeconds));
-
-    /// <summary>Logical queries (those with <c>nexuscore.query.type</c>) merged over the window.</summary>
-    public QueryStats Queries(TimeSpan window, string? queryType = null) =>
-        store.Queries.Summarize(window, QueryFilter.Logical with { QueryType = queryType });
+    public double RateSeconds(TimeSpan window) =>
+        Math.Max(1, Math.Min(window.TotalSeconds, (Now - (_rollups.HeldSince ?? store.StartedAt)).TotalSeconds));
 
     /// <summary>
-    /// Cache hits and misses per query type, from logical query spans; a query type whose spans carried no
-    /// cache outcome (monitoring off, or a service that only exports metrics) is read from the cache counters.
+    /// The width of one point of a window's query time series: a roll-up (a minute) up to an hour, an hour up to a
+    /// day, six hours beyond (24 points a day, 28 a week).
+    /// </summary>
+    public TimeSpan PointWidth(TimeSpan window)
+    {
+        var width = store.Rollups.Width;
+        var point = window <= TimeSpan.FromHours(1) ? width : window <= TimeSpan.FromDays(1) ? TimeSpan.FromHours(1) : TimeSpan.FromHours(6);
+        return point > width ? point : width;
+    }
+
+    /// <summary>Exemplars an analytics series carries at most.</summary>
+    public const int ExemplarsPerSeries = 5;
+
+    private readonly IQueryRollupReader _rollups = rollups ?? store.Rollups;
+
+    /// <summary>
+    /// Every series (service, table, operation, query type) with a query in the window, busiest first: its figures
+    /// merged over the window's roll-ups and over cache outcomes, its cache hits and misses, its slowest exemplars,
+    /// and one point per <see cref="PointWidth"/> of the window (oldest first).
+    /// </summary>
+    public IReadOnlyList<QuerySeriesReading> QuerySeries(TimeSpan window)
+    {
+        var (from, rollups) = Read(window);
+        var width = PointWidth(window);
+        var slots = Math.Max(1, (int)Math.Ceiling((Now - from) / width));
+        var series = new Dictionary<QuerySeriesKey, SeriesAccumulator>();
+        foreach (var rollup in rollups)
+        {
+            var key = QuerySeriesKey.Of(rollup.Key);
+            if (!series.TryGetValue(key, out var accumulator))
+            {
+                series[key] = accumulator = new SeriesAccumulator(slots);
+            }
+
+            var slot = Math.Clamp((int)((rollup.Minute - from) / width), 0, slots - 1);
+            accumulator.Add(rollup, slot);
+        }
+
+        return series
+            .Where(s => s.Value.Durations.Count > 0)
+            .Select(s => s.Value.Reading(s.Key, from, width))
+            .OrderByDescending(s => s.Stats.Count)
+            .ThenBy(s => s.Key.Service, StringComparer.Ordinal)
+            .ThenBy(s => s.Key.QueryType, StringComparer.Ordinal)
+            .ThenBy(s => s.Key.Table, StringComparer.Ordinal)
+            .ThenBy(s => s.Key.Operation, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>All queries of the window (of one query type when given) merged into one set of figures.</summary>
+    public QueryStats Queries(TimeSpan window, string? queryType = null)
+    {
+        var durations = new ExponentialHistogram();
+        long errors = 0;
+        foreach (var rollup in Read(window).Rollups)
+        {
+            if (queryType is null || string.Equals(queryType, rollup.Key.QueryType, StringComparison.OrdinalIgnoreCase))
+            {
+                durations.Merge(rollup.Durations);
+                errors = Saturating.Add(errors, rollup.Errors);
+            }
+        }
+
+        return QueryStats.Of(durations, errors);
+    }
+
+    /// <summary>The query types with a query in the window, in order.</summary>
+    public IReadOnlyList<string> QueryTypes(TimeSpan window) =>
+        Read(window).Rollups.Where(r => r.Durations.Count > 0).Select(r => r.Key.QueryType)
+            .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// Cache hits and misses per query type from ClientsApi's cache counters (<c>nexuscore.cache.hits</c> and
+    /// <c>.stale</c> are hits, as a stale read is served from the cache; <c>.misses</c>), every instance added up.
     /// </summary>
     public IReadOnlyList<CacheLookups> CacheLookups(TimeSpan window)
     {
-        var byType = new Dictionary<string, CacheLookups>(StringComparer.OrdinalIgnoreCase);
-        foreach (var series in store.Queries.List(window, QueryFilter.Logical))
-        {
-            var stats = series.Stats;
-            if (stats.CacheHits + stats.CacheMisses == 0)
-            {
-                continue;
-            }
-
-            var type = series.Key.QueryType;
-            byType[type] = byType.TryGetValue(type, out var seen)
-                ? seen with { Hits = Saturating.Add(seen.Hits, stats.CacheHits), Misses = Saturating.Add(seen.Misses, stats.CacheMisses) }
-                : new CacheLookups(type, stats.CacheHits, stats.CacheMisses, CacheCountSource.Spans);
-        }
-
+        var lookups = new List<CacheLookups>();
         foreach (var type in CounterQueryTypes())
         {
-            if (byType.ContainsKey(type))
-            {
-                continue;
-            }
-
             var filter = new MetricFilter(Attributes: new Dictionary<string, string> { [QueryTypeAttribute] = type });
-            var hits = Saturating.Count(store.Metrics.Increase(WellKnownMetrics.CacheHits, window, filter));
+            var hits = Saturating.Add(
+                Saturating.Count(store.Metrics.Increase(WellKnownMetrics.CacheHits, window, filter)),
+                Saturating.Count(store.Metrics.Increase(WellKnownMetrics.CacheStale, window, filter)));
             var misses = Saturating.Count(store.Metrics.Increase(WellKnownMetrics.CacheMisses, window, filter));
             if (hits > 0 || misses > 0)
             {
-                byType[type] = new CacheLookups(type, hits, misses, CacheCountSource.Metrics);
+                lookups.Add(new CacheLookups(type, hits, misses));
             }
         }
 
-        return byType.Values.OrderBy(c => c.QueryType, StringComparer.Ordinal).ToList();
+        return lookups.OrderBy(c => c.QueryType, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>All query types' hits and misses added up (<c>QueryType</c> is <c>all</c>).</summary>
     public static CacheLookups Total(IReadOnlyList<CacheLookups> lookups) => new(
         "all",
         Saturating.Sum(lookups.Select(l => l.Hits)),
-        Saturating.Sum(lookups.Select(l => l.Misses)),
-        lookups.Any(l => l.Source == CacheCountSource.Metrics) ? CacheCountSource.Metrics : CacheCountSource.Spans);
+        Saturating.Sum(lookups.Select(l => l.Misses)));
 
     /// <summary>
     /// Every connection pool reported within <see cref="Freshness"/>, from Npgsql 10's
@@ -186,6 +242,7 @@ public sealed class PerformanceReader(TelemetryStore store, TimeProvider time, I
     /// <summary>The query types the cache counters name (attribute <c>query.type</c>).</summary>
     private IEnumerable<string> CounterQueryTypes() =>
         store.Metrics.Series(WellKnownMetrics.CacheHits).Concat(store.Metrics.Series(WellKnownMetrics.CacheMisses))
+            .Concat(store.Metrics.Series(WellKnownMetrics.CacheStale))
             .Select(s => s.Attributes.GetValueOrDefault(QueryTypeAttribute))
             .OfType<string>()
             .Distinct(StringComparer.OrdinalIgnoreCase);
@@ -194,6 +251,67 @@ public sealed class PerformanceReader(TelemetryStore store, TimeProvider time, I
         series.Attributes.GetValueOrDefault(name) ?? series.Attributes.GetValueOrDefault(legacyName);
 
     private static DateTimeOffset Latest(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    /// <summary>The window's roll-ups, from the first roll-up of the window to now.</summary>
+    private (DateTimeOffset From, IReadOnlyList<MinuteRollup> Rollups) Read(TimeSpan window)
+    {
+        var from = store.Rollups.WindowStart(window);
+        return (from, _rollups.Read(from, Now + store.Rollups.Width));
+    }
+
+    private sealed class SeriesAccumulator(int slots)
+    {
+        private readonly ExponentialHistogram?[] _points = new ExponentialHistogram?[slots];
+        private readonly long[] _pointErrors = new long[slots];
+        private readonly List<QueryExemplar> _exemplars = [];
+        private long _errors;
+        private long _hits;
+        private long _misses;
+        private DateTimeOffset _lastSeen = DateTimeOffset.MinValue;
+
+        public ExponentialHistogram Durations { get; } = new();
+
+        public void Add(MinuteRollup rollup, int slot)
+        {
+            Durations.Merge(rollup.Durations);
+            (_points[slot] ??= new ExponentialHistogram()).Merge(rollup.Durations);
+            _pointErrors[slot] = Saturating.Add(_pointErrors[slot], rollup.Errors);
+            _errors = Saturating.Add(_errors, rollup.Errors);
+            if (rollup.Key.CacheHit is { } hit)
+            {
+                if (hit)
+                {
+                    _hits = Saturating.Add(_hits, rollup.Durations.Count);
+                }
+                else
+                {
+                    _misses = Saturating.Add(_misses, rollup.Durations.Count);
+                }
+            }
+
+            if (rollup.Durations.Count > 0 && rollup.Minute > _lastSeen)
+            {
+                _lastSeen = rollup.Minute;
+            }
+
+            _exemplars.AddRange(rollup.Exemplars ?? []);
+        }
+
+        public QuerySeriesReading Reading(QuerySeriesKey key, DateTimeOffset from, TimeSpan width) => new(
+            key,
+            QueryStats.Of(Durations, _errors),
+            _hits,
+            _misses,
+            _lastSeen,
+            _exemplars
+                .DistinctBy(e => e.TraceId)
+                .OrderByDescending(e => e.DurationSeconds)
+                .ThenByDescending(e => e.At)
+                .Take(ExemplarsPerSeries)
+                .Select(ExemplarReading.Of)
+                .ToList(),
+            _points.Select((point, i) => new QueryPoint(from + (width * i), point is null ? QueryStats.None with { Errors = _pointErrors[i] } : QueryStats.Of(point, _pointErrors[i]))).ToList());
+    }
 
     private sealed class PoolAccumulator
     {

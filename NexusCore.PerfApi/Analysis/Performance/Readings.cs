@@ -1,17 +1,7 @@
 namespace NexusCore.PerfApi.Analysis.Performance;
 
-/// <summary>Where cache hits and misses were counted.</summary>
-public enum CacheCountSource
-{
-    /// <summary>Logical query spans carrying <c>nexuscore.cache.hit</c>: one per read, exact.</summary>
-    Spans,
-
-    /// <summary>The <c>nexuscore.cache.hits</c>/<c>.misses</c> counters, used when no span of that query type carried an outcome.</summary>
-    Metrics,
-}
-
 /// <summary>Cache hits and misses of one query type (or of all of them) over a window.</summary>
-public sealed record CacheLookups(string QueryType, long Hits, long Misses, CacheCountSource Source)
+public sealed record CacheLookups(string QueryType, long Hits, long Misses)
 {
     public long Lookups => Saturating.Add(Hits, Misses);
 

@@ -1,8 +1,8 @@
 namespace NexusCore.PerfApi.Features.Analytics;
 
-/// <param name="Window">The window asked for: <c>5m</c>, <c>15m</c> or <c>1h</c>.</param>
-/// <param name="PointSeconds">Width of one time-series point: the store's bucket (10 s) for 5m, a latency roll-up (1 min) beyond.</param>
-/// <param name="RateSeconds">What throughput is divided by: the window, or PerfApi's uptime when shorter.</param>
+/// <param name="Window">The window asked for: <c>5m</c>, <c>15m</c>, <c>1h</c>, <c>24h</c> or <c>7d</c>.</param>
+/// <param name="PointSeconds">Width of one time-series point: a roll-up (<c>Telemetry:HistogramWidth</c>, 1 min) up to <c>1h</c>, an hour for <c>24h</c>, six hours for <c>7d</c>.</param>
+/// <param name="RateSeconds">What throughput is divided by: the window, or the time since the oldest minute history keeps (PerfApi's uptime without history) when shorter.</param>
 public sealed record Response(
     string Window,
     double WindowSeconds,
@@ -12,9 +12,11 @@ public sealed record Response(
     IReadOnlyList<Series> Series);
 
 /// <summary>One (service, table, operation, query type) over the window.</summary>
-/// <param name="QueryType">count, find, search, analytics, write… or <c>sql</c> for plain database spans.</param>
-/// <param name="P50Ms">Percentiles are within 3.125 % of the exact nearest-rank value (the store's histogram).</param>
+/// <param name="QueryType">count, find, search, analytics, write…</param>
+/// <param name="MaxMs">Exact when the sender exports deltas; within one histogram bucket (2.2 %) of it when cumulative.</param>
+/// <param name="P50Ms">Percentiles are within 2.2 % (the histogram's bucket error at scale 4) of the exact nearest-rank value.</param>
 /// <param name="CacheHitRatePercent">Null when no query of the series looked the cache up.</param>
+/// <param name="Exemplars">Up to five traces of the window's slowest queries that carried one, slowest first.</param>
 public sealed record Series(
     string Service,
     string Table,
@@ -31,9 +33,12 @@ public sealed record Series(
     long CacheMisses,
     double? CacheHitRatePercent,
     long Errors,
-    long Rows,
     DateTimeOffset LastSeen,
+    IReadOnlyList<Exemplar> Exemplars,
     IReadOnlyList<Point> TimeSeries);
 
-/// <summary>One point of a series' time series; <see cref="P95Ms"/> only where the point spans whole latency roll-ups.</summary>
+/// <summary>A query the sender kept with its trace: open <see cref="TraceId"/> in the Aspire dashboard.</summary>
+public sealed record Exemplar(string TraceId, string? SpanId, double DurationMs, DateTimeOffset At);
+
+/// <summary>One roll-up of a series' time series; <see cref="P95Ms"/> null where nothing ran.</summary>
 public sealed record Point(DateTimeOffset Start, long Count, double MeanMs, double MaxMs, long Errors, double? P95Ms);

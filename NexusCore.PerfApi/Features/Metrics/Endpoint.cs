@@ -1,13 +1,12 @@
 using FastEndpoints;
 using NexusCore.PerfApi.Analysis.Performance;
-using NexusCore.PerfApi.Store;
-using QueryFilter = NexusCore.PerfApi.Store.QueryFilter;
 
 namespace NexusCore.PerfApi.Features.Metrics;
 
 /// <summary>
-/// <c>GET /api/v1/performance/metrics</c> (reader): logical queries (rate, mean, p95), cache hits and misses by
-/// query type, cache entries and size, and connection pools, over the last minute and since start.
+/// <c>GET /api/v1/performance/metrics</c> (reader): queries (rate, mean, p95, from the <c>nexuscore.query.duration</c>
+/// histogram), cache hits and misses by query type (the cache counters), cache entries and size, and connection
+/// pools, over the last minute and since start.
 /// </summary>
 public sealed class Endpoint(PerformanceReader reader) : EndpointWithoutRequest<Response>
 {
@@ -32,8 +31,7 @@ public sealed class Endpoint(PerformanceReader reader) : EndpointWithoutRequest<
         }
 
         var sinceStart = reader.SinceStart;
-        var queryTypes = reader.Store.Queries.List(sinceStart, QueryFilter.Logical)
-            .Select(s => s.Key.QueryType).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
+        var queryTypes = reader.QueryTypes(sinceStart);
         var queries = new QueryMetrics(
             Queries(LastMinute, null),
             Queries(sinceStart, null),
@@ -47,7 +45,7 @@ public sealed class Endpoint(PerformanceReader reader) : EndpointWithoutRequest<
             Cache(PerformanceReader.Total(cacheSinceStart)),
             cacheSinceStart.Select(total => new QueryTypeCacheFigures(
                 total.QueryType,
-                Cache(cacheNow.FirstOrDefault(c => c.QueryType == total.QueryType) ?? new CacheLookups(total.QueryType, 0, 0, total.Source)),
+                Cache(cacheNow.FirstOrDefault(c => c.QueryType == total.QueryType) ?? new CacheLookups(total.QueryType, 0, 0)),
                 Cache(total))).ToList(),
             Saturating.Sum(memory.Select(m => m.Entries)),
             Saturating.Sum(memory.Select(m => m.SizeMb)),
@@ -78,5 +76,5 @@ public sealed class Endpoint(PerformanceReader reader) : EndpointWithoutRequest<
             stats.Errors);
     }
 
-    private static CacheFigures Cache(CacheLookups lookups) => new(lookups.Hits, lookups.Misses, lookups.HitRatePercent, lookups.Source);
+    private static CacheFigures Cache(CacheLookups lookups) => new(lookups.Hits, lookups.Misses, lookups.HitRatePercent);
 }

@@ -1,5 +1,3 @@
-
-using NexusCore.PerfApi.Analysis.Performance;
 namespace NexusCore.PerfApi.Features.Metrics;
 
 /// <summary>Query, cache and pool figures now: over the last minute and since PerfApi started (at most its retention).</summary>
@@ -8,7 +6,7 @@ public sealed record Response(DateTimeOffset GeneratedAt, QueryMetrics Queries, 
 public sealed record QueryMetrics(QueryFigures LastMinute, QueryFigures SinceStart, IReadOnlyList<QueryTypeFigures> ByQueryType);
 
 /// <param name="From">Where the period starts: a minute ago, or when PerfApi started (bounded by the retention).</param>
-/// <param name="P95Ms">Within 3.125 % of the exact nearest-rank value; null when nothing ran.</param>
+/// <param name="P95Ms">Within 2.2 % of the exact nearest-rank value (the histogram's bucket error); null when nothing ran.</param>
 public sealed record QueryFigures(
     DateTimeOffset From, double Seconds, long Count, double PerSecond, double? MeanMs, double? P95Ms, double MaxMs, long Errors);
 
@@ -24,8 +22,9 @@ public sealed record CacheMetrics(
     double SizeMbTotal,
     IReadOnlyList<CacheInstance> Instances);
 
-/// <param name="Source"><c>spans</c> when counted from query spans, <c>metrics</c> when from the cache counters.</param>
-public sealed record CacheFigures(long Hits, long Misses, double? HitRatePercent, CacheCountSource Source);
+/// <param name="Hits">Reads served from the cache (<c>nexuscore.cache.hits</c> and <c>.stale</c>).</param>
+/// <param name="Misses">Reads that queried Postgres (<c>nexuscore.cache.misses</c>).</param>
+public sealed record CacheFigures(long Hits, long Misses, double? HitRatePercent);
 
 public sealed record QueryTypeCacheFigures(string QueryType, CacheFigures LastMinute, CacheFigures SinceStart);
 

@@ -3,104 +3,112 @@ using Npgsql;
 namespace NexusCore.PerfApi.Store.History;
 
 /// <summary>
-/// Reads a window of <c>perf.query_minutes</c> back: per <see cref="RollupKey"/>, every row of the window merged (count,
-/// sum, min, max, errors and one exponential histogram), and per point of the window its count, sum, max and errors.
-/// Both reads are one round trip (an <see cref="NpgsqlBatch"/>); Postgres does the merging, so what crosses the wire is
-/// one row per key and point plus one per key and histogram bucket, however many minutes the window holds.
+/// Reads a range of <c>perf.query_minutes</c> back as roll-ups: per <see cref="RollupKey"/> and grain (minutes binned from
+/// the range's start), every row of the bin merged into one <see cref="MinuteRollup"/> (count, sum, min, max, errors
+/// and one exponential histogram) whose <see cref="MinuteRollup.Minute"/> is the bin's start. Both reads are one round
+/// trip (an <see cref="NpgsqlBatch"/>); Postgres does the merging, so what crosses the wire is one row per key and bin
+/// plus one per key, bin and histogram bucket, however many minutes the range holds.
 /// </summary>
 public sealed class HistoryReader(NpgsqlDataSource db)
 {
-    // Totals per key and point. date_bin places each minute in its point, counted from the window's start.
+    // Totals per key and bin. date_bin places each minute in its bin, counted from the range's start.
     private const string TotalsSql = """
-        SELECT service, table_name, operation, query_type, cache_hit, date_bin($3, minute, $1) AS point,
+        SELECT service, table_name, operation, query_type, cache_hit, date_bin($3, minute, $1) AS bin,
                sum(count)::bigint, sum(sum), min(min), max(max), sum(errors)::bigint, sum(zero_count)::bigint, max(minute)
         FROM perf.query_minutes
         WHERE minute >= $1 AND minute < $2
         GROUP BY 1, 2, 3, 4, 5, 6
         """;
 
-    // Buckets per key over the whole window, at the key's coarsest scale in it: bucket i at scale s is bucket
-    // i >> (s - t) at scale t < s (an arithmetic shift, exact for negative indexes too), as ExponentialHistogram merges.
+    // Buckets per key and bin, at the coarsest scale in the bin: bucket i at scale s is bucket i >> (s - t) at scale
+    // t < s (an arithmetic shift, exact for negative indexes too), as ExponentialHistogram merges.
     private const string BucketsSql = """
-        SELECT r.service, r.table_name, r.operation, r.query_type, r.cache_hit, r.target,
+        SELECT r.service, r.table_name, r.operation, r.query_type, r.cache_hit, r.bin, r.target,
                (r.bucket_offset + b.ord - 1)::bigint >> (r.scale - r.target)::int AS index, sum(b.n)::bigint
         FROM (
             SELECT service, table_name, operation, query_type, cache_hit, scale, bucket_offset, bucket_counts,
-                   min(scale) OVER (PARTITION BY service, table_name, operation, query_type, cache_hit) AS target
+                   date_bin($3, minute, $1) AS bin,
+                   min(scale) OVER (PARTITION BY service, table_name, operation, query_type, cache_hit, date_bin($3, minute, $1)) AS target
             FROM perf.query_minutes
             WHERE minute >= $1 AND minute < $2
         ) r
         CROSS JOIN LATERAL unnest(r.bucket_counts) WITH ORDINALITY AS b(n, ord)
         WHERE b.n > 0
-        GROUP BY 1, 2, 3, 4, 5, 6, 7
-        ORDER BY 1, 2, 3, 4, 5, 7
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+        ORDER BY 1, 2, 3, 4, 5, 6, 8
         """;
 
+    /// <summary>
+    /// The rows whose minute is in [<paramref name="from"/>, <paramref name="to"/>), merged per key and bin of
+    /// <paramref name="grain"/> from <paramref name="from"/>. Synchronous, as <see cref="IQueryRollupReader"/> is.
+    /// </summary>
+    public IReadOnlyList<MinuteRollup> Read(DateTimeOffset from, DateTimeOffset to, TimeSpan grain) =>
+        Bins(from, to, grain).Select(b => b.Rollup).ToList();
+
     /// <summary>The rows whose minute is in [<paramref name="from"/>, <paramref name="to"/>), merged per key, with points of <paramref name="pointWidth"/> from <paramref name="from"/>.</summary>
-    public async Task<IReadOnlyList<HistorySeries>> ReadAsync(DateTimeOffset from, DateTimeOffset to, TimeSpan pointWidth, CancellationToken ct)
+    public Task<IReadOnlyList<HistorySeries>> ReadAsync(DateTimeOffset from, DateTimeOffset to, TimeSpan pointWidth, CancellationToken ct)
     {
         var series = new Dictionary<RollupKey, HistorySeries>();
-        var buckets = new Dictionary<RollupKey, (int Scale, List<(long Index, long Count)> Counts)>();
-        var totals = new Dictionary<RollupKey, (long Zero, long Count, double Sum, double Min, double Max)>();
-
-        await using var batch = db.CreateBatch();
-        batch.BatchCommands.Add(Command(TotalsSql, from, to, pointWidth));
-        batch.BatchCommands.Add(Command(BucketsSql, from, to, null));
-        await using var reader = await batch.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
+        foreach (var (rollup, lastMinute) in Bins(from, to, pointWidth))
         {
-            var key = KeyOf(reader);
-            if (!series.TryGetValue(key, out var entry))
+            if (!series.TryGetValue(rollup.Key, out var entry))
             {
-                series[key] = entry = new HistorySeries(key);
+                series[rollup.Key] = entry = new HistorySeries(rollup.Key);
             }
 
-            var count = reader.GetInt64(6);
-            var sum = reader.GetDouble(7);
-            var min = reader.IsDBNull(8) ? double.PositiveInfinity : reader.GetDouble(8);
-            var max = reader.IsDBNull(9) ? double.NegativeInfinity : reader.GetDouble(9);
-            var errors = reader.GetInt64(10);
-            entry.AddPoint(reader.GetFieldValue<DateTimeOffset>(5), count, sum, max, errors);
-            entry.Errors += errors;
-            var lastMinute = reader.GetFieldValue<DateTimeOffset>(12);
-            if (lastMinute > entry.LastMinute)
-            {
-                entry.LastMinute = lastMinute;
-            }
-
-            var sofar = totals.GetValueOrDefault(key, (0, 0, 0, double.PositiveInfinity, double.NegativeInfinity));
-            totals[key] = (sofar.Zero + reader.GetInt64(11), sofar.Count + count, sofar.Sum + sum, Math.Min(sofar.Min, min), Math.Max(sofar.Max, max));
+            var h = rollup.Durations;
+            entry.Durations.Merge(h);
+            entry.Errors += rollup.Errors;
+            entry.AddPoint(rollup.Minute, h.Count, h.Sum, h.Max, rollup.Errors);
+            entry.LastMinute = lastMinute > entry.LastMinute ? lastMinute : entry.LastMinute;
         }
 
-        await reader.NextResultAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            var key = KeyOf(reader);
-            if (!buckets.TryGetValue(key, out var entry))
-            {
-                buckets[key] = entry = (reader.GetInt16(5), []);
-            }
-
-            entry.Counts.Add((reader.GetInt64(6), reader.GetInt64(7)));
-        }
-
-        foreach (var (key, entry) in series)
-        {
-            var (zero, count, sum, min, max) = totals[key];
-            var (scale, counts) = buckets.GetValueOrDefault(key, (ExponentialHistogram.MaxScale, []));
-            AddBuckets(entry.Durations, scale, counts, zero, count, sum, min, max);
-        }
-
-        return series.Values.ToList();
+        return Task.FromResult<IReadOnlyList<HistorySeries>>(series.Values.ToList());
     }
 
-    /// <summary>Whether any row has its minute in [<paramref name="from"/>, <paramref name="to"/>).</summary>
-    public async Task<bool> AnyAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    private List<(MinuteRollup Rollup, DateTimeOffset LastMinute)> Bins(DateTimeOffset from, DateTimeOffset to, TimeSpan grain)
     {
-        await using var command = db.CreateCommand("SELECT EXISTS (SELECT FROM perf.query_minutes WHERE minute >= $1 AND minute < $2)");
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = from });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = to });
-        return (bool)(await command.ExecuteScalarAsync(ct))!;
+        var totals = new Dictionary<(RollupKey Key, DateTimeOffset Bin), (long Zero, long Count, double Sum, double Min, double Max, long Errors, DateTimeOffset Last)>();
+        var buckets = new Dictionary<(RollupKey Key, DateTimeOffset Bin), (int Scale, List<(long Index, long Count)> Counts)>();
+
+        using var batch = db.CreateBatch();
+        batch.BatchCommands.Add(Command(TotalsSql, from, to, grain));
+        batch.BatchCommands.Add(Command(BucketsSql, from, to, grain));
+        using var reader = batch.ExecuteReader();
+        while (reader.Read())
+        {
+            totals[(KeyOf(reader), reader.GetFieldValue<DateTimeOffset>(5))] = (
+                reader.GetInt64(11),
+                reader.GetInt64(6),
+                reader.GetDouble(7),
+                reader.IsDBNull(8) ? double.PositiveInfinity : reader.GetDouble(8),
+                reader.IsDBNull(9) ? double.NegativeInfinity : reader.GetDouble(9),
+                reader.GetInt64(10),
+                reader.GetFieldValue<DateTimeOffset>(12));
+        }
+
+        reader.NextResult();
+        while (reader.Read())
+        {
+            var at = (KeyOf(reader), reader.GetFieldValue<DateTimeOffset>(5));
+            if (!buckets.TryGetValue(at, out var entry))
+            {
+                buckets[at] = entry = (reader.GetInt16(6), []);
+            }
+
+            entry.Counts.Add((reader.GetInt64(7), reader.GetInt64(8)));
+        }
+
+        var bins = new List<(MinuteRollup, DateTimeOffset)>(totals.Count);
+        foreach (var ((key, bin), (zero, count, sum, min, max, errors, last)) in totals)
+        {
+            var (scale, counts) = buckets.GetValueOrDefault((key, bin), (ExponentialHistogram.MaxScale, []));
+            var durations = new ExponentialHistogram();
+            AddBuckets(durations, scale, counts, zero, count, sum, min, max);
+            bins.Add((new MinuteRollup(bin, key, durations, errors), last));
+        }
+
+        return bins;
     }
 
     /// <summary>
@@ -137,16 +145,12 @@ public sealed class HistoryReader(NpgsqlDataSource db)
         target.Add(scale, zero, (int)lo, dense, count, sum, min, max);
     }
 
-    private static NpgsqlBatchCommand Command(string sql, DateTimeOffset from, DateTimeOffset to, TimeSpan? pointWidth)
+    private static NpgsqlBatchCommand Command(string sql, DateTimeOffset from, DateTimeOffset to, TimeSpan grain)
     {
         var command = new NpgsqlBatchCommand(sql);
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = from });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = to });
-        if (pointWidth is { } width)
-        {
-            command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = width });
-        }
-
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = grain });
         return command;
     }
 

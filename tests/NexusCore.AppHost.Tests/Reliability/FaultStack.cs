@@ -3,7 +3,7 @@ namespace NexusCore.AppHost.Tests.Reliability;
 /// <summary>
 /// The whole stack configured for fault tests: ClientsApi's read pools (searches, lookups by id) of 5 connections each and write pool of 2,
 /// each waiting 2 s for a free one, 10 s query timeouts, per-key rate limits low enough to reach (50/s, on
-/// both APIs), and every signal ClientsApi emits copied to an <see cref="OtlpCapture"/> for the privacy scan.
+/// both APIs), every trace exported (sample ratio 1), and every signal ClientsApi emits copied to an <see cref="OtlpCapture"/> for the privacy scan.
 /// </summary>
 public sealed class FaultStack : StackFixture, IAsyncLifetime
 {
@@ -28,6 +28,9 @@ public sealed class FaultStack : StackFixture, IAsyncLifetime
         .. ClientsApi("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
         .. ClientsApi("OTEL_BLRP_SCHEDULE_DELAY", "500"),
         .. ClientsApi("OTEL_BSP_SCHEDULE_DELAY", "500"),
+        // Every trace exported: the privacy scan must see every span ClientsApi can export, and tail sampling only
+        // chooses among them (its decisions are tested in ClientsApi's and PerfApi's tests).
+        .. ClientsApi("Tracing__SampleRatio", "1"),
     ];
 
     async Task IAsyncLifetime.DisposeAsync()

@@ -44,7 +44,7 @@ public sealed class AlertTests
     {
         var telemetry = new SyntheticTelemetry();
         var evaluator = Evaluator(telemetry);
-        telemetry.Sql("SELECT pg_sleep($1)", [2000]);
+        telemetry.Queries("search", [2000]);
 
         Assert.Single(evaluator.Evaluate());
         telemetry.Clock.Advance(TimeSpan.FromSeconds(30));

@@ -10,43 +10,41 @@ public sealed class PerformanceReaderTests
     private static readonly TimeSpan FiveMinutes = TimeSpan.FromMinutes(5);
 
     [Fact]
-    public void CacheLookupsCountEveryLogicalSpanOutcomePerQueryTypeAndIgnorePlainSqlSpans()
+    public void CacheLookupsAreReadFromTheCacheCountersPerQueryTypeWithStaleReadsAsHitsAndEveryInstanceAddedUp()
     {
         var telemetry = new SyntheticTelemetry();
         telemetry.Lookups("find", hits: 7, misses: 3);
         telemetry.Lookups("search", hits: 1, misses: 4);
         telemetry.Lookups("find", hits: 2, misses: 0, service: "clients-api-2");
+        telemetry.Metrics("clients-api", "instance-2",
+            Sum(WellKnownMetrics.CacheStale, "{request}", isMonotonic: true, AggregationTemporality.Delta,
+                Integer(telemetry.Now.AddSeconds(-1), telemetry.Now, 3, Attribute(PerformanceReader.QueryTypeAttribute, "find"))));
         telemetry.Queries("write", [2, 3]);
-        telemetry.Sql("SELECT 1", [1, 1, 1]);
 
         var lookups = telemetry.Reader.CacheLookups(FiveMinutes);
 
         Assert.Equal(["find", "search"], lookups.Select(l => l.QueryType));
-        var find = lookups[0];
-        Assert.Equal((9L, 3L, CacheCountSource.Spans), (find.Hits, find.Misses, find.Source));
-        Assert.Equal(75.0, find.HitRatePercent!.Value, 9);
+        Assert.Equal(new CacheLookups("find", 12, 3), lookups[0]);
+        Assert.Equal(80.0, lookups[0].HitRatePercent!.Value, 9);
         Assert.Equal(20.0, lookups[1].HitRatePercent!.Value, 9);
         var total = PerformanceReader.Total(lookups);
-        Assert.Equal((10L, 7L), (total.Hits, total.Misses));
+        Assert.Equal((13L, 7L), (total.Hits, total.Misses));
     }
 
     [Fact]
-    public void AQueryTypeWithoutSpanOutcomesIsCountedFromTheCacheCounters()
+    public void CumulativeCacheCountersCountTheirIncreaseInTheWindow()
     {
         var telemetry = new SyntheticTelemetry();
-        telemetry.Lookups("find", hits: 1, misses: 1);
-        telemetry.CacheCounters("find", hits: 500, misses: 500);
         telemetry.CacheCounters("analytics", hits: 12, misses: 4);
+        telemetry.Clock.Advance(TimeSpan.FromMinutes(2));
+        telemetry.CacheCounters("analytics", hits: 15, misses: 4);
 
-        var lookups = telemetry.Reader.CacheLookups(FiveMinutes);
-
-        // Spans win where they exist (exact, one per read); the counters fill in the rest.
-        Assert.Equal(new CacheLookups("analytics", 12, 4, CacheCountSource.Metrics), lookups[0]);
-        Assert.Equal(new CacheLookups("find", 1, 1, CacheCountSource.Spans), lookups[1]);
+        Assert.Equal([new CacheLookups("analytics", 15, 4)], telemetry.Reader.CacheLookups(FiveMinutes));
+        Assert.Equal([new CacheLookups("analytics", 3, 0)], telemetry.Reader.CacheLookups(TimeSpan.FromMinutes(1)));
     }
 
     [Fact]
-    public void LogicalQueriesLeaveOutPlainSqlSpans()
+    public void QueryFiguresComeFromTheDurationHistogramNotFromSpans()
     {
         var telemetry = new SyntheticTelemetry();
         telemetry.Queries("find", [10, 20, 30]);
@@ -57,6 +55,7 @@ public sealed class PerformanceReaderTests
         Assert.Equal(3, stats.Count);
         Assert.Equal(20.0, stats.MeanMs, 9);
         Assert.Equal(30.0, stats.MaxMs, 9);
+        Assert.Equal(["find"], telemetry.Reader.QueryTypes(FiveMinutes));
     }
 
     [Fact]
@@ -149,7 +148,7 @@ public sealed class PerformanceReaderTests
         Assert.Equal(100.0, totals.UtilizationPercent!.Value, 9);
 
         var lookups = telemetry.Reader.CacheLookups(FiveMinutes);
-        Assert.Equal(new CacheLookups("find", long.MaxValue, long.MaxValue, CacheCountSource.Metrics), lookups[0]);
+        Assert.Equal(new CacheLookups("find", long.MaxValue, long.MaxValue), lookups[0]);
         Assert.Equal(50.0, lookups[0].HitRatePercent!.Value, 9);
         Assert.Equal(long.MaxValue, lookups[0].Lookups);
         var total = PerformanceReader.Total(lookups);

@@ -4,6 +4,7 @@ using NexusCore.PerfApi.Analysis.Performance;
 using NexusCore.PerfApi.Ingest;
 using NexusCore.PerfApi.Store;
 using NexusCore.PerfApi.Tests.Telemetry;
+using OpenTelemetry.Proto.Common.V1;
 using OpenTelemetry.Proto.Metrics.V1;
 using OpenTelemetry.Proto.Trace.V1;
 using static NexusCore.PerfApi.Tests.Features.Otlp.OtlpPayloads;
@@ -17,6 +18,9 @@ namespace NexusCore.PerfApi.Tests.Performance;
 internal sealed class SyntheticTelemetry
 {
     public const string Service = "clients-api";
+
+    /// <summary>The scale of the histograms sent: the store's finest (1.1 % buckets).</summary>
+    public const int Scale = 5;
 
     private int _spanCount;
 
@@ -42,34 +46,45 @@ internal sealed class SyntheticTelemetry
     /// <summary>When the cumulative counters of <see cref="CacheCounters"/> started: after the store, so they count whole.</summary>
     public DateTimeOffset CountersStart => StoreFixtures.Start.AddSeconds(1);
 
-    /// <summary>Logical query spans of one query type, one per duration, ending now; <paramref name="cacheHits"/> of them hits, then misses.</summary>
-    public void Queries(string queryType, IEnumerable<double> durationsMs, int cacheHits = 0, int cacheMisses = 0, string service = Service, string operation = "SELECT")
+    /// <summary>
+    /// Logical queries of one query type, one per duration, as ClientsApi reports them: one delta
+    /// <c>nexuscore.query.duration</c> export ending now (seconds, scale <see cref="Scale"/>), one point per cache
+    /// outcome; the first <paramref name="cacheHits"/> are hits, the next <paramref name="cacheMisses"/> misses, the
+    /// rest have no outcome; the last <paramref name="errors"/> of those failed.
+    /// </summary>
+    public void Queries(
+        string queryType, IEnumerable<double> durationsMs, int cacheHits = 0, int cacheMisses = 0, string service = Service,
+        string operation = "SELECT", int errors = 0, string instance = "instance-1")
     {
-        var spans = new List<Span>();
-        var index = 0;
-        foreach (var ms in durationsMs)
+        var seconds = durationsMs.Select(ms => ms / 1000).ToList();
+        var groups = new (IEnumerable<double> Values, KeyValue? Outcome)[]
         {
-            var attributes = new List<OpenTelemetry.Proto.Common.V1.KeyValue>
-            {
-                Attribute("nexuscore.query.type", queryType),
-                Attribute("db.collection.name", "clients"),
-                Attribute("db.operation.name", operation),
-            };
-            if (index < cacheHits + cacheMisses)
-            {
-                attributes.Add(Attribute("nexuscore.cache.hit", index < cacheHits));
-            }
-
-            spans.Add(WithIds(Span(Now, TimeSpan.FromMilliseconds(ms), [.. attributes])));
-            index++;
-        }
-
-        Traces(service, [.. spans]);
+            (seconds.Take(cacheHits), Attribute("nexuscore.cache.hit", true)),
+            (seconds.Skip(cacheHits).Take(cacheMisses), Attribute("nexuscore.cache.hit", false)),
+            (seconds.Skip(cacheHits + cacheMisses).SkipLast(errors), null),
+            (seconds.Skip(cacheHits + cacheMisses).TakeLast(errors), Attribute("error.type", "NpgsqlException")),
+        };
+        var points = groups.Where(g => g.Values.Any()).Select(g =>
+        {
+            KeyValue[] attributes = [Attribute("nexuscore.query.type", queryType), Attribute("db.collection.name", "clients"), Attribute("db.operation.name", operation)];
+            return ExponentialPoint(Now.AddSeconds(-1), Now, Scale, g.Values, g.Outcome is { } outcome ? [.. attributes, outcome] : attributes);
+        }).ToArray();
+        Metrics(service, instance, ExponentialHistogram(WellKnownMetrics.QueryDuration, "s", AggregationTemporality.Delta, points));
     }
 
-    /// <summary>Cache lookups of one query type (each 1 ms long), <paramref name="hits"/> hits and <paramref name="misses"/> misses.</summary>
-    public void Lookups(string queryType, int hits, int misses, string service = Service) =>
+    /// <summary>
+    /// Cache lookups of one query type (each 1 ms long), <paramref name="hits"/> hits and <paramref name="misses"/> misses:
+    /// the queries in the duration histogram and the cache counters (deltas), as ClientsApi reports both.
+    /// </summary>
+    public void Lookups(string queryType, int hits, int misses, string service = Service)
+    {
         Queries(queryType, Enumerable.Repeat(1.0, hits + misses), hits, misses, service);
+        Metrics(service, "instance-1",
+            Sum(WellKnownMetrics.CacheHits, "{request}", isMonotonic: true, AggregationTemporality.Delta,
+                Integer(Now.AddSeconds(-1), Now, hits, Attribute(PerformanceReader.QueryTypeAttribute, queryType))),
+            Sum(WellKnownMetrics.CacheMisses, "{request}", isMonotonic: true, AggregationTemporality.Delta,
+                Integer(Now.AddSeconds(-1), Now, misses, Attribute(PerformanceReader.QueryTypeAttribute, queryType))));
+    }
 
     /// <summary>PostgreSQL client spans running <paramref name="sql"/>, one per duration, ending now.</summary>
     public void Sql(string sql, IEnumerable<double> durationsMs, string service = Service) =>

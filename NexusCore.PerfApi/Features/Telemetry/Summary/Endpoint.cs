@@ -62,7 +62,7 @@ public sealed class Endpoint(
                     counts.MetricPointsTooOld,
                     counts.MetricPointsOverSeriesLimit),
                 new StoreState(
-                    store.Queries.Count,
+                    store.Rollups.Count,
                     settings.MaxQuerySeries,
                     store.Statements.Count,
                     settings.MaxStatements,

@@ -108,6 +108,60 @@ internal static class OtlpPayloads
         return point;
     }
 
+    public static Metric ExponentialHistogram(string name, string unit, AggregationTemporality temporality, params ExponentialHistogramDataPoint[] points)
+    {
+        var histogram = new OpenTelemetry.Proto.Metrics.V1.ExponentialHistogram { AggregationTemporality = temporality };
+        histogram.DataPoints.AddRange(points);
+        return new Metric { Name = name, Unit = unit, ExponentialHistogram = histogram };
+    }
+
+    /// <summary>
+    /// An exponential histogram point holding <paramref name="values"/> at <paramref name="scale"/>, as OpenTelemetry
+    /// buckets them: bucket i counts (base^i, base^(i+1)]; zero and below in the zero count; min, max and sum exact.
+    /// </summary>
+    public static ExponentialHistogramDataPoint ExponentialPoint(
+        DateTimeOffset start, DateTimeOffset time, int scale, IEnumerable<double> values, params KeyValue[] attributes)
+    {
+        var list = values.ToList();
+        var point = new ExponentialHistogramDataPoint
+        {
+            StartTimeUnixNano = Nanos(start),
+            TimeUnixNano = Nanos(time),
+            Count = (ulong)list.Count,
+            Sum = list.Sum(),
+            Scale = scale,
+            ZeroCount = (ulong)list.Count(v => v <= 0),
+            Positive = new ExponentialHistogramDataPoint.Types.Buckets(),
+        };
+        if (list.Count > 0)
+        {
+            point.Min = list.Min();
+            point.Max = list.Max();
+        }
+
+        var indexes = list.Where(v => v > 0).Select(v => NexusCore.PerfApi.Store.ExponentialHistogram.IndexOf(scale, v)).ToList();
+        if (indexes.Count > 0)
+        {
+            var offset = indexes.Min();
+            var counts = new ulong[indexes.Max() - offset + 1];
+            indexes.ForEach(i => counts[i - offset]++);
+            point.Positive.Offset = offset;
+            point.Positive.BucketCounts.AddRange(counts);
+        }
+
+        point.Attributes.AddRange(attributes);
+        return point;
+    }
+
+    /// <summary>An exemplar of <paramref name="value"/> recorded at <paramref name="time"/> in trace <paramref name="traceId"/> (32 hex digits).</summary>
+    public static Exemplar Exemplar(double value, DateTimeOffset time, string traceId, string spanId = "00f067aa0ba902b7") => new()
+    {
+        AsDouble = value,
+        TimeUnixNano = Nanos(time),
+        TraceId = ByteString.CopyFrom(Convert.FromHexString(traceId)),
+        SpanId = ByteString.CopyFrom(Convert.FromHexString(spanId)),
+    };
+
     public static ulong Nanos(DateTimeOffset time) => (ulong)((time - DateTimeOffset.UnixEpoch).Ticks * 100);
 
     private static Resource Resource(string service, string instance = "")

@@ -23,7 +23,6 @@ public sealed class ReceiverTests(PerfApiStack stack)
     public async Task GoodTracesAnswerAnEmptyExportResponseAndTheirQuerySpansAreAggregated()
     {
         var before = await SummaryAsync();
-        var seriesBefore = await ReceiverSeriesCountAsync();
 
         var response = await PostAsync("/v1/traces", Traces(querySpans: 7, otherSpans: 3).ToByteArray());
 
@@ -34,12 +33,33 @@ public sealed class ReceiverTests(PerfApiStack stack)
         Assert.Null(ExportTraceServiceResponse.Parser.ParseFrom(body).PartialSuccess);
         var after = await WaitForSummaryAsync(s => Spans(s, "aggregated") >= Spans(before, "aggregated") + 7);
 
-        // ClientsApi exports to PerfApi all along, so the receiver's totals grow by at least this payload;
-        // the payload's own series (service receiver-tests) grows by exactly its seven query spans.
+        // ClientsApi exports to PerfApi all along, so the receiver's totals grow by at least this payload.
         Assert.True(Spans(after, "received") >= Spans(before, "received") + 10);
         Assert.True(Spans(after, "querySpans") >= Spans(before, "querySpans") + 7);
         Assert.True(Count(after, "payloads", "accepted") >= Count(before, "payloads", "accepted") + 1);
+    }
+
+    [Fact]
+    public async Task AQueryDurationHistogramExportReachesAnalyticsWithItsCountPercentilesAndExemplar()
+    {
+        var seriesBefore = await ReceiverSeriesCountAsync();
+        var now = DateTimeOffset.UtcNow;
+        var point = ExponentialPoint(now.AddSeconds(-1), now, 4, [0.002, 0.003, 0.004, 0.005, 0.006, 0.007, 0.120],
+            Attribute("nexuscore.query.type", "find"), Attribute("db.collection.name", "clients"), Attribute("db.operation.name", "by_id"));
+        point.Exemplars.Add(Exemplar(0.120, now.AddMilliseconds(-200), "0af7651916cd43dd8448eb211c80319c"));
+        var request = MetricRequest("receiver-tests", "receiver-tests-1", ExponentialHistogram(
+            "nexuscore.query.duration", "s", AggregationTemporality.Delta, point));
+
+        var response = await PostAsync("/v1/metrics", request.ToByteArray());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await Eventually.ThatAsync(async () => await ReceiverSeriesCountAsync() >= seriesBefore + 7, TimeSpan.FromSeconds(15), "the histogram's queries in analytics");
         Assert.Equal(seriesBefore + 7, await ReceiverSeriesCountAsync());
+        var analytics = JsonDocument.Parse(await _reader.GetStringAsync("/api/v1/performance/analytics?window=1h")).RootElement;
+        var series = analytics.GetProperty("series").EnumerateArray()
+            .Single(s => s.GetProperty("service").GetString() == "receiver-tests" && s.GetProperty("operation").GetString() == "by_id");
+        Assert.Contains(series.GetProperty("exemplars").EnumerateArray(), e => e.GetProperty("traceId").GetString() == "0af7651916cd43dd8448eb211c80319c");
+        Assert.InRange(series.GetProperty("maxMs").GetDouble(), 120, 120.0001);
     }
 
     [Fact]
@@ -194,7 +214,7 @@ public sealed class ReceiverTests(PerfApiStack stack)
         await WaitForSummaryAsync(s => Spans(s, "aggregated") >= Spans(before, "aggregated") + 3);
     }
 
-    /// <summary>How many query spans the series Traces() feeds holds over the last hour.</summary>
+    /// <summary>How many queries the receiver-tests series of analytics holds over the last hour.</summary>
     private async Task<long> ReceiverSeriesCountAsync()
     {
         var analytics = JsonDocument.Parse(await _reader.GetStringAsync("/api/v1/performance/analytics?window=1h")).RootElement;
@@ -243,8 +263,9 @@ public sealed class ReceiverTests(PerfApiStack stack)
     public async Task ClientsApiSendsPerfApiItsQuerySpansOnlyNotItsRequestSpans()
     {
         // Cached reads: each request makes a server span and one logical-query span; only the latter is
-        // PerfApi's business, so every span PerfApi receives from here on is a query span.
-        var reader = stack.CreateClient("clients-api", "reader");
+        // PerfApi's business, so every span PerfApi receives from here on is a query span. Sampled traces, so that
+        // every one of these fast reads is exported.
+        var reader = stack.CreateSampledClient("clients-api", "reader");
         Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/api/v1/optimized/clients/dashboard")).StatusCode);
         var before = await SummaryAsync();
         for (var i = 0; i < 20; i++)

@@ -11,6 +11,27 @@ public sealed class DecoderTests
     private static readonly DateTimeOffset Time = new(2026, 3, 2, 10, 0, 0, TimeSpan.Zero);
 
     [Fact]
+    public void ExponentialHistogramsKeepScaleZeroCountPositiveBucketsAndExemplarsWithHexIds()
+    {
+        var point = ExponentialPoint(Start, Time, 3, [0, 0.001, 0.001, 0.004], Attribute("nexuscore.query.type", "find"));
+        point.Exemplars.Add(Exemplar(0.004, Time, "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"));
+        point.Exemplars.Add(new OpenTelemetry.Proto.Metrics.V1.Exemplar { AsInt = 2, TimeUnixNano = Nanos(Time) });
+        point.Exemplars.Add(new OpenTelemetry.Proto.Metrics.V1.Exemplar { AsDouble = double.NaN, TimeUnixNano = Nanos(Time) });
+
+        var batch = MetricsDecoder.Decode(MetricRequest("clients-api", "instance-1",
+            ExponentialHistogram("nexuscore.query.duration", "s", AggregationTemporality.Delta, point)));
+
+        var decoded = Assert.Single(batch.Points);
+        Assert.Equal((MetricKind.ExponentialHistogram, MetricTemporality.Delta, 3, 1L, 4L), (decoded.Kind, decoded.Temporality, decoded.Scale, decoded.ZeroCount, decoded.Count));
+        Assert.Equal(NexusCore.PerfApi.Store.ExponentialHistogram.IndexOf(3, 0.001), decoded.Offset);
+        Assert.Equal(3, decoded.BucketCounts.Sum());
+        Assert.Equal((2L, 1L), (decoded.BucketCounts[0], decoded.BucketCounts[^1]));
+        Assert.Equal(
+            [new MetricExemplar(0.004, (long)Nanos(Time), "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"), new MetricExemplar(2, (long)Nanos(Time), null, null)],
+            decoded.Exemplars);
+    }
+
+    [Fact]
     public void GaugesSumsAndHistogramsBecomePointsWithSortedTextAttributes()
     {
         var request = MetricRequest("clients-api", "instance-1",

@@ -1,6 +1,6 @@
 
 using NexusCore.PerfApi.Sql;
-namespace NexusCore.PerfApi.Tests.Telemetry;
+namespace NexusCore.PerfApi.Tests.Sql;
 
 public sealed class SqlNormalizerTests
 {

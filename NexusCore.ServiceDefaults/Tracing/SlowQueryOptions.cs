@@ -1,11 +1,15 @@
 using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace NexusCore.PerfApi.Analysis.Performance;
+namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// The seed's <c>SLOW_QUERY_THRESHOLD</c> (seconds, default 1.0): a statement with a run at least this long is
-/// a slow query (the <c>slow-queries</c> list and the slow-query recommendation). A flat key, as the seed named it.
+/// The seed's <c>SLOW_QUERY_THRESHOLD</c> (seconds, default 1.0): a statement with a run at least this long is a slow
+/// query. Every service reads it here: ClientsApi exports the trace of a request with a span this long (see
+/// <see cref="TracingOptions"/>), PerfApi lists such statements (<c>slow-queries</c>, the slow-query recommendation).
+/// A flat key, as the seed named it.
 /// </summary>
 public sealed class SlowQueryOptions
 {

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 
-namespace NexusCore.AppHost.Tests.Reliability;
+namespace NexusCore.Testing;
 
 /// <summary>
 /// A stand-in OTLP/HTTP endpoint that keeps every payload it receives, so a test can search what a
@@ -27,6 +27,9 @@ public sealed class OtlpCapture : IAsyncDisposable
     public string Endpoint => $"http://127.0.0.1:{Port}";
 
     public int Count(string path) => _payloads.Count(p => p.Path == path);
+
+    /// <summary>The bodies received on <paramref name="path"/> (<c>/v1/traces</c>, <c>/v1/metrics</c>, <c>/v1/logs</c>) so far, in order.</summary>
+    public IReadOnlyList<byte[]> Payloads(string path) => _payloads.Where(p => p.Path == path).Select(p => p.Body).ToList();
 
     /// <summary>True when any payload so far contains <paramref name="text"/> as UTF-8 bytes.</summary>
     public bool Contains(string text)

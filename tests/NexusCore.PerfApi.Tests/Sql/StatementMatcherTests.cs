@@ -1,7 +1,7 @@
 using NexusCore.PerfApi.Features.SlowQueries;
 using NexusCore.PerfApi.Sql;
 
-namespace NexusCore.PerfApi.Tests.Features.SlowQueries;
+namespace NexusCore.PerfApi.Tests.Sql;
 
 /// <summary>What PerfApi saw in a span and what pg_stat_statements stored for the same statement must meet.</summary>
 public sealed class StatementMatcherTests
