@@ -14,7 +14,7 @@ public sealed class HistoryReader(NpgsqlDataSource db)
     // Totals per key and bin. date_bin places each minute in its bin, counted from the range's start.
     private const string TotalsSql = """
         SELECT service, table_name, operation, query_type, cache_hit, date_bin($3, minute, $1) AS bin,
-               sum(count)::bigint, sum(sum), min(min), max(max), sum(errors)::bigint, sum(zero_count)::bigint, max(minute)
+               sum(count)::bigint, sum(sum), min(min), max(max), sum(errors)::bigint, sum(zero_count)::bigint, max(minute), count(*)
         FROM perf.query_minutes
         WHERE minute >= $1 AND minute < $2
         GROUP BY 1, 2, 3, 4, 5, 6
@@ -43,13 +43,29 @@ public sealed class HistoryReader(NpgsqlDataSource db)
     /// <paramref name="grain"/> from <paramref name="from"/>. Synchronous, as <see cref="IQueryRollupReader"/> is.
     /// </summary>
     public IReadOnlyList<MinuteRollup> Read(DateTimeOffset from, DateTimeOffset to, TimeSpan grain) =>
-        Bins(from, to, grain).Select(b => b.Rollup).ToList();
+        Bins(from, to, grain, out _).Select(b => b.Rollup).ToList();
+
+    /// <summary>As <see cref="Read(DateTimeOffset, DateTimeOffset, TimeSpan)"/>, with the number of rows merged.</summary>
+    public IReadOnlyList<MinuteRollup> Read(DateTimeOffset from, DateTimeOffset to, TimeSpan grain, out long rows) =>
+        Bins(from, to, grain, out rows).Select(b => b.Rollup).ToList();
+
+    /// <summary>
+    /// How many rows have their minute in [<paramref name="from"/>, <paramref name="to"/>): rows are only ever added in
+    /// a range that retention does not reach, so an unchanged count is an unchanged range (an index-only count).
+    /// </summary>
+    public long Rows(DateTimeOffset from, DateTimeOffset to)
+    {
+        using var command = db.CreateCommand("SELECT count(*) FROM perf.query_minutes WHERE minute >= $1 AND minute < $2");
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = from });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = to });
+        return (long)command.ExecuteScalar()!;
+    }
 
     /// <summary>The rows whose minute is in [<paramref name="from"/>, <paramref name="to"/>), merged per key, with points of <paramref name="pointWidth"/> from <paramref name="from"/>.</summary>
     public Task<IReadOnlyList<HistorySeries>> ReadAsync(DateTimeOffset from, DateTimeOffset to, TimeSpan pointWidth, CancellationToken ct)
     {
         var series = new Dictionary<RollupKey, HistorySeries>();
-        foreach (var (rollup, lastMinute) in Bins(from, to, pointWidth))
+        foreach (var (rollup, lastMinute) in Bins(from, to, pointWidth, out _))
         {
             if (!series.TryGetValue(rollup.Key, out var entry))
             {
@@ -66,8 +82,9 @@ public sealed class HistoryReader(NpgsqlDataSource db)
         return Task.FromResult<IReadOnlyList<HistorySeries>>(series.Values.ToList());
     }
 
-    private List<(MinuteRollup Rollup, DateTimeOffset LastMinute)> Bins(DateTimeOffset from, DateTimeOffset to, TimeSpan grain)
+    private List<(MinuteRollup Rollup, DateTimeOffset LastMinute)> Bins(DateTimeOffset from, DateTimeOffset to, TimeSpan grain, out long rows)
     {
+        rows = 0;
         var totals = new Dictionary<(RollupKey Key, DateTimeOffset Bin), (long Zero, long Count, double Sum, double Min, double Max, long Errors, DateTimeOffset Last)>();
         var buckets = new Dictionary<(RollupKey Key, DateTimeOffset Bin), (int Scale, List<(long Index, long Count)> Counts)>();
 
@@ -77,6 +94,7 @@ public sealed class HistoryReader(NpgsqlDataSource db)
         using var reader = batch.ExecuteReader();
         while (reader.Read())
         {
+            rows += reader.GetInt64(13);
             totals[(KeyOf(reader), reader.GetFieldValue<DateTimeOffset>(5))] = (
                 reader.GetInt64(11),
                 reader.GetInt64(6),

@@ -28,6 +28,29 @@ public sealed class HistoryRollupReader(
     /// <summary>Ranges up to this long are read per minute; longer ones per hour.</summary>
     public static readonly TimeSpan MinuteGrainUpTo = TimeSpan.FromHours(2);
 
+    /// <summary>Long ranges' persisted parts kept at most (one per range start; the oldest replaced beyond).</summary>
+    public const int MaxCachedRanges = 8;
+
+    private readonly Lock _gate = new();
+    private readonly List<CachedRange> _cache = [];
+
+    /// <summary>How many long ranges' persisted parts are cached now (at most <see cref="MaxCachedRanges"/>).</summary>
+    public int CachedRanges
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _cache.Count;
+            }
+        }
+    }
+
+    /// <summary>Reads of a long range answered from the cache (its rows unchanged), since start.</summary>
+    public long CacheHits => Interlocked.Read(ref _cacheHits);
+
+    private long _cacheHits;
+
     /// <summary>Postgres keeps minutes for <see cref="HistoryOptions.Retention"/>.</summary>
     public DateTimeOffset? HeldSince => time.GetUtcNow() - options.Value.Retention;
 
@@ -41,11 +64,28 @@ public sealed class HistoryRollupReader(
 
         var (persistedTo, memoryFrom) = Split(from, to);
         var rollups = new List<MinuteRollup>();
+        var longRange = to - from > MinuteGrainUpTo;
+        if (longRange && Cached(from, to, memoryReach) is { } cached && Unchanged(cached, memoryReach))
+        {
+            Interlocked.Increment(ref _cacheHits);
+            // Memory is read from where the cached read stopped: every minute since is still there.
+            rollups.AddRange(cached.Rollups.Select(r => r with { Durations = r.Durations.Clone() }));
+            rollups.AddRange(memory.Rollups(cached.MemoryFrom, to));
+            return rollups;
+        }
+
         if (persistedTo > from)
         {
             try
             {
-                rollups.AddRange(reader.Read(from, persistedTo, to - from <= MinuteGrainUpTo ? TimeSpan.FromMinutes(1) : TimeSpan.FromHours(1)));
+                var persisted = reader.Read(from, persistedTo, longRange ? TimeSpan.FromHours(1) : TimeSpan.FromMinutes(1), out var rows);
+                if (longRange)
+                {
+                    Cache(new CachedRange(from, persistedTo, memoryFrom, rows, persisted));
+                    persisted = persisted.Select(r => r with { Durations = r.Durations.Clone() }).ToList();
+                }
+
+                rollups.AddRange(persisted);
             }
             catch (NpgsqlException) when (from >= memoryReach)
             {
@@ -61,6 +101,55 @@ public sealed class HistoryRollupReader(
         rollups.AddRange(memory.Rollups(memoryFrom, to));
         return rollups;
     }
+
+    /// <summary>
+    /// A long range's persisted part read earlier for the same start. It is used while memory still holds every minute
+    /// from where it stopped, and while the rows it merged are unchanged (checked by <see cref="Unchanged"/>: one
+    /// index-only count instead of merging them again): at most until the start moves on, which it does every minute,
+    /// so a long window merges in Postgres once a minute however often it is asked for.
+    /// </summary>
+    private CachedRange? Cached(DateTimeOffset from, DateTimeOffset to, DateTimeOffset memoryReach)
+    {
+        lock (_gate)
+        {
+            var hit = _cache.Find(c => c.From == from);
+            var memoryHolds = hit is not null && hit.MemoryFrom >= memoryReach && hit.MemoryFrom >= HistoryWriter.MinuteOf(writer.StartedAt);
+            return hit is not null && (memoryHolds || to <= hit.MemoryFrom) ? hit : null;
+        }
+    }
+
+    /// <summary>The cached range's rows are still what they were (one index-only count); unreadable counts as changed, unless memory answers.</summary>
+    private bool Unchanged(CachedRange cached, DateTimeOffset memoryReach)
+    {
+        try
+        {
+            return reader.Rows(cached.From, cached.PersistedTo) == cached.Rows;
+        }
+        catch (NpgsqlException) when (cached.From >= memoryReach)
+        {
+            return false;
+        }
+        catch (NpgsqlException ex)
+        {
+            throw new HistoryUnavailableException(ex);
+        }
+    }
+
+    private void Cache(CachedRange range)
+    {
+        lock (_gate)
+        {
+            _cache.RemoveAll(c => c.From == range.From);
+            if (_cache.Count >= MaxCachedRanges)
+            {
+                _cache.RemoveAt(0);
+            }
+
+            _cache.Add(range);
+        }
+    }
+
+    private sealed record CachedRange(DateTimeOffset From, DateTimeOffset PersistedTo, DateTimeOffset MemoryFrom, long Rows, IReadOnlyList<MinuteRollup> Rollups);
 
     /// <summary>
     /// Postgres is read before the first, memory from the second. Both are the writer's boundary, except while this run
