@@ -39,9 +39,8 @@ public sealed class HistoryRestartStack : StackFixture
 /// and the analytics read the same figures back.
 /// </summary>
 /// <remarks>
-/// Needs the metric store of issue 24 item 1 (branch metrics-figures), which turns the histogram into the minute
-/// roll-ups (<c>IQueryRollupSource</c>) the writer persists: before it is merged, PerfApi's analytics never show
-/// the exported histogram, and the wait for the figures before the restart fails saying so.
+/// Both reads go through the one roll-up seam (<c>HistoryRollupReader</c>): before the kill, memory (and Postgres for
+/// the minute this run started in); after it, Postgres for every minute memory lost.
 /// </remarks>
 [Collection(HistoryRestartCollection.Name)]
 public sealed class HistoryRestartTests(HistoryRestartStack stack)
@@ -76,7 +75,7 @@ public sealed class HistoryRestartTests(HistoryRestartStack stack)
         var perf = new PerfApiClient(stack);
         var before = await Eventually.WaitAsync(
             async () => Find(await perf.GetAsync("/api/v1/performance/analytics?window=1h"), service, 1000),
-            "the exported histogram in analytics (needs the metrics-figures store: see this test's remarks)",
+            "the exported histogram in analytics",
             TimeSpan.FromSeconds(30));
         var exact = hits.Concat(misses).Order().ToList();
         Assert.Equal((700L, 300L), (before.Long("cacheHits"), before.Long("cacheMisses")));
