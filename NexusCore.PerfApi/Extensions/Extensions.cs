@@ -11,6 +11,7 @@ using NexusCore.PerfApi.Benchmark;
 using NexusCore.PerfApi.Ingest;
 using NexusCore.PerfApi.Integrations;
 using NexusCore.PerfApi.Store;
+using NexusCore.PerfApi.Store.History;
 
 namespace NexusCore.PerfApi.Extensions;
 
@@ -40,6 +41,7 @@ internal static class Extensions
         });
 
         builder.AddTelemetryStore();
+        builder.AddQueryHistory();
         builder.AddPerformanceMonitoring();
         builder.AddIndexAdvisor();
         builder.AddClientsApi();

@@ -7,14 +7,21 @@ namespace NexusCore.PerfApi.Features;
 /// <summary>A problem with one query parameter: its name, what is wrong, and a stable code.</summary>
 public sealed record QueryError(string Name, string Reason, string Code);
 
-/// <summary>A window the analytics can be asked for: <c>5m</c>, <c>15m</c> or <c>1h</c>.</summary>
+/// <summary>A window the endpoints can be asked for: <c>5m</c>, <c>15m</c> or <c>1h</c> (memory); analytics also <c>24h</c> and <c>7d</c> (history).</summary>
 public sealed record TimeWindow(string Name, TimeSpan Span)
 {
     public static readonly TimeWindow FiveMinutes = new("5m", TimeSpan.FromMinutes(5));
     public static readonly TimeWindow FifteenMinutes = new("15m", TimeSpan.FromMinutes(15));
     public static readonly TimeWindow OneHour = new("1h", TimeSpan.FromHours(1));
 
+    public static readonly TimeWindow OneDay = new("24h", TimeSpan.FromDays(1));
+    public static readonly TimeWindow SevenDays = new("7d", TimeSpan.FromDays(7));
+
+    /// <summary>The windows memory holds.</summary>
     public static readonly IReadOnlyList<TimeWindow> All = [FiveMinutes, FifteenMinutes, OneHour];
+
+    /// <summary>The windows of query figures, which history (Postgres) reaches back to.</summary>
+    public static readonly IReadOnlyList<TimeWindow> WithHistory = [.. All, OneDay, SevenDays];
 }
 
 /// <summary>
@@ -47,20 +54,21 @@ internal sealed class QueryParameters
 
     public string? Single(string name) => _query.TryGetValue(name, out var values) && values.Count == 1 ? values[0] : null;
 
-    /// <summary><c>5m</c>, <c>15m</c> or <c>1h</c>; <paramref name="fallback"/> when absent.</summary>
-    public TimeWindow Window(string name, TimeWindow fallback)
+    /// <summary>One of <paramref name="allowed"/> (by default <see cref="TimeWindow.All"/>: <c>5m</c>, <c>15m</c>, <c>1h</c>); <paramref name="fallback"/> when absent.</summary>
+    public TimeWindow Window(string name, TimeWindow fallback, IReadOnlyList<TimeWindow>? allowed = null)
     {
+        allowed ??= TimeWindow.All;
         if (Single(name) is not { } text)
         {
             return fallback;
         }
 
-        if (TimeWindow.All.FirstOrDefault(w => w.Name == text) is { } window)
+        if (allowed.FirstOrDefault(w => w.Name == text) is { } window)
         {
             return window;
         }
 
-        Errors.Add(new(name, $"{name} must be one of: {string.Join(", ", TimeWindow.All.Select(w => w.Name))}.", "window_unknown"));
+        Errors.Add(new(name, $"{name} must be one of: {string.Join(", ", allowed.Select(w => w.Name))}.", "window_unknown"));
         return fallback;
     }
 

@@ -39,4 +39,10 @@ public interface IQueryRollupReader
 {
     /// <summary>The roll-ups whose minute starts in [<paramref name="from"/>, <paramref name="to"/>); the caller may keep them.</summary>
     IReadOnlyList<MinuteRollup> Read(DateTimeOffset from, DateTimeOffset to);
+
+    /// <summary>
+    /// The earliest instant this reader may return roll-ups for, when it reaches before PerfApi's start (persisted
+    /// history); null when it holds only this run's. Rates are divided by the time since then, at most the window.
+    /// </summary>
+    DateTimeOffset? HeldSince => null;
 }

@@ -44,7 +44,19 @@ public sealed class PerformanceReader(
     /// The seconds a rate over <paramref name="window"/> is divided by: the window, or less when PerfApi has not
     /// been up that long (at least one second).
     /// </summary>
-    public double RateSeconds(TimeSpan window) => Math.Max(1, Math.Min(window.TotalSeconds, (Now - store.StartedAt).TotalSeconds));
+    public double RateSeconds(TimeSpan window) =>
+        Math.Max(1, Math.Min(window.TotalSeconds, (Now - (_rollups.HeldSince ?? store.StartedAt)).TotalSeconds));
+
+    /// <summary>
+    /// The width of one point of a window's query time series: a roll-up (a minute) up to an hour, an hour up to a
+    /// day, six hours beyond (24 points a day, 28 a week).
+    /// </summary>
+    public TimeSpan PointWidth(TimeSpan window)
+    {
+        var width = store.Rollups.Width;
+        var point = window <= TimeSpan.FromHours(1) ? width : window <= TimeSpan.FromDays(1) ? TimeSpan.FromHours(1) : TimeSpan.FromHours(6);
+        return point > width ? point : width;
+    }
 
     /// <summary>Exemplars an analytics series carries at most.</summary>
     public const int ExemplarsPerSeries = 5;
@@ -54,12 +66,12 @@ public sealed class PerformanceReader(
     /// <summary>
     /// Every series (service, table, operation, query type) with a query in the window, busiest first: its figures
     /// merged over the window's roll-ups and over cache outcomes, its cache hits and misses, its slowest exemplars,
-    /// and one point per roll-up of the window (oldest first).
+    /// and one point per <see cref="PointWidth"/> of the window (oldest first).
     /// </summary>
     public IReadOnlyList<QuerySeriesReading> QuerySeries(TimeSpan window)
     {
         var (from, rollups) = Read(window);
-        var width = store.Rollups.Width;
+        var width = PointWidth(window);
         var slots = Math.Max(1, (int)Math.Ceiling((Now - from) / width));
         var series = new Dictionary<QuerySeriesKey, SeriesAccumulator>();
         foreach (var rollup in rollups)

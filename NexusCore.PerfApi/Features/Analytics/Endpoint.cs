@@ -1,12 +1,14 @@
 using FastEndpoints;
 using NexusCore.PerfApi.Analysis.Performance;
+using NexusCore.PerfApi.Store.History;
 
 namespace NexusCore.PerfApi.Features.Analytics;
 
 /// <summary>
-/// <c>GET /api/v1/performance/analytics?window=5m|15m|1h</c> (reader): per service, table, operation and query
+/// <c>GET /api/v1/performance/analytics?window=5m|15m|1h|24h|7d</c> (reader): per service, table, operation and query
 /// type: count, throughput, p50/p95/p99, cache hit rate, errors, exemplar traces and a time series, busiest
-/// first; all from the <c>nexuscore.query.duration</c> histogram's roll-ups.
+/// first; all from the <c>nexuscore.query.duration</c> histogram's roll-ups, read through the roll-up seam (memory's,
+/// and the persisted minutes for what memory does not hold: <see cref="HistoryRollupReader"/>).
 /// </summary>
 public sealed class Endpoint(PerformanceReader reader) : EndpointWithoutRequest<Response>
 {
@@ -15,22 +17,38 @@ public sealed class Endpoint(PerformanceReader reader) : EndpointWithoutRequest<
         Get("analytics");
         Group<PerformanceGroup>();
         Roles(ApiRoles.Reader);
-        Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403));
-        Summary(s => s.Summary = "Query analytics per service, table, operation and query type (window 5m, 15m or 1h)");
+        Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403).ProducesProblemFE(503));
+        Summary(s => s.Summary = "Query analytics per service, table, operation and query type (window 5m, 15m, 1h, 24h or 7d)");
     }
 
     public override async Task HandleAsync(CancellationToken ct)
     {
         var parameters = new QueryParameters(HttpContext.Request.Query, "window");
-        var window = parameters.Window("window", TimeWindow.FiveMinutes);
+        var window = parameters.Window("window", TimeWindow.FiveMinutes, TimeWindow.WithHistory);
         if (parameters.Errors.Count > 0)
         {
             await this.SendQueryErrorsAsync(parameters.Errors, ct);
             return;
         }
 
+        IReadOnlyList<QuerySeriesReading> readings;
+        try
+        {
+            readings = reader.QuerySeries(window.Span);
+        }
+        catch (HistoryUnavailableException ex)
+        {
+            // Postgres could not be reached or refused the read: said, with the SQLSTATE, never PostgreSQL's text.
+            HttpContext.Response.Headers.RetryAfter = "5";
+            await Send.ResultAsync(TypedResults.Problem(
+                detail: $"The history of window {window.Name} could not be read from the database.",
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                extensions: new Dictionary<string, object?> { ["code"] = "history_unavailable", ["sqlState"] = ex.SqlState }));
+            return;
+        }
+
         var rateSeconds = reader.RateSeconds(window.Span);
-        var series = reader.QuerySeries(window.Span).Select(entry =>
+        var series = readings.Select(entry =>
         {
             var (key, stats) = (entry.Key, entry.Stats);
             return new Series(
@@ -52,6 +70,6 @@ public sealed class Endpoint(PerformanceReader reader) : EndpointWithoutRequest<
         }).ToList();
 
         await Send.OkAsync(
-            new Response(window.Name, window.Span.TotalSeconds, reader.Store.Rollups.Width.TotalSeconds, rateSeconds, reader.Now, series), ct);
+            new Response(window.Name, window.Span.TotalSeconds, reader.PointWidth(window.Span).TotalSeconds, rateSeconds, reader.Now, series), ct);
     }
 }

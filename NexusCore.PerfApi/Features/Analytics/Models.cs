@@ -1,8 +1,8 @@
 namespace NexusCore.PerfApi.Features.Analytics;
 
-/// <param name="Window">The window asked for: <c>5m</c>, <c>15m</c> or <c>1h</c>.</param>
-/// <param name="PointSeconds">Width of one time-series point: a roll-up (<c>Telemetry:HistogramWidth</c>, 1 min).</param>
-/// <param name="RateSeconds">What throughput is divided by: the window, or PerfApi's uptime when shorter.</param>
+/// <param name="Window">The window asked for: <c>5m</c>, <c>15m</c>, <c>1h</c>, <c>24h</c> or <c>7d</c>.</param>
+/// <param name="PointSeconds">Width of one time-series point: a roll-up (<c>Telemetry:HistogramWidth</c>, 1 min) up to <c>1h</c>, an hour for <c>24h</c>, six hours for <c>7d</c>.</param>
+/// <param name="RateSeconds">What throughput is divided by: the window, or the time since the oldest minute history keeps (PerfApi's uptime without history) when shorter.</param>
 public sealed record Response(
     string Window,
     double WindowSeconds,

@@ -13,6 +13,12 @@ namespace NexusCore.AppHost.Tests.Security;
 [Collection(StackCollection.Name)]
 public sealed partial class DatabaseRoleTests(StackFixture stack)
 {
+    /// <summary>The schemas the application's migrations create objects in: public, and PerfApi's own.</summary>
+    private const string Schemas = "'public', 'perf'";
+
+    /// <summary>A relation as README names it: bare in public, schema-qualified elsewhere.</summary>
+    private const string Relation = "CASE n.nspname WHEN 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END";
+
     private static readonly Dictionary<string, string[]> RolesByService = new(StringComparer.Ordinal)
     {
         ["clients-api"] = ["nexuscore_clients_api"],
@@ -106,14 +112,14 @@ public sealed partial class DatabaseRoleTests(StackFixture stack)
                 r => (r.GetBoolean(0), r.GetBoolean(1), r.GetBoolean(2), r.GetBoolean(3), r.GetBoolean(4)), role);
             Assert.Equal((false, false, false, false, false), Assert.Single(attributes));
 
-            var grants = await ListAsync("""
-                SELECT c.relname || ': ' || a.privilege_type
+            var grants = await ListAsync($"""
+                SELECT {Relation} || ': ' || a.privilege_type
                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a
-                WHERE n.nspname = 'public' AND a.grantee = $1::regrole AND a.grantee <> c.relowner
+                WHERE n.nspname IN ({Schemas}) AND a.grantee = $1::regrole AND a.grantee <> c.relowner
                 UNION ALL
-                SELECT c.relname || ': ' || a.privilege_type || ' (' || at.attname || ')'
+                SELECT {Relation} || ': ' || a.privilege_type || ' (' || at.attname || ')'
                 FROM pg_attribute at JOIN pg_class c ON c.oid = at.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(at.attacl) a
-                WHERE n.nspname = 'public' AND a.grantee = $1::regrole
+                WHERE n.nspname IN ({Schemas}) AND a.grantee = $1::regrole
                 UNION ALL
                 SELECT 'schema ' || n.nspname || ': ' || a.privilege_type
                 FROM pg_namespace n, aclexplode(n.nspacl) a WHERE a.grantee = $1::regrole AND a.grantee <> n.nspowner
@@ -125,13 +131,13 @@ public sealed partial class DatabaseRoleTests(StackFixture stack)
         }
 
         // Nothing of the application's is granted to PUBLIC (extensions keep their own defaults).
-        var toPublic = await ListAsync("""
-            SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a
-            WHERE n.nspname = 'public' AND a.grantee = 0
+        var toPublic = await ListAsync($"""
+            SELECT {Relation} FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a
+            WHERE n.nspname IN ({Schemas}) AND a.grantee = 0
               AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
             UNION ALL
             SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-            WHERE n.nspname = 'public' AND (p.proacl IS NULL OR EXISTS (SELECT FROM aclexplode(p.proacl) a WHERE a.grantee = 0))
+            WHERE n.nspname IN ({Schemas}) AND (p.proacl IS NULL OR EXISTS (SELECT FROM aclexplode(p.proacl) a WHERE a.grantee = 0))
               AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
             """, r => r.GetString(0));
         Assert.Empty(toPublic);
@@ -167,6 +173,22 @@ public sealed partial class DatabaseRoleTests(StackFixture stack)
         await RefusedAsync(db, "SELECT count(*) FROM clients");
         await RefusedAsync(db, "SELECT count(*) FROM idempotency_keys");
         await RefusedAsync(db, "CREATE TABLE stolen (x int)");
+        await RefusedAsync(db, "CREATE TABLE perf.stolen (x int)");
+        await RefusedAsync(db, "UPDATE perf.query_minutes SET count = 0 WHERE false");
+        await RefusedAsync(db, "TRUNCATE perf.query_minutes");
+
+        // Its own history: it writes, reads and deletes rows there (in a transaction rolled back here).
+        await using (var transaction = await db.BeginTransactionAsync())
+        {
+            await ExecuteAsync(db, """
+                INSERT INTO perf.query_minutes (minute, service, table_name, operation, query_type, cache_hit, count, sum, min, max,
+                                                errors, scale, zero_count, bucket_offset, bucket_counts)
+                VALUES (date_trunc('minute', now()), 'role-check', 'clients', 'SELECT', 'find', true, 1, 0.001, 0.001, 0.001, 0, 5, 0, -320, '{1}')
+                """);
+            await using var read = new NpgsqlCommand("DELETE FROM perf.query_minutes WHERE service = 'role-check' RETURNING count", db, transaction);
+            Assert.Equal(1L, await read.ExecuteScalarAsync());
+            await transaction.RollbackAsync();
+        }
 
         // pg_monitor: other roles' statement texts, not "<insufficient privilege>".
         await using var command = new NpgsqlCommand(
@@ -230,7 +252,7 @@ public sealed partial class DatabaseRoleTests(StackFixture stack)
                 }
                 else if (TablePrivileges().Match(clause) is { Success: true } tables)
                 {
-                    foreach (var table in Regex.Matches(tables.Groups[1].Value, "`([a-z_]+)`").Select(m => m.Groups[1].Value))
+                    foreach (var table in Regex.Matches(tables.Groups[1].Value, "`([a-z_.]+)`").Select(m => m.Groups[1].Value))
                     {
                         foreach (Match privilege in Privilege().Matches(tables.Groups[2].Value))
                         {
@@ -367,7 +389,7 @@ public sealed partial class DatabaseRoleTests(StackFixture stack)
     [GeneratedRegex("^([A-Z]+) on schema `([a-z_]+)`$")]
     private static partial Regex SchemaPrivilege();
 
-    [GeneratedRegex("^((?:`[a-z_]+`(?:, )?)+): (.+)$")]
+    [GeneratedRegex("^((?:`[a-z_.]+`(?:, )?)+): (.+)$")]
     private static partial Regex TablePrivileges();
 
     [GeneratedRegex(@"([A-Z]+)(?: \(([a-z_, ]+)\))?")]

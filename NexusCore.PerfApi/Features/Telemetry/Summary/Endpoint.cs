@@ -2,6 +2,7 @@ using FastEndpoints;
 using Microsoft.Extensions.Options;
 using NexusCore.PerfApi.Ingest;
 using NexusCore.PerfApi.Store;
+using NexusCore.PerfApi.Store.History;
 
 namespace NexusCore.PerfApi.Features.Telemetry.Summary;
 
@@ -9,7 +10,13 @@ namespace NexusCore.PerfApi.Features.Telemetry.Summary;
 /// <c>GET /api/v1/performance/telemetry/summary</c> (reader): counts of what the OTLP receiver took in, aggregated and
 /// dropped, and how full the store is, so an operator can tell whether telemetry flows.
 /// </summary>
-public sealed class Endpoint(TelemetryStore store, TelemetryIngestQueue queue, IOptions<TelemetryStoreOptions> options)
+public sealed class Endpoint(
+    TelemetryStore store,
+    TelemetryIngestQueue queue,
+    IOptions<TelemetryStoreOptions> options,
+    HistoryWriter history,
+    HistoryCounters historyCounters,
+    IOptions<HistoryOptions> historyOptions)
     : EndpointWithoutRequest<Response>
 {
     public override void Configure()
@@ -72,7 +79,8 @@ public sealed class Endpoint(TelemetryStore store, TelemetryIngestQueue queue, I
                     queue.Pending,
                     queue.Capacity,
                     settings.BucketWidth.TotalSeconds,
-                    settings.Retention.TotalSeconds)),
+                    settings.Retention.TotalSeconds),
+                new HistoryState(historyCounters.Snapshot(), historyOptions.Value.MaxBacklogRows, history.PersistedBefore)),
             ct);
     }
 }

@@ -1,4 +1,5 @@
 using NexusCore.PerfApi.Store;
+using NexusCore.PerfApi.Store.History;
 namespace NexusCore.PerfApi.Features.Telemetry.Summary;
 
 /// <summary>What PerfApi's OTLP receiver has taken in, kept and dropped since it started.</summary>
@@ -8,7 +9,12 @@ public sealed record Response(
     PayloadCounts Payloads,
     SpanCounts Spans,
     MetricPointCounts MetricPoints,
-    StoreState Store);
+    StoreState Store,
+    HistoryState History);
+
+/// <summary>The minute roll-ups persisted in <c>perf.query_minutes</c> since start (see <see cref="HistoryCountersSnapshot"/>).</summary>
+/// <param name="PersistedBefore">Minutes before this are in Postgres; from it on only in memory.</param>
+public sealed record HistoryState(HistoryCountersSnapshot Counters, int MaxBacklogRows, DateTimeOffset PersistedBefore);
 
 /// <summary>OTLP requests accepted, and refused by reason (400, 408, 413, 415, 429).</summary>
 /// <param name="OverItemLimit">Refused for too many spans, data points, attributes of an item or buckets of a point.</param>

@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace NexusCore.PerfApi.Store.History;
+
+/// <summary>
+/// Deletes the rows of <c>perf.query_minutes</c> older than <see cref="HistoryOptions.Retention"/>, at start and every
+/// <see cref="HistoryOptions.RetentionInterval"/>, in DELETEs of at most <see cref="HistoryOptions.RetentionBatchRows"/>
+/// rows each (its own short transaction), so no sweep holds locks or bloats WAL in one go.
+/// </summary>
+public sealed partial class HistoryRetention(
+    NpgsqlDataSource db,
+    IOptions<HistoryOptions> options,
+    HistoryCounters counters,
+    TimeProvider time,
+    ILogger<HistoryRetention> logger) : BackgroundService
+{
+    private const string DeleteSql = """
+        DELETE FROM perf.query_minutes
+        WHERE ctid = ANY (ARRAY(SELECT ctid FROM perf.query_minutes WHERE minute < $1 LIMIT $2))
+        """;
+
+    /// <summary>Deletes every row older than the retention, batch by batch; the rows each DELETE removed, in order.</summary>
+    public async Task<IReadOnlyList<int>> SweepAsync(CancellationToken ct)
+    {
+        var settings = options.Value;
+        var cutoff = time.GetUtcNow() - settings.Retention;
+        var batches = new List<int>();
+        while (true)
+        {
+            await using var command = db.CreateCommand(DeleteSql);
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = cutoff });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = settings.RetentionBatchRows });
+            var deleted = await command.ExecuteNonQueryAsync(ct);
+            batches.Add(deleted);
+            counters.Deleted(deleted);
+            if (deleted < settings.RetentionBatchRows)
+            {
+                return batches;
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var batches = await SweepAsync(stoppingToken);
+                if (batches.Sum() > 0)
+                {
+                    LogSwept(batches.Sum(), batches.Count);
+                }
+            }
+            catch (NpgsqlException ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogSweepFailed((ex as PostgresException)?.SqlState ?? ex.GetType().Name);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(options.Value.RetentionInterval, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "History retention deleted {Rows} row(s) in {Statements} statement(s)")]
+    private partial void LogSwept(int rows, int statements);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "History retention failed ({Reason}); retried at the next interval")]
+    private partial void LogSweepFailed(string reason);
+}
