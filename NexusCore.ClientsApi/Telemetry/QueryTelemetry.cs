@@ -135,7 +135,11 @@ public sealed class QueryScope(QueryTelemetry? telemetry, Activity? activity, st
             activity?.SetTag(QueryTelemetry.CacheHitTag, hit);
         }
 
-        telemetry.Record(this, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        // One measurement, two signals: the span ends where the histogram's value ends, so a span's duration
+        // is the value recorded for it (recording is telemetry's own time, not the query's).
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        activity?.SetEndTime(activity.StartTimeUtc + elapsed);
+        telemetry.Record(this, elapsed.TotalSeconds);
         activity?.Dispose();
     }
 }

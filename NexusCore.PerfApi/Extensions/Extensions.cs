@@ -19,7 +19,10 @@ internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNpgsqlDataSource("clientsdb");
+        // DB_POOL_SIZE and the DB_* timeouts size PerfApi's pool as they size ClientsApi's search pool
+        // (local Postgres's max_connections is sized on it).
+        var database = DatabaseOptions.From(builder.Configuration);
+        builder.AddNpgsqlDataSource("clientsdb", configureDataSourceBuilder: source => database.ApplyTo(source.ConnectionStringBuilder, database.PoolSize));
         builder.AddRedisClient("cache");
         // Its health route is probed like /health (the OTLP receiver's paths are left out by ServiceDefaults).
         builder.Services.AddUntracedPaths("/api/v1/performance/health");

@@ -68,6 +68,52 @@ public sealed class QueryTelemetryTests
         Assert.Equal([traceId], traces);
     }
 
+    [Fact]
+    public void TheSpansDurationIsTheValueTheHistogramRecordedForIt()
+    {
+        // The benchmark's calibration compares PerfApi's percentiles with the query spans' durations: the
+        // two must be one measurement, not two clocks read a scheduler's preemption apart.
+        var exported = new List<Metric>();
+        var spans = new List<Activity>();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+        services.AddMetrics();
+        services.AddSingleton<QueryTelemetry>();
+        services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics.AddMeter(QueryTelemetry.SourceName).AddInMemoryExporter(exported))
+            .WithTracing(tracing => tracing.AddSource(QueryTelemetry.SourceName).AddInMemoryExporter(spans));
+        QueryTelemetry.AddQueryDurationView(services);
+        using var provider = services.BuildServiceProvider();
+        var meters = provider.GetRequiredService<MeterProvider>();
+        var tracer = provider.GetRequiredService<TracerProvider>();
+        var telemetry = provider.GetRequiredService<QueryTelemetry>();
+
+        using (telemetry.Start("find", "SELECT"))
+        {
+            // Long enough that a second clock read later would differ by many ticks.
+            var until = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 50);
+            while (Stopwatch.GetTimestamp() < until)
+            {
+                Thread.SpinWait(100);
+            }
+        }
+
+        meters.ForceFlush();
+        tracer.ForceFlush();
+
+        var span = Assert.Single(spans);
+        var metric = Assert.Single(exported, m => m.Name == QueryTelemetry.DurationInstrument);
+        double? recorded = null;
+        foreach (ref readonly var point in metric.GetMetricPoints())
+        {
+            recorded = point.GetHistogramSum();
+        }
+
+        Assert.InRange(span.Duration.TotalSeconds, 0.02, 5);
+        // Activity durations are whole ticks (100 ns): equal to the recorded seconds within one tick.
+        Assert.Equal(recorded!.Value, span.Duration.TotalSeconds, 7);
+    }
+
     private static Dictionary<string, object?> Tags(MetricPoint point)
     {
         var tags = new Dictionary<string, object?>();
