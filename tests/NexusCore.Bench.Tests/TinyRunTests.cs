@@ -67,9 +67,10 @@ public sealed class TinyRunTests(ITestOutputHelper output)
             Assert.True(baseline.Value.GetDouble() >= 0, baseline.Name);
         }
 
-        // Issue 24: PerfApi counted every request the calibration variant made, and the replay got points and
-        // spans into PerfApi. How close PerfApi's p99 is to the spans' exact p99 is a benchmark target (the
-        // Targets table), not asserted here: a tiny run's few hundred requests make its tail a handful of values.
+        // Issue 24: PerfApi counted every request the calibration variant made, with a p99 within the
+        // histogram's bound (4.4 % at scale 3, 2.2 % at 4) of the spans' exact p99, and the replay got points
+        // and spans into PerfApi. A query's span and its histogram value are one measurement (QueryScope), so
+        // the bound holds however loaded the machine is: a CI run at load 20 had 36 % when they were two.
         var telemetry = results.RootElement.GetProperty("telemetry");
         var percentiles = telemetry.GetProperty("percentiles").EnumerateArray().ToList();
         Assert.NotEmpty(percentiles);
@@ -78,7 +79,7 @@ public sealed class TinyRunTests(ITestOutputHelper output)
             var series = c.GetProperty("series").GetString();
             Assert.True(c.GetProperty("exactCount").GetInt64() > 0, series);
             Assert.Equal(c.GetProperty("exactCount").GetInt64(), c.GetProperty("perfApiCount").GetInt64());
-            Assert.True(c.GetProperty("p99ErrorPercent").ValueKind == JsonValueKind.Number, series);
+            Assert.InRange(c.GetProperty("p99ErrorPercent").GetDouble(), 0, 5);
         });
         Assert.True(telemetry.GetProperty("replayItemsReceived").GetInt64() > 0);
         Assert.True(telemetry.GetProperty("replayRefused").GetInt64() < telemetry.GetProperty("replayPayloads").GetInt64());
