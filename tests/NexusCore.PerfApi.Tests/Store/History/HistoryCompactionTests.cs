@@ -153,7 +153,8 @@ public sealed class HistoryCompactionTests(PerfApiStack stack)
         var sweep = await retention.SweepAsync(CancellationToken.None);
 
         // Only this test writes rows older than 14 days.
-        Assert.Equal(([1], [5]), (sweep.HourBatches.ToArray(), sweep.MinuteBatches.ToArray()));
+        Assert.Equal([1], sweep.HourBatches);
+        Assert.Equal([5], sweep.MinuteBatches);
         Assert.Equal(6, counters.Snapshot().RowsDeleted);
         Assert.Equal([(kept, 10L)], (await HourRowsAsync(stack, service)).Select(h => (h.Hour, h.Durations.Count)));
         Assert.Empty(await RowsAsync(stack, service));
@@ -223,8 +224,8 @@ public sealed class HistoryCompactionTests(PerfApiStack stack)
         var hour = Hour(TimeSpan.FromDays(2));
         var key = Keys(service)[0];
         await WriteAsync(db, [new MinuteRollup(hour.AddMinutes(1), key, Histogram([0.001, 0.002]), 0)]);
-        var time = new Telemetry.ManualTimeProvider(DateTimeOffset.UtcNow);
-        var compactor = Compactor(db, new HistoryCounters(), new HistoryOptions { CompactionInterval = TimeSpan.FromMinutes(1) }, time);
+        // A second between passes (below what the settings allow, so that the test is short).
+        var compactor = Compactor(db, new HistoryCounters(), new HistoryOptions { CompactionInterval = TimeSpan.FromSeconds(1) });
         await compactor.StartAsync(CancellationToken.None);
         try
         {
@@ -232,8 +233,7 @@ public sealed class HistoryCompactionTests(PerfApiStack stack)
             Assert.Empty(await RowsAsync(stack, service));
 
             await WriteAsync(db, [new MinuteRollup(hour.AddMinutes(2), key, Histogram([0.003]), 0)]);
-            time.Advance(TimeSpan.FromMinutes(1));
-            await Eventually.ThatAsync(async () => (await HourRowsAsync(stack, service)).Count == 2, TimeSpan.FromSeconds(30), "the pass a minute later");
+            await Eventually.ThatAsync(async () => (await HourRowsAsync(stack, service)).Count == 2, TimeSpan.FromSeconds(30), "a later pass");
             Assert.Equal(3, (await HourRowsAsync(stack, service)).Sum(h => h.Durations.Count));
         }
         finally
