@@ -142,7 +142,7 @@ public sealed partial class HistoryCompactor(
             await using var copy = await connection.BeginBinaryImportAsync(CopyCommand, ct);
             foreach (var (key, (durations, errors)) in rows)
             {
-                await HistoryWriter.WriteRowAsync(copy, hour, key, durations, errors, ct);
+                await HistoryWriter.WriteRowAsync(copy, hour, key, durations, errors, ct, packed: true);
             }
 
             await copy.CompleteAsync(ct);

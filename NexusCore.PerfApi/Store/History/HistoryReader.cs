@@ -19,14 +19,15 @@ namespace NexusCore.PerfApi.Store.History;
 /// </remarks>
 public sealed class HistoryReader(NpgsqlDataSource db)
 {
+    // An hour's counts are packed (bytea, PackedCounts), a minute's are bigint[]: each in a column of its own.
     private const string RowsSql = """
         SELECT hour, service, table_name, operation, query_type, cache_hit, count, sum, min, max, errors,
-               scale, zero_count, bucket_offset, bucket_counts
+               scale, zero_count, bucket_offset, NULL::bigint[], bucket_counts
         FROM perf.query_hours
         WHERE hour >= $1 AND hour < $2
         UNION ALL
         SELECT minute, service, table_name, operation, query_type, cache_hit, count, sum, min, max, errors,
-               scale, zero_count, bucket_offset, bucket_counts
+               scale, zero_count, bucket_offset, bucket_counts, NULL::bytea
         FROM perf.query_minutes
         WHERE minute >= $1 AND minute < $2
         """;
@@ -80,7 +81,7 @@ public sealed class HistoryReader(NpgsqlDataSource db)
                 bins[at] = bin = new Bin();
             }
 
-            var counts = reader.GetFieldValue<long[]>(14);
+            var counts = reader.IsDBNull(14) ? PackedCounts.Unpack(reader.GetFieldValue<byte[]>(15)) : reader.GetFieldValue<long[]>(14);
             bin.Durations.Add(
                 reader.GetInt16(11),
                 reader.GetInt64(12),

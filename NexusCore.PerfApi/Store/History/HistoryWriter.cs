@@ -298,11 +298,12 @@ public sealed partial class HistoryWriter : BackgroundService
     }
 
     /// <summary>
-    /// One row of <c>perf.query_minutes</c> or <c>perf.query_hours</c> (the same columns, the minute or the hour first)
-    /// in a binary COPY: the key cleaned (<see cref="Clean"/>), counts never negative, non-finite values as null or 0.
+    /// One row of <c>perf.query_minutes</c> or <c>perf.query_hours</c> (the same columns, the minute or the hour first;
+    /// an hour's bucket counts <paramref name="packed"/>: <see cref="PackedCounts"/>) in a binary COPY: the key cleaned
+    /// (<see cref="Clean"/>), counts never negative, non-finite values as null or 0.
     /// </summary>
     internal static async Task WriteRowAsync(
-        NpgsqlBinaryImporter copy, DateTimeOffset start, RollupKey key, ExponentialHistogram h, long errors, CancellationToken ct)
+        NpgsqlBinaryImporter copy, DateTimeOffset start, RollupKey key, ExponentialHistogram h, long errors, CancellationToken ct, bool packed = false)
     {
         await copy.StartRowAsync(ct);
         await copy.WriteAsync(start, NpgsqlDbType.TimestampTz, ct);
@@ -327,7 +328,14 @@ public sealed partial class HistoryWriter : BackgroundService
         await copy.WriteAsync((short)h.Scale, NpgsqlDbType.Smallint, ct);
         await copy.WriteAsync(h.ZeroCount, NpgsqlDbType.Bigint, ct);
         await copy.WriteAsync(h.Offset, NpgsqlDbType.Integer, ct);
-        await copy.WriteAsync(h.Counts.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint, ct);
+        if (packed)
+        {
+            await copy.WriteAsync(PackedCounts.Pack(h.Counts), NpgsqlDbType.Bytea, ct);
+        }
+        else
+        {
+            await copy.WriteAsync(h.Counts.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint, ct);
+        }
     }
 
     private static async Task WriteFiniteAsync(NpgsqlBinaryImporter copy, double value, CancellationToken ct)

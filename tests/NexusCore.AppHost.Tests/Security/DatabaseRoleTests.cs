@@ -193,7 +193,7 @@ public sealed partial class DatabaseRoleTests(StackFixture stack)
             await ExecuteAsync(db, """
                 INSERT INTO perf.query_hours (hour, service, table_name, operation, query_type, cache_hit, count, sum, min, max,
                                               errors, scale, zero_count, bucket_offset, bucket_counts)
-                VALUES (date_bin('1 hour', now(), TIMESTAMPTZ '2000-01-01 00:00:00+00'), 'role-check', 'clients', 'SELECT', 'find', true, 1, 0.001, 0.001, 0.001, 0, 5, 0, -320, '{1}')
+                VALUES (date_bin('1 hour', now(), TIMESTAMPTZ '2000-01-01 00:00:00+00'), 'role-check', 'clients', 'SELECT', 'find', true, 1, 0.001, 0.001, 0.001, 0, 5, 0, -320, '\x01')
                 """);
             await using var hours = new NpgsqlCommand("DELETE FROM perf.query_hours WHERE service = 'role-check' RETURNING count", db, transaction);
             Assert.Equal(1L, await hours.ExecuteScalarAsync());

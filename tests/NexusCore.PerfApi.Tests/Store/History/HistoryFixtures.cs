@@ -80,7 +80,7 @@ internal static class HistoryFixtures
         {
             var durations = new ExponentialHistogram();
             durations.Add(
-                reader.GetInt16(11), reader.GetInt64(12), reader.GetInt32(13), reader.GetFieldValue<long[]>(14), reader.GetInt64(6),
+                reader.GetInt16(11), reader.GetInt64(12), reader.GetInt32(13), PackedCounts.Unpack(reader.GetFieldValue<byte[]>(14)), reader.GetInt64(6),
                 reader.GetDouble(7), reader.IsDBNull(8) ? double.NaN : reader.GetDouble(8), reader.IsDBNull(9) ? double.NaN : reader.GetDouble(9));
             var key = new RollupKey(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetBoolean(5));
             rows.Add((reader.GetFieldValue<DateTimeOffset>(0), key, durations, reader.GetInt64(10)));
