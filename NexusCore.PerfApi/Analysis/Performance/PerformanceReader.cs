@@ -48,14 +48,33 @@ public sealed class PerformanceReader(
         Math.Max(1, Math.Min(window.TotalSeconds, (Now - (_rollups.HeldSince ?? store.StartedAt)).TotalSeconds));
 
     /// <summary>
-    /// The width of one point of a window's query time series: a roll-up (a minute) up to an hour, an hour up to a
-    /// day, six hours beyond (24 points a day, 28 a week).
+    /// The width of one point of a window's query time series: a roll-up (a minute) up to an hour, an hour beyond
+    /// (24 points a day, 168 a week), the grain history keeps closed hours in.
     /// </summary>
     public TimeSpan PointWidth(TimeSpan window)
     {
         var width = store.Rollups.Width;
-        var point = window <= TimeSpan.FromHours(1) ? width : window <= TimeSpan.FromDays(1) ? TimeSpan.FromHours(1) : TimeSpan.FromHours(6);
+        var point = window <= TimeSpan.FromHours(1) ? width : TimeSpan.FromHours(1);
         return point > width ? point : width;
+    }
+
+    /// <summary>
+    /// The start of a window: whole points ending with the current, partial one. Up to an hour, whole roll-ups
+    /// (<c>5m</c> = the current minute and the four before it); beyond, whole clock hours (<c>24h</c> = the current hour
+    /// and the 23 before it), so that a long window reads history's compacted hours whole and its points are clock hours.
+    /// </summary>
+    public DateTimeOffset WindowStart(TimeSpan window)
+    {
+        var width = PointWidth(window);
+        if (width == store.Rollups.Width)
+        {
+            return store.Rollups.WindowStart(window);
+        }
+
+        var now = Now.ToUniversalTime();
+        var current = new DateTimeOffset(now.Ticks - now.Ticks % width.Ticks, TimeSpan.Zero);
+        var points = Math.Max(1, (long)Math.Ceiling(window / width));
+        return current - width * (points - 1);
     }
 
     /// <summary>Exemplars an analytics series carries at most.</summary>
@@ -72,7 +91,8 @@ public sealed class PerformanceReader(
     {
         var (from, rollups) = Read(window);
         var width = PointWidth(window);
-        var slots = Math.Max(1, (int)Math.Ceiling((Now - from) / width));
+        // The whole points from the start, and the current one (partial, or just begun).
+        var slots = (int)((Now - from) / width) + 1;
         var series = new Dictionary<QuerySeriesKey, SeriesAccumulator>();
         foreach (var rollup in rollups)
         {
@@ -255,7 +275,7 @@ public sealed class PerformanceReader(
     /// <summary>The window's roll-ups, from the first roll-up of the window to now.</summary>
     private (DateTimeOffset From, IReadOnlyList<MinuteRollup> Rollups) Read(TimeSpan window)
     {
-        var from = store.Rollups.WindowStart(window);
+        var from = WindowStart(window);
         return (from, _rollups.Read(from, Now + store.Rollups.Width));
     }
 

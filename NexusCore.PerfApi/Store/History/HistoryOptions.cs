@@ -4,14 +4,28 @@ namespace NexusCore.PerfApi.Store.History;
 
 /// <summary>
 /// How minute roll-ups are persisted in <c>perf.query_minutes</c> (section <c>History</c>): how often and how late
-/// they are written, in what batches, how much waits in memory while Postgres is away, and how long rows are kept.
+/// they are written, in what batches, how much waits in memory while Postgres is away, when closed hours are compacted
+/// into <c>perf.query_hours</c>, and how long rows are kept.
 /// </summary>
 public sealed class HistoryOptions
 {
     public const string Section = "History";
 
-    /// <summary>Rows older than this are deleted in the background.</summary>
+    /// <summary>Rows older than this (hours, and any minute left) are deleted in the background.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>
+    /// How long minutes stay minutes: an hour that ended at least this long ago is compacted (its minutes replaced by
+    /// one row per key in <c>perf.query_hours</c>). At least <see cref="HistoryRollupReader.MinuteGrainUpTo"/>, so a
+    /// range read per minute never meets an hour row; each minute kept longer is a row every long read merges.
+    /// </summary>
+    public TimeSpan MinuteRetention { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>How often the compactor looks for hours to compact (the first time at start).</summary>
+    public TimeSpan CompactionInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Hours one compaction pass compacts at most (each its own transaction); the rest wait for the next pass.</summary>
+    public int CompactionHoursPerPass { get; set; } = 24;
 
     /// <summary>How often closed minutes are taken from memory and written.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(10);
@@ -50,6 +64,26 @@ internal sealed class HistoryOptionsValidator : IValidateOptions<HistoryOptions>
         if (options.Retention < TimeSpan.FromHours(1) || options.Retention > TimeSpan.FromDays(400))
         {
             failures.Add("History:Retention must be from 1 hour to 400 days.");
+        }
+
+        if (options.MinuteRetention < HistoryRollupReader.MinuteGrainUpTo || options.MinuteRetention > TimeSpan.FromDays(400))
+        {
+            failures.Add("History:MinuteRetention must be from 2 hours to 400 days.");
+        }
+        else if (failures.Count == 0 && options.MinuteRetention > options.Retention)
+        {
+            // Minutes older than Retention are deleted, not compacted: a longer MinuteRetention would never compact.
+            failures.Add("History:MinuteRetention must be at most History:Retention.");
+        }
+
+        if (options.CompactionInterval < TimeSpan.FromSeconds(10) || options.CompactionInterval > TimeSpan.FromHours(1))
+        {
+            failures.Add("History:CompactionInterval must be from 10 seconds to 1 hour.");
+        }
+
+        if (options.CompactionHoursPerPass is < 1 or > 24 * 400)
+        {
+            failures.Add("History:CompactionHoursPerPass must be from 1 to 9600.");
         }
 
         if (options.FlushInterval < TimeSpan.FromSeconds(1) || options.FlushInterval > TimeSpan.FromMinutes(5))

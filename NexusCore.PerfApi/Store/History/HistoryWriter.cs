@@ -291,34 +291,51 @@ public sealed partial class HistoryWriter : BackgroundService
         await using var copy = await connection.BeginBinaryImportAsync(CopyCommand, ct);
         foreach (var (_, rollup) in batch)
         {
-            var h = rollup.Durations;
-            await copy.StartRowAsync(ct);
-            await copy.WriteAsync(MinuteOf(rollup.Minute), NpgsqlDbType.TimestampTz, ct);
-            await copy.WriteAsync(Clean(rollup.Key.Service), NpgsqlDbType.Text, ct);
-            await copy.WriteAsync(Clean(rollup.Key.Table), NpgsqlDbType.Text, ct);
-            await copy.WriteAsync(Clean(rollup.Key.Operation), NpgsqlDbType.Text, ct);
-            await copy.WriteAsync(Clean(rollup.Key.QueryType), NpgsqlDbType.Text, ct);
-            if (rollup.Key.CacheHit is { } hit)
-            {
-                await copy.WriteAsync(hit, NpgsqlDbType.Boolean, ct);
-            }
-            else
-            {
-                await copy.WriteNullAsync(ct);
-            }
-
-            await copy.WriteAsync(Math.Max(h.Count, 0), NpgsqlDbType.Bigint, ct);
-            await copy.WriteAsync(double.IsFinite(h.Sum) ? h.Sum : 0, NpgsqlDbType.Double, ct);
-            await WriteFiniteAsync(copy, h.Min, ct);
-            await WriteFiniteAsync(copy, h.Max, ct);
-            await copy.WriteAsync(Math.Max(rollup.Errors, 0), NpgsqlDbType.Bigint, ct);
-            await copy.WriteAsync((short)h.Scale, NpgsqlDbType.Smallint, ct);
-            await copy.WriteAsync(h.ZeroCount, NpgsqlDbType.Bigint, ct);
-            await copy.WriteAsync(h.Offset, NpgsqlDbType.Integer, ct);
-            await copy.WriteAsync(h.Counts.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint, ct);
+            await WriteRowAsync(copy, MinuteOf(rollup.Minute), rollup.Key, rollup.Durations, rollup.Errors, ct);
         }
 
         await copy.CompleteAsync(ct);
+    }
+
+    /// <summary>
+    /// One row of <c>perf.query_minutes</c> or <c>perf.query_hours</c> (the same columns, the minute or the hour first;
+    /// an hour's bucket counts <paramref name="packed"/>: <see cref="PackedCounts"/>) in a binary COPY: the key cleaned
+    /// (<see cref="Clean"/>), counts never negative, non-finite values as null or 0.
+    /// </summary>
+    internal static async Task WriteRowAsync(
+        NpgsqlBinaryImporter copy, DateTimeOffset start, RollupKey key, ExponentialHistogram h, long errors, CancellationToken ct, bool packed = false)
+    {
+        await copy.StartRowAsync(ct);
+        await copy.WriteAsync(start, NpgsqlDbType.TimestampTz, ct);
+        await copy.WriteAsync(Clean(key.Service), NpgsqlDbType.Text, ct);
+        await copy.WriteAsync(Clean(key.Table), NpgsqlDbType.Text, ct);
+        await copy.WriteAsync(Clean(key.Operation), NpgsqlDbType.Text, ct);
+        await copy.WriteAsync(Clean(key.QueryType), NpgsqlDbType.Text, ct);
+        if (key.CacheHit is { } hit)
+        {
+            await copy.WriteAsync(hit, NpgsqlDbType.Boolean, ct);
+        }
+        else
+        {
+            await copy.WriteNullAsync(ct);
+        }
+
+        await copy.WriteAsync(Math.Max(h.Count, 0), NpgsqlDbType.Bigint, ct);
+        await copy.WriteAsync(double.IsFinite(h.Sum) ? h.Sum : 0, NpgsqlDbType.Double, ct);
+        await WriteFiniteAsync(copy, h.Min, ct);
+        await WriteFiniteAsync(copy, h.Max, ct);
+        await copy.WriteAsync(Math.Max(errors, 0), NpgsqlDbType.Bigint, ct);
+        await copy.WriteAsync((short)h.Scale, NpgsqlDbType.Smallint, ct);
+        await copy.WriteAsync(h.ZeroCount, NpgsqlDbType.Bigint, ct);
+        await copy.WriteAsync(h.Offset, NpgsqlDbType.Integer, ct);
+        if (packed)
+        {
+            await copy.WriteAsync(PackedCounts.Pack(h.Counts), NpgsqlDbType.Bytea, ct);
+        }
+        else
+        {
+            await copy.WriteAsync(h.Counts.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint, ct);
+        }
     }
 
     private static async Task WriteFiniteAsync(NpgsqlBinaryImporter copy, double value, CancellationToken ct)

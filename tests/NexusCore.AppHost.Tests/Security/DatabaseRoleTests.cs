@@ -176,6 +176,8 @@ public sealed partial class DatabaseRoleTests(StackFixture stack)
         await RefusedAsync(db, "CREATE TABLE perf.stolen (x int)");
         await RefusedAsync(db, "UPDATE perf.query_minutes SET count = 0 WHERE false");
         await RefusedAsync(db, "TRUNCATE perf.query_minutes");
+        await RefusedAsync(db, "UPDATE perf.query_hours SET count = 0 WHERE false");
+        await RefusedAsync(db, "TRUNCATE perf.query_hours");
 
         // Its own history: it writes, reads and deletes rows there (in a transaction rolled back here).
         await using (var transaction = await db.BeginTransactionAsync())
@@ -187,6 +189,14 @@ public sealed partial class DatabaseRoleTests(StackFixture stack)
                 """);
             await using var read = new NpgsqlCommand("DELETE FROM perf.query_minutes WHERE service = 'role-check' RETURNING count", db, transaction);
             Assert.Equal(1L, await read.ExecuteScalarAsync());
+            // And compacts hours: the minutes' merged row goes to perf.query_hours, where it is read and deleted too.
+            await ExecuteAsync(db, """
+                INSERT INTO perf.query_hours (hour, service, table_name, operation, query_type, cache_hit, count, sum, min, max,
+                                              errors, scale, zero_count, bucket_offset, bucket_counts)
+                VALUES (date_bin('1 hour', now(), TIMESTAMPTZ '2000-01-01 00:00:00+00'), 'role-check', 'clients', 'SELECT', 'find', true, 1, 0.001, 0.001, 0.001, 0, 5, 0, -320, '\x01')
+                """);
+            await using var hours = new NpgsqlCommand("DELETE FROM perf.query_hours WHERE service = 'role-check' RETURNING count", db, transaction);
+            Assert.Equal(1L, await hours.ExecuteScalarAsync());
             await transaction.RollbackAsync();
         }
 

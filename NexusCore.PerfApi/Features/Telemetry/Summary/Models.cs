@@ -12,7 +12,7 @@ public sealed record Response(
     StoreState Store,
     HistoryState History);
 
-/// <summary>The minute roll-ups persisted in <c>perf.query_minutes</c> since start (see <see cref="HistoryCountersSnapshot"/>).</summary>
+/// <summary>The minute roll-ups persisted in <c>perf.query_minutes</c> and the hours compacted into <c>perf.query_hours</c> since start (see <see cref="HistoryCountersSnapshot"/>).</summary>
 /// <param name="PersistedBefore">Minutes before this are in Postgres; from it on only in memory.</param>
 public sealed record HistoryState(HistoryCountersSnapshot Counters, int MaxBacklogRows, DateTimeOffset PersistedBefore);
 

@@ -61,6 +61,48 @@ internal static class HistoryFixtures
     public static async Task<NpgsqlDataSource> PerfApiRoleAsync(StackFixture stack) =>
         NpgsqlDataSource.Create(await stack.ConnectionStringAsync("clientsdb-perf-api"));
 
+    public static HistoryCompactor Compactor(NpgsqlDataSource db, HistoryCounters counters, HistoryOptions? options = null, TimeProvider? time = null) =>
+        new(db, Options.Create(options ?? new HistoryOptions()), counters, time ?? TimeProvider.System, NullLogger<HistoryCompactor>.Instance);
+
+    public static DateTimeOffset Hour(TimeSpan ago) => HistoryCompactor.HourOf(DateTimeOffset.UtcNow - ago);
+
+    /// <summary>Rows of <paramref name="service"/> in perf.query_hours, whole, read as the superuser (not through the code under test).</summary>
+    public static async Task<List<(DateTimeOffset Hour, RollupKey Key, ExponentialHistogram Durations, long Errors)>> HourRowsAsync(StackFixture stack, string service)
+    {
+        await using var command = stack.ClientsDb.CreateCommand("""
+            SELECT hour, service, table_name, operation, query_type, cache_hit, count, sum, min, max, errors, scale, zero_count, bucket_offset, bucket_counts
+            FROM perf.query_hours WHERE service = $1 ORDER BY hour, query_type, cache_hit
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = service });
+        var rows = new List<(DateTimeOffset, RollupKey, ExponentialHistogram, long)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            var durations = new ExponentialHistogram();
+            durations.Add(
+                reader.GetInt16(11), reader.GetInt64(12), reader.GetInt32(13), PackedCounts.Unpack(reader.GetFieldValue<byte[]>(14)), reader.GetInt64(6),
+                reader.GetDouble(7), reader.IsDBNull(8) ? double.NaN : reader.GetDouble(8), reader.IsDBNull(9) ? double.NaN : reader.GetDouble(9));
+            var key = new RollupKey(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetBoolean(5));
+            rows.Add((reader.GetFieldValue<DateTimeOffset>(0), key, durations, reader.GetInt64(10)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>The roll-ups merged per key, as every reader merges them.</summary>
+    public static Dictionary<RollupKey, (ExponentialHistogram Durations, long Errors)> Merged(IEnumerable<MinuteRollup> rollups)
+    {
+        var merged = new Dictionary<RollupKey, (ExponentialHistogram, long)>();
+        foreach (var rollup in rollups)
+        {
+            var (durations, errors) = merged.GetValueOrDefault(rollup.Key, (new ExponentialHistogram(), 0));
+            durations.Merge(rollup.Durations);
+            merged[rollup.Key] = (durations, errors + rollup.Errors);
+        }
+
+        return merged;
+    }
+
     public static HistoryWriter Writer(NpgsqlDataSource db, HistoryOptions options, HistoryCounters counters, IQueryRollupSource? source = null) =>
         new(db, source ?? new ListSource([]), Options.Create(options), counters, TimeProvider.System, NullLogger<HistoryWriter>.Instance);
 

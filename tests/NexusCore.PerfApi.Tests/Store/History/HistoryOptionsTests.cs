@@ -16,12 +16,17 @@ public sealed class HistoryOptionsTests
         Assert.True(_validator.Validate(null, options).Succeeded);
         Assert.Equal(TimeSpan.FromDays(14), options.Retention);
         Assert.Equal((1000, 20_000), (options.MaxBatchRows, options.MaxBacklogRows));
+        Assert.Equal((TimeSpan.FromHours(2), 24), (options.MinuteRetention, options.CompactionHoursPerPass));
     }
 
     public static TheoryData<Action<HistoryOptions>, string> Invalid => new()
     {
         { o => o.Retention = TimeSpan.FromMinutes(59), "History:Retention must be from 1 hour to 400 days." },
         { o => o.Retention = TimeSpan.FromDays(401), "History:Retention must be from 1 hour to 400 days." },
+        { o => o.MinuteRetention = TimeSpan.FromMinutes(119), "History:MinuteRetention must be from 2 hours to 400 days." },
+        { o => o.MinuteRetention = TimeSpan.FromDays(15), "History:MinuteRetention must be at most History:Retention." },
+        { o => o.CompactionInterval = TimeSpan.FromSeconds(9), "History:CompactionInterval must be from 10 seconds to 1 hour." },
+        { o => o.CompactionHoursPerPass = 0, "History:CompactionHoursPerPass must be from 1 to 9600." },
         { o => o.FlushInterval = TimeSpan.FromMilliseconds(500), "History:FlushInterval must be from 1 second to 5 minutes." },
         { o => o.Grace = TimeSpan.FromSeconds(-1), "History:Grace must be from 0 to 10 minutes." },
         { o => o.MaxBatchRows = 0, "History:MaxBatchRows must be from 1 to 10000." },

@@ -35,7 +35,7 @@ public sealed class HistoryWindowTests(PerfApiStack stack)
         Assert.Equal((300L, 100L, 75.0, 2L), (lastDay.Long("cacheHits"), lastDay.Long("cacheMisses"), lastDay.Number("cacheHitRatePercent"), lastDay.Long("errors")));
 
         var lastWeek = await SeriesAsync("7d", service);
-        AssertFigures(lastWeek, [.. week, .. day], expectedPoints: 28, pointSeconds: 6 * 3600);
+        AssertFigures(lastWeek, [.. week, .. day], expectedPoints: 168, pointSeconds: 3600);
         Assert.Equal((500L, 100L), (lastWeek.Long("cacheHits"), lastWeek.Long("cacheMisses")));
 
         // Within the hour, memory alone answers: these minutes are older.
@@ -77,42 +77,6 @@ public sealed class HistoryWindowTests(PerfApiStack stack)
         Assert.Equal((115L, 1L), Count(history, m0, service));
         // The two parts of minute 0 are rows of their own, in no set order.
         Assert.Equal([(m0.AddMinutes(-30), 100L), (m0, 5L), (m0, 10L)], (await RowsAsync(stack, service)).Order());
-    }
-
-    [Fact]
-    public async Task ALongRangeIsMergedOnceForItsStartWhileItsRowsAreUnchangedAndAtMostEightStartsAreKept()
-    {
-        await using var db = await PerfApiRoleAsync(stack);
-        var service = Service("cache");
-        var key = new RollupKey(service, "clients", "SELECT", "find", true);
-        var m0 = Minute(TimeSpan.Zero);
-        var writer = Writer(db, new HistoryOptions(), new HistoryCounters());
-        writer.Enqueue([new MinuteRollup(m0.AddHours(-5), key, Histogram(Durations(50, 100)), 1)]);
-        Assert.True(await writer.WriteBacklogAsync(CancellationToken.None));
-        var history = new HistoryRollupReader(
-            new HistoryReader(db), Writer(db, new HistoryOptions(), new HistoryCounters()), new ListSource([]),
-            Microsoft.Extensions.Options.Options.Create(new TelemetryStoreOptions()),
-            Microsoft.Extensions.Options.Options.Create(new HistoryOptions()),
-            TimeProvider.System);
-        long Mine(DateTimeOffset from) => history.Read(from, m0.AddMinutes(1)).Where(r => r.Key.Service == service).Sum(r => r.Durations.Count);
-
-        Assert.Equal((100L, 0L), (Mine(m0.AddHours(-24)), history.CacheHits));
-        Assert.Equal((100L, 1L), (Mine(m0.AddHours(-24)), history.CacheHits));
-
-        // A row added in the range (another run's, written directly here) changes its count: merged again, and seen.
-        writer.Enqueue([new MinuteRollup(m0.AddHours(-4), key, Histogram(Durations(51, 7)), 0)]);
-        Assert.True(await writer.WriteBacklogAsync(CancellationToken.None));
-        Assert.Equal((107L, 1L), (Mine(m0.AddHours(-24)), history.CacheHits));
-        Assert.Equal((107L, 2L), (Mine(m0.AddHours(-24)), history.CacheHits));
-        Assert.Equal(107L, Mine(m0.AddHours(-24).AddMinutes(1)));
-        Assert.Equal(2, history.CachedRanges);
-
-        for (var i = 2; i < 12; i++)
-        {
-            Assert.Equal(107L, Mine(m0.AddHours(-24).AddMinutes(i)));
-        }
-
-        Assert.Equal(HistoryRollupReader.MaxCachedRanges, history.CachedRanges);
     }
 
     [Fact]

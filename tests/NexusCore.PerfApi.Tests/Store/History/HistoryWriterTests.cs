@@ -184,14 +184,14 @@ public sealed class HistoryWriterTests(PerfApiStack stack)
             counters,
             TimeProvider.System,
             NullLogger<HistoryRetention>.Instance);
-        var batches = await retention.SweepAsync(CancellationToken.None);
+        var batches = (await retention.SweepAsync(CancellationToken.None)).MinuteBatches;
 
         // Only this test writes rows older than 14 days: three DELETEs of at most 100, the last one short.
         Assert.Equal([100, 100, 50], batches);
         Assert.Equal(250, counters.Snapshot().RowsDeleted);
         var left = await RowsAsync(stack, service);
         Assert.Equal(Enumerable.Range(0, 10).Select(i => recent.AddMinutes(i)), left.Select(r => r.Minute));
-        Assert.Equal([0], await retention.SweepAsync(CancellationToken.None));
+        Assert.Equal([0], (await retention.SweepAsync(CancellationToken.None)).MinuteBatches);
     }
 }
 
