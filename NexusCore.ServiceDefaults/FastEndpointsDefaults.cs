@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
@@ -38,13 +39,25 @@ public static partial class FastEndpointsDefaults
 
         // Route and query integers are digits with an optional minus: .NET's parsing would also take
         // surrounding spaces ("/clients/%201"), a plus sign and trailing NULs.
-        config.Binding.ValueParserFor<long>(StrictInteger<long>);
-        config.Binding.ValueParserFor<int>(StrictInteger<int>);
+        // FastEndpoints looks parsers up by the property's exact type, so a nullable one is registered as well.
+        Strict(typeof(long), StrictInteger<long>);
+        Strict(typeof(int), StrictInteger<int>);
         // A date is 2025-03-31 only (DateOnly's own parsing also takes 03/31/2025 and "31 March 2025").
-        config.Binding.ValueParserFor<DateOnly>(StrictDate);
-        // An enum is one of its documented (camel-case) names, as in JSON: never a number, which .NET would map to any value.
-        config.Binding.ValueParserWhen(property => (Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType).IsEnum, StrictEnum);
+        Strict(typeof(DateOnly), StrictDate);
+        // An enum is one of its documented (camel-case) names, as in JSON: never a number, which .NET would map
+        // to any value, nor another letter case. For every enum of the service (its request models' among them).
+        foreach (var type in Assembly.GetEntryAssembly()?.GetTypes().Where(t => t.IsEnum) ?? [])
+        {
+            Strict(type, input => StrictEnum(input, type));
+        }
+
         config.Binding.FailureMessage = DescribeBindingFailure;
+
+        void Strict(Type type, Func<StringValues, ParseResult> parser)
+        {
+            config.Binding.ValueParserFor(type, parser);
+            config.Binding.ValueParserFor(typeof(Nullable<>).MakeGenericType(type), parser);
+        }
 
         // A route without parameters still has a request model (empty), so the query-string rule knows it takes none.
         config.Endpoints.AllowEmptyRequestDtos = true;
@@ -111,17 +124,10 @@ public static partial class FastEndpointsDefaults
             ? new ParseResult(true, date)
             : new ParseResult(false, null);
 
-    private static ParseResult StrictEnum(object? input, Type type)
+    private static ParseResult StrictEnum(StringValues input, Type type)
     {
-        var text = input switch
-        {
-            StringValues { Count: 1 } values => values[0],
-            string value => value,
-            _ => null,
-        };
-        var enumType = Nullable.GetUnderlyingType(type) ?? type;
-        var name = text is null ? null : Enum.GetNames(enumType).FirstOrDefault(n => JsonNamingPolicy.CamelCase.ConvertName(n) == text);
-        return name is null ? new ParseResult(false, null) : new ParseResult(true, Enum.Parse(enumType, name));
+        var name = input.Count == 1 ? Enum.GetNames(type).FirstOrDefault(n => JsonNamingPolicy.CamelCase.ConvertName(n) == input[0]) : null;
+        return name is null ? new ParseResult(false, null) : new ParseResult(true, Enum.Parse(type, name));
     }
 
     /// <summary>One value of ASCII digits, optionally after a minus sign.</summary>

@@ -85,7 +85,6 @@ public sealed class QueryStringRule : IGlobalPreProcessor
         }
 
         var shape = Shapes.GetOrAdd(endpoint, QueryShape.Of);
-        var failedBefore = context.ValidationFailures.Count > 0;
         foreach (var failure in context.ValidationFailures)
         {
             if (string.IsNullOrEmpty(failure.ErrorCode) && shape.ParseErrorCodes.TryGetValue(failure.PropertyName, out var code))
@@ -99,29 +98,45 @@ public sealed class QueryStringRule : IGlobalPreProcessor
             return;
         }
 
-        var refused = false;
+        var refused = new List<ValidationFailure>();
         foreach (var (name, values) in http.Request.Query)
         {
             if (!shape.Known.Contains(name, StringComparer.Ordinal))
             {
-                context.ValidationFailures.Add(new ValidationFailure(name, shape.Known.Count == 0
+                refused.Add(new ValidationFailure(name, shape.Known.Count == 0
                     ? $"'{name}' is not a known parameter: this route takes none."
                     : $"'{name}' is not a known parameter. Known: {string.Join(", ", shape.Known)}.") { ErrorCode = "unknown_parameter" });
-                refused = true;
             }
             else if (values.Count > 1 && !shape.Repeatable.Contains(name))
             {
-                context.ValidationFailures.Add(new ValidationFailure(name, $"{name} may be given once.") { ErrorCode = "duplicate_parameter" });
-                refused = true;
+                refused.Add(new ValidationFailure(name, $"{name} may be given once.") { ErrorCode = "duplicate_parameter" });
             }
         }
 
-        // With failures already (binding or validation), FastEndpoints sends them all after this; else this sends.
-        if (refused && !failedBefore)
+        if (refused.Count == 0)
         {
-            await http.Response.SendErrorsAsync(context.ValidationFailures, StatusCodes.Status400BadRequest, cancellation: ct);
+            return;
         }
+
+        // Written here rather than by FastEndpoints, which would camel-case a parameter's name (Limit is not
+        // limit) and keep one error per name (limit given twice, and not a number either). Failures found
+        // before (binding, validation) come first, named as FastEndpoints names them.
+        var errors = context.ValidationFailures
+            .Select(f => new QueryParameterError(JsonNamingPolicy.CamelCase.ConvertName(f.PropertyName), f.ErrorMessage, f.ErrorCode))
+            .Concat(refused.Select(f => new QueryParameterError(f.PropertyName, f.ErrorMessage, f.ErrorCode)))
+            .ToList();
+        context.ValidationFailures.AddRange(refused);
+
+        // FastEndpoints skips the handler, and its own error response, only for a response it knows has started.
+        http.MarkResponseStart();
+        await http.WriteProblemAsync(StatusCodes.Status400BadRequest, ProblemDetailsDefaults.Summary([.. errors.Select(e => e.Reason)]), errors);
     }
+
+    /// <summary>One refused parameter, in the shape of FastEndpoints' validation errors.</summary>
+    private sealed record QueryParameterError(
+        [property: JsonPropertyName("name")] string Name,
+        [property: JsonPropertyName("reason")] string Reason,
+        [property: JsonPropertyName("code")] string? Code);
 
     /// <summary>
     /// A route's query parameters, from its request model: <see cref="Known"/> is null for an

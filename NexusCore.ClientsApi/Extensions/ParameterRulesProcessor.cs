@@ -51,8 +51,19 @@ internal sealed class ParameterRulesProcessor : IOperationProcessor
 
             if (property.GetCustomAttribute<RangeAttribute>() is { } range)
             {
-                schema.Minimum = Convert.ToDecimal(range.Minimum, CultureInfo.InvariantCulture);
-                schema.Maximum = Convert.ToDecimal(range.Maximum, CultureInfo.InvariantCulture);
+                var minimum = Convert.ToInt64(range.Minimum, CultureInfo.InvariantCulture);
+                schema.Minimum = minimum;
+                // long.MaxValue as a maximum is the type's own bound (int64), and a double cannot spell it exactly.
+                if (Convert.ToDouble(range.Maximum, CultureInfo.InvariantCulture) < long.MaxValue)
+                {
+                    schema.Maximum = Convert.ToInt64(range.Maximum, CultureInfo.InvariantCulture);
+                }
+
+                // An example must satisfy the schema (FastEndpoints writes 0 for a required number).
+                if (parameter.Example is not null)
+                {
+                    parameter.Example = minimum;
+                }
             }
 
             var isArray = schema.Type.HasFlag(JsonObjectType.Array);

@@ -86,13 +86,14 @@ public sealed class OpenApiDocumentTests(StackFixture stack)
         foreach (var parameters in new[] { list, search })
         {
             var limit = Schema(document, parameters["limit"]);
-            Assert.Equal(("integer", 1, 200, 50), (limit.GetProperty("type").GetString(), limit.GetProperty("minimum").GetInt32(), limit.GetProperty("maximum").GetInt32(), limit.GetProperty("default").GetInt32()));
+            Assert.Equal(("integer", 1m, 200m, 50m), (limit.GetProperty("type").GetString(), limit.GetProperty("minimum").GetDecimal(), limit.GetProperty("maximum").GetDecimal(), limit.GetProperty("default").GetDecimal()));
             Assert.Equal(["createdAt", "updatedAt", "name", "id"], Enum(document, parameters["sort"]));
             Assert.Equal(["asc", "desc"], Enum(document, parameters["order"]));
             Assert.Equal("array", Schema(document, parameters["status"]).GetProperty("type").GetString());
         }
 
         Assert.Equal(100, Schema(document, search["q"]).GetProperty("maxLength").GetInt32());
+        Assert.Equal(["active", "inactive", "pending"], Schema(document, list["status"]).GetProperty("items").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(["none", "estimated", "exact"], Enum(document, search["count"]));
     }
 
@@ -106,6 +107,7 @@ public sealed class OpenApiDocumentTests(StackFixture stack)
         Assert.Equal(["from", "granularity", "to"], parameters.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("date", Schema(document, parameters["from"]).GetProperty("format").GetString());
         Assert.Equal(["day", "week", "month"], Enum(document, parameters["granularity"]));
+        Assert.Equal("day", parameters["granularity"].GetProperty("schema").GetProperty("default").GetString());
     }
 
     [Fact]
@@ -123,6 +125,8 @@ public sealed class OpenApiDocumentTests(StackFixture stack)
         Assert.Equal(["email", "name", "programType", "status"], patch.Order(StringComparer.Ordinal));
         Assert.Equal(["items", "mode"], batch.Order(StringComparer.Ordinal));
         Assert.False(Operation(document, "/api/v1/clients/{id}", "delete").TryGetProperty("requestBody", out _), "DELETE reads no body");
+        var id = Parameters(document, "/api/v1/clients/{id}", "delete", "path")["id"];
+        Assert.Equal(("integer", "int64", 1m), (Schema(document, id).GetProperty("type").GetString(), Schema(document, id).GetProperty("format").GetString(), Schema(document, id).GetProperty("minimum").GetDecimal()));
     }
 
     [Fact]

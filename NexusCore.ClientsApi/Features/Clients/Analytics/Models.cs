@@ -88,7 +88,7 @@ public sealed class Request
     public DateOnly? To { get; init; }
 
     /// <summary>The period: day (default), week (starting on Monday) or month. A response holds at most 1,000 periods.</summary>
-    [QueryParam, ParseErrorCode("granularity_unknown"), DefaultValue(Analytics.Granularity.Day)]
+    [QueryParam, ParseErrorCode("granularity_unknown"), DefaultValue("day")]
     public Granularity? Granularity { get; init; }
 }
 

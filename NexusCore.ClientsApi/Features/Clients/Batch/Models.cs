@@ -35,7 +35,7 @@ public sealed class Request
     public string? IdempotencyKey { get; init; }
 
     /// <summary>atomic (default): all items or none; perItem: each item succeeds or fails on its own.</summary>
-    [DefaultValue(BatchMode.Atomic)]
+    [DefaultValue("atomic")]
     public BatchMode Mode { get; init; } = BatchMode.Atomic;
 
     /// <summary>1 to 1,000 operations.</summary>

@@ -17,7 +17,7 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
         Delete("{id}");
         Group<ClientsGroup>();
         Roles(ApiRoles.Writer);
-        Description(d => d.ClearDefaultProduces().WithName("deleteClient").ClearDefaultAccepts().Produces(204).Problems(404, 412, 503));
+        Description(d => d.ClearDefaultProduces().WithName("deleteClient").Produces(204).Problems(404, 412, 503));
         Summary(s =>
         {
             s.Summary = "Delete a client";

@@ -53,7 +53,7 @@ public sealed class Request
     public string? Cursor { get; init; }
 
     /// <summary>How to count the matches: exact, estimated (the planner's estimate), or none.</summary>
-    [QueryParam, ParseErrorCode("count_mode_unknown"), DefaultValue(CountMode.None)]
+    [QueryParam, ParseErrorCode("count_mode_unknown"), DefaultValue("none")]
     public CountMode? Count { get; init; }
 
     /// <summary>An ETag of this page: 304 while it is current.</summary>
