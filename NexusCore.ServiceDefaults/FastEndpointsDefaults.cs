@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Numerics;
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
 using FastEndpoints;
 using Microsoft.AspNetCore.Builder;
@@ -28,13 +30,41 @@ public static partial class FastEndpointsDefaults
         // A number is a JSON number: "01" for an id is a string, as it is to every strict JSON reader
         // (ASP.NET's web defaults would read it as 1).
         config.Serializer.Options.NumberHandling = JsonNumberHandling.Strict;
+        // A request model's header and route properties are bound from the header and the route only: as JSON
+        // they do not exist, so a body's "ifMatch", "idempotencyKey" or "id" is an unknown field (400) rather than
+        // a second way to send the header or to aim the write at another id.
+        config.Serializer.Options.TypeInfoResolver = (config.Serializer.Options.TypeInfoResolver ?? new DefaultJsonTypeInfoResolver())
+            .WithAddedModifier(RemoveNonBodyProperties);
         config.Binding.JsonExceptionTransformer = DescribeJsonError;
 
         // Route and query integers are digits with an optional minus: .NET's parsing would also take
         // surrounding spaces ("/clients/%201"), a plus sign and trailing NULs.
-        config.Binding.ValueParserFor<long>(StrictInteger<long>);
-        config.Binding.ValueParserFor<int>(StrictInteger<int>);
+        // FastEndpoints looks parsers up by the property's exact type, so a nullable one is registered as well.
+        Strict(typeof(long), StrictInteger<long>);
+        Strict(typeof(int), StrictInteger<int>);
+        // A date is 2025-03-31 only (DateOnly's own parsing also takes 03/31/2025 and "31 March 2025").
+        Strict(typeof(DateOnly), StrictDate);
+        // An enum is one of its documented (camel-case) names, as in JSON: never a number, which .NET would map
+        // to any value, nor another letter case. For every enum of the service (its request models' among them).
+        foreach (var type in Assembly.GetEntryAssembly()?.GetTypes().Where(t => t.IsEnum) ?? [])
+        {
+            Strict(type, input => StrictEnum(input, type));
+        }
+
         config.Binding.FailureMessage = DescribeBindingFailure;
+
+        void Strict(Type type, Func<StringValues, ParseResult> parser)
+        {
+            config.Binding.ValueParserFor(type, parser);
+            config.Binding.ValueParserFor(typeof(Nullable<>).MakeGenericType(type), parser);
+        }
+
+        // A route without parameters still has a request model (empty), so the query-string rule knows it takes none.
+        config.Endpoints.AllowEmptyRequestDtos = true;
+        // The query-string rule runs on every route. FastEndpoints keeps one configurator (write-only): another
+        // global setting for every endpoint belongs in this one.
+        var rule = new QueryStringRule();
+        config.Endpoints.Configurator = endpoint => endpoint.PreProcessors(Order.Before, rule);
 
         config.Errors.UseProblemDetails(problems =>
         {
@@ -72,6 +102,34 @@ public static partial class FastEndpointsDefaults
             ? new ParseResult(true, value)
             : new ParseResult(false, null);
 
+    private static void RemoveNonBodyProperties(JsonTypeInfo type)
+    {
+        if (type.Kind != JsonTypeInfoKind.Object)
+        {
+            return;
+        }
+
+        for (var i = type.Properties.Count - 1; i >= 0; i--)
+        {
+            if (type.Properties[i].AttributeProvider is { } attributes
+                && (attributes.IsDefined(typeof(FromHeaderAttribute), true) || attributes.IsDefined(typeof(RouteParamAttribute), true)))
+            {
+                type.Properties.RemoveAt(i);
+            }
+        }
+    }
+
+    private static ParseResult StrictDate(StringValues input) =>
+        input.Count == 1 && DateOnly.TryParseExact(input[0], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
+            ? new ParseResult(true, date)
+            : new ParseResult(false, null);
+
+    private static ParseResult StrictEnum(StringValues input, Type type)
+    {
+        var name = input.Count == 1 ? Enum.GetNames(type).FirstOrDefault(n => JsonNamingPolicy.CamelCase.ConvertName(n) == input[0]) : null;
+        return name is null ? new ParseResult(false, null) : new ParseResult(true, Enum.Parse(type, name));
+    }
+
     /// <summary>One value of ASCII digits, optionally after a minus sign.</summary>
     private static bool IsInteger(StringValues input, out string text)
     {
@@ -87,6 +145,8 @@ public static partial class FastEndpointsDefaults
         var shown = given.Length > 40 ? given[..40] + "…" : given;
         var expected = (Nullable.GetUnderlyingType(type) ?? type) switch
         {
+            var t when t.IsEnum => "one of: " + string.Join(", ", Enum.GetNames(t).Select(JsonNamingPolicy.CamelCase.ConvertName)),
+            var t when t == typeof(DateOnly) => "a date written as 2025-03-31",
             var t when t == typeof(long) => $"a whole number written in digits, at most {long.MaxValue}",
             var t when t == typeof(int) => $"a whole number written in digits, at most {int.MaxValue}",
             var t when t == typeof(bool) => "true or false",

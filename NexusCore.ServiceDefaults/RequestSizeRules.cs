@@ -32,6 +32,8 @@ public sealed class RequestSizeLimits
 /// </summary>
 public static class RequestSizeRules
 {
+    private static readonly System.Text.Encoding LenientUtf8 = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
+
     public static IServiceCollection AddRequestSizeRules(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<RequestSizeLimits>()
@@ -47,6 +49,11 @@ public static class RequestSizeRules
             kestrel.Limits.MaxRequestLineSize = Math.Max(kestrel.Limits.MaxRequestLineSize, (2 * limits.Value.MaxTargetBytes) + 64);
             kestrel.Limits.MaxRequestHeadersTotalSize = Math.Max(kestrel.Limits.MaxRequestHeadersTotalSize, 2 * limits.Value.MaxHeaderBytes);
             kestrel.Limits.MaxRequestHeaderCount = Math.Max(kestrel.Limits.MaxRequestHeaderCount, 2 * limits.Value.MaxHeaderCount);
+
+            // Kestrel's own decoding refuses a header value that is not UTF-8 while it parses the request, with a
+            // bare 400 and no body. Decoded leniently (each bad byte becomes U+FFFD), the request reaches the
+            // rule below, which answers a problem naming the header.
+            kestrel.RequestHeaderEncodingSelector = _ => LenientUtf8;
         });
         return services;
     }
@@ -66,6 +73,7 @@ public static class RequestSizeRules
 
             var (total, fields) = (0L, 0);
             var (largest, largestBytes) = ("", 0L);
+            string? undecodable = null;
             foreach (var (name, values) in context.Request.Headers)
             {
                 var bytes = 0L;
@@ -73,6 +81,10 @@ public static class RequestSizeRules
                 {
                     bytes += name.Length + 4 + (value?.Length ?? 0);
                     fields++;
+                    if (value is not null && value.AsSpan().ContainsAny('\uFFFD', '\0'))
+                    {
+                        undecodable ??= name;
+                    }
                 }
 
                 total += bytes;
@@ -96,7 +108,20 @@ public static class RequestSizeRules
                 return;
             }
 
+            if (undecodable is not null)
+            {
+                var reason = $"The value of header '{undecodable}' is not UTF-8 text (or holds U+FFFD or NUL); send header values in ASCII or UTF-8.";
+                await context.WriteProblemAsync(StatusCodes.Status400BadRequest, reason, new[] { new HeaderError(undecodable, reason, "header_invalid") });
+                return;
+            }
+
             await next(context);
         });
     }
+
+    /// <summary>One refused header, in the shape of the endpoints' validation errors.</summary>
+    private sealed record HeaderError(
+        [property: System.Text.Json.Serialization.JsonPropertyName("name")] string Name,
+        [property: System.Text.Json.Serialization.JsonPropertyName("reason")] string Reason,
+        [property: System.Text.Json.Serialization.JsonPropertyName("code")] string Code);
 }

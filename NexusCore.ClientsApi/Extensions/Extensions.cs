@@ -94,6 +94,7 @@ internal static class Extensions
             {
                 settings.Title = "NexusCore Clients API";
                 settings.Version = "v1";
+                settings.OperationProcessors.Add(new ParameterRulesProcessor());
             };
         });
     }

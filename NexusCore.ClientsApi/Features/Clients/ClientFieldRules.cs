@@ -24,4 +24,11 @@ public static class ClientFieldRules
         .Must(p => !string.IsNullOrWhiteSpace(p)).WithMessage("programType is required.").WithErrorCode("program_type_required")
         .Must(p => string.IsNullOrWhiteSpace(p) || ClientRules.NormalizeProgramType(p) is not null)
         .WithMessage($"programType must be one of: {ClientRules.ProgramTypeList}.").WithErrorCode("program_type_unknown");
+
+    /// <summary>
+    /// A client id in a route: ids start at 1, so 0 and negative numbers are malformed (400), as digits that
+    /// are not a number are, rather than ids no client has (404).
+    /// </summary>
+    public static IRuleBuilderOptions<T, long> ClientId<T>(this IRuleBuilder<T, long> rule) => rule
+        .GreaterThanOrEqualTo(1).WithMessage("id must be a client's id: a whole number from 1.").WithErrorCode("id_invalid");
 }

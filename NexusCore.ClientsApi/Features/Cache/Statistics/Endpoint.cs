@@ -1,5 +1,6 @@
 using FastEndpoints;
 using NexusCore.ClientsApi.Caching;
+using NexusCore.ClientsApi.Extensions;
 
 namespace NexusCore.ClientsApi.Features.Cache.Statistics;
 
@@ -20,20 +21,27 @@ public sealed record Response(
     long Entries,
     decimal SizeMb);
 
+/// <summary>No parameters: any query parameter is a 400.</summary>
+public sealed class Request;
+
 /// <summary><c>GET /api/v1/cache/statistics</c> (admin): hits and misses by query type, hit rate, entries, size.</summary>
-public sealed class Endpoint(CacheMetrics metrics) : EndpointWithoutRequest<Response>
+public sealed class Endpoint(CacheMetrics metrics) : Endpoint<Request, Response>
 {
     public override void Configure()
     {
         Get("statistics");
         Group<CacheGroup>();
         Roles(ApiRoles.Admin);
-        Options(route => route.WithMetadata(new NoQueryParametersMetadata()));
-        Description(d => d.Produces<Response>());
-        Summary(s => s.Summary = "Cache statistics of this instance");
+        Description(d => d.ClearDefaultProduces().WithName("getCacheStatistics").Produces<Response>().Problems());
+        Summary(s =>
+        {
+            s.Summary = "Cache statistics of this instance";
+            s.Description = "Hits, misses, stale serves and eager refreshes by query type, hit rate, entries and size, since this instance started. Role: admin.";
+            s.RetryAfterHeaders(unavailable: false);
+        });
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
+    public override async Task HandleAsync(Request request, CancellationToken ct)
     {
         var snapshot = metrics.Snapshot();
         var byType = snapshot.ToDictionary(

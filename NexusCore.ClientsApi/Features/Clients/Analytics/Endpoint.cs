@@ -1,7 +1,7 @@
 using FastEndpoints;
 using Npgsql;
 using NexusCore.ClientsApi.Caching;
-using NexusCore.ClientsApi.Features.Clients.Query;
+using NexusCore.ClientsApi.Extensions;
 
 namespace NexusCore.ClientsApi.Features.Clients.Analytics;
 
@@ -10,30 +10,35 @@ namespace NexusCore.ClientsApi.Features.Clients.Analytics;
 /// day, week or month by program type and status, their status distribution, and the active-rate trend.
 /// Days are UTC; the default range is the last 30 days.
 /// </summary>
-public sealed class Endpoint(NpgsqlDataSource db, TimeProvider clock, ReadCache cache) : EndpointWithoutRequest<Response>
+public sealed class Endpoint(NpgsqlDataSource db, TimeProvider clock, ReadCache cache) : Endpoint<Request, Response>
 {
     public override void Configure()
     {
         Get("analytics/performance");
         Group<OptimizedClientsGroup>();
         Roles(ApiRoles.Reader);
-        Description(d => d.Produces<Response>().ProducesProblemFE(400));
-        Summary(s => s.Summary = "Client analytics over a date range");
+        Description(d => d.ClearDefaultProduces().WithName("getClientAnalytics").Produces<Response>().Produces(304).Problems(503));
+        Summary(s =>
+        {
+            s.Summary = "Client analytics over a date range";
+            s.Description = "New clients per day, week or month by program type and status, their status distribution, and the active-rate trend. Days are UTC. Role: reader.";
+            s.CachedReadHeaders(etag: true);
+            s.RetryAfterHeaders();
+        });
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
+    public override async Task HandleAsync(Request request, CancellationToken ct)
     {
-        var errors = new List<QueryError>();
-        var query = AnalyticsQuery.Parse(HttpContext.Request.Query, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime), errors);
+        var query = AnalyticsQuery.Of(request, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime), out var error);
         if (query is null)
         {
-            await this.SendQueryErrorsAsync(errors, ct);
-            return;
+            ValidationFailures.Add(error!);
+            ThrowIfAnyErrors();
         }
 
         var result = await cache.GetAsync(
             QueryType.Analytics,
-            $"analytics:{query.From:O}:{query.To:O}:{query.Granularity}",
+            $"analytics:{query!.From:O}:{query.To:O}:{query.Granularity}",
             [CacheInvalidator.Counts],
             token => Data.ReadAsync(db, query, token),
             etag: null,

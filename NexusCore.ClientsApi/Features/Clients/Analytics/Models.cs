@@ -1,5 +1,6 @@
-using System.Globalization;
-using Microsoft.Extensions.Primitives;
+using System.ComponentModel;
+using FastEndpoints;
+using FluentValidation;
 using NexusCore.ClientsApi.Features.Clients.Query;
 
 namespace NexusCore.ClientsApi.Features.Clients.Analytics;
@@ -19,57 +20,29 @@ public sealed record AnalyticsQuery(DateOnly From, DateOnly To, Granularity Gran
     /// <summary>Most periods one response may hold: bounds the work and the payload.</summary>
     public const int MaxPeriods = 1000;
 
-    public static AnalyticsQuery? Parse(IEnumerable<KeyValuePair<string, StringValues>> query, DateOnly today, List<QueryError> errors)
+    /// <summary>
+    /// The query of a checked request (<paramref name="today"/> and 30 days before it by default), or null with
+    /// the error of a range that is reversed or holds more than <see cref="MaxPeriods"/> periods.
+    /// </summary>
+    public static AnalyticsQuery? Of(Request request, DateOnly today, out FluentValidation.Results.ValidationFailure? error)
     {
-        string? from = null, to = null, granularity = null;
-        foreach (var (name, value) in query)
+        error = null;
+        var to = request.To ?? today;
+        var from = request.From ?? to.AddDays(-(DefaultDays - 1));
+        var granularity = request.Granularity ?? Granularity.Day;
+        if (from > to)
         {
-            if (value.Count > 1)
-            {
-                errors.Add(new(name, $"{name} may be given once.", "duplicate_parameter"));
-                continue;
-            }
-
-            switch (name)
-            {
-                case "from": from = value[0]; break;
-                case "to": to = value[0]; break;
-                case "granularity": granularity = value[0]; break;
-                default:
-                    errors.Add(new(name, $"'{name}' is not a known parameter. Known: from, to, granularity.", "unknown_parameter"));
-                    break;
-            }
-        }
-
-        var toDate = ReadDate("to", to, today, errors);
-        var fromDate = ReadDate("from", from, toDate.AddDays(-(DefaultDays - 1)), errors);
-        var bucket = granularity switch
-        {
-            null or "day" => Granularity.Day,
-            "week" => Granularity.Week,
-            "month" => Granularity.Month,
-            _ => (Granularity?)null,
-        };
-        if (bucket is null)
-        {
-            errors.Add(new("granularity", "granularity must be day, week or month.", "granularity_unknown"));
-        }
-
-        if (errors.Count > 0)
-        {
+            error = new("from", "from must not be after to.") { ErrorCode = "range_invalid" };
             return null;
         }
 
-        if (fromDate > toDate)
-        {
-            errors.Add(new("from", "from must not be after to.", "range_invalid"));
-            return null;
-        }
-
-        var result = new AnalyticsQuery(fromDate, toDate, bucket!.Value);
+        var result = new AnalyticsQuery(from, to, granularity);
         if (result.Periods().Count > MaxPeriods)
         {
-            errors.Add(new("from", $"The range holds more than {MaxPeriods} {bucket.Value.ToString().ToLowerInvariant()}s; use a shorter range or a coarser granularity.", "range_too_long"));
+            error = new("from", $"The range holds more than {MaxPeriods} {granularity.ToString().ToLowerInvariant()}s; use a shorter range or a coarser granularity.")
+            {
+                ErrorCode = "range_too_long",
+            };
             return null;
         }
 
@@ -102,22 +75,33 @@ public sealed record AnalyticsQuery(DateOnly From, DateOnly To, Granularity Gran
         Granularity.Month => start is { Year: 9999, Month: 12 } ? null : start.AddMonths(1),
         _ => start == DateOnly.MaxValue ? null : start.AddDays(1),
     };
+}
 
-    private static DateOnly ReadDate(string name, string? text, DateOnly fallback, List<QueryError> errors)
+public sealed class Request
+{
+    /// <summary>The first UTC day (inclusive), 1900-01-01 to 9999-12-31; 29 days before to by default.</summary>
+    [QueryParam, ParseErrorCode("date_invalid")]
+    public DateOnly? From { get; init; }
+
+    /// <summary>The last UTC day (inclusive), 1900-01-01 to 9999-12-31; today by default.</summary>
+    [QueryParam, ParseErrorCode("date_invalid")]
+    public DateOnly? To { get; init; }
+
+    /// <summary>The period: day (default), week (starting on Monday) or month. A response holds at most 1,000 periods.</summary>
+    [QueryParam, ParseErrorCode("granularity_unknown"), DefaultValue("day")]
+    public Granularity? Granularity { get; init; }
+}
+
+public sealed class Validator : Validator<Request>
+{
+    private static readonly DateOnly Earliest = new(ClientQueryRules.MinYear, 1, 1);
+
+    public Validator()
     {
-        if (text is null)
-        {
-            return fallback;
-        }
-
-        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
-            && date.Year >= ClientQueryParser.MinYear)
-        {
-            return date;
-        }
-
-        errors.Add(new(name, $"{name} must be a date in the form 2025-03-31, in the years {ClientQueryParser.MinYear} to 9999.", "date_invalid"));
-        return fallback;
+        RuleFor(r => r.From).GreaterThanOrEqualTo(Earliest)
+            .WithMessage($"from must be a date in the form 2025-03-31, in the years {ClientQueryRules.MinYear} to 9999.").WithErrorCode("date_invalid");
+        RuleFor(r => r.To).GreaterThanOrEqualTo(Earliest)
+            .WithMessage($"to must be a date in the form 2025-03-31, in the years {ClientQueryRules.MinYear} to 9999.").WithErrorCode("date_invalid");
     }
 }
 

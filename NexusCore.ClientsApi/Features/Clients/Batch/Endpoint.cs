@@ -25,8 +25,26 @@ public sealed partial class Endpoint(WriteDatabase writes, IOptions<IdempotencyK
         Group<OptimizedClientsGroup>();
         Options(route => route.RequireRateLimiting(RateLimitingDefaults.BatchPolicy));
         Roles(ApiRoles.Writer);
-        Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(429).ProducesProblemFE(404).ProducesProblemFE(409).ProducesProblemFE(413).ProducesProblemFE(422));
-        Summary(s => s.Summary = "Create, update, upsert or delete up to 1,000 clients");
+        Description(d => d.ClearDefaultProduces().WithName("batchClients").Produces<Response>().Problems(404, 409, 413, 415, 422, 503));
+        Summary(s =>
+        {
+            s.Summary = "Create, update, upsert or delete up to 1,000 clients";
+            s.Description = "mode atomic (default) writes all items or none (400, 404 or 409 naming each failing item as items[i].field); perItem reports each item's "
+                + "own status. With an Idempotency-Key a retry replays the first answer (Idempotent-Replayed: true). A 503's outcome says whether the batch "
+                + "may have been applied. Role: writer.";
+            s.ResponseHeaders.Add(new ResponseHeader(200, "Idempotent-Replayed") { Description = "true when this is the stored answer of an earlier request with the same Idempotency-Key." });
+            s.RetryAfterHeaders();
+            s.ExampleRequest = new Request
+            {
+                Mode = BatchMode.Atomic,
+                Items =
+                [
+                    new Item { Op = BatchOp.Create, Name = "Ada Lovelace", Email = "ada@example.com", ProgramType = "PRIME" },
+                    new Item { Op = BatchOp.Update, Id = 42, Status = "inactive" },
+                    new Item { Op = BatchOp.Delete, Id = 43 },
+                ],
+            };
+        });
     }
 
     public override async Task HandleAsync(Request request, CancellationToken ct)

@@ -12,8 +12,16 @@ public sealed class Endpoint(LookupDatabase db, ReadCache cache) : Endpoint<Requ
         Post("by-ids");
         Group<OptimizedClientsGroup>();
         Roles(ApiRoles.Reader);
-        Description(d => d.Produces<Response>().ProducesProblemFE(400));
-        Summary(s => s.Summary = "Clients by ids");
+        Description(d => d.ClearDefaultProduces().WithName("getClientsByIds").Produces<Response>().Problems(413, 415, 503));
+        Summary(s =>
+        {
+            s.Summary = "Clients by ids";
+            s.Description = "Up to 1,000 clients in one query, in the order their ids were asked for, and the ids no client has. Role: reader.";
+            s.ResponseHeaders.Add(new ResponseHeader(200, "X-Cache") { Description = "HIT, MISS, STALE or BYPASS: how the cache served this read." });
+            s.ResponseHeaders.Add(new ResponseHeader(200, "Age") { Description = "Seconds since the cached value was read from Postgres." });
+            s.RetryAfterHeaders();
+            s.ExampleRequest = new Request { Ids = [1, 2, 3] };
+        });
     }
 
     public override async Task HandleAsync(Request request, CancellationToken ct)

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using FastEndpoints;
 using FluentValidation;
 
@@ -7,6 +8,8 @@ public sealed class Request
 {
     public const int MaxIds = 1000;
 
+    /// <summary>1 to 1,000 client ids (each a whole number from 1); repeated ids are answered once.</summary>
+    [Required, MinLength(1), MaxLength(MaxIds)]
     public long[]? Ids { get; init; }
 }
 
@@ -15,7 +18,8 @@ public sealed class Validator : Validator<Request>
     public Validator()
     {
         RuleFor(r => r.Ids)
-            .NotEmpty().WithMessage("ids must list at least one id.").WithErrorCode("ids_required")
+            // Must rather than NotEmpty: FastEndpoints' schema would read NotEmpty as a string's minLength.
+            .Must(ids => ids is { Length: > 0 }).WithMessage("ids must list at least one id.").WithErrorCode("ids_required")
             .Must(ids => ids is null || ids.Length <= Request.MaxIds)
             .WithMessage($"ids may list at most {Request.MaxIds} ids.").WithErrorCode("too_many_ids")
             .Must(ids => ids is null || ids.All(id => id > 0)).WithMessage("ids must be positive.").WithErrorCode("id_invalid");

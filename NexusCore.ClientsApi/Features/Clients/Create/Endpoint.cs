@@ -14,8 +14,16 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
         Post("");
         Group<ClientsGroup>();
         Roles(ApiRoles.Writer);
-        Description(d => d.Produces<Client>(201).ProducesProblemFE(400).ProducesProblemFE(409));
-        Summary(s => s.Summary = "Create a client");
+        Description(d => d.ClearDefaultProduces().WithName("createClient").Produces<Client>(201).Problems(409, 413, 415, 503));
+        Summary(s =>
+        {
+            s.Summary = "Create a client";
+            s.Description = "Creates a client; 409 email_taken when its email is taken in any letter case. Role: writer.";
+            s.ResponseHeaders.Add(new ResponseHeader(201, "Location") { Description = "The new client's URL." });
+            s.ResponseHeaders.Add(new ResponseHeader(201, "ETag") { Description = "The new client's ETag, for a PATCH with If-Match." });
+            s.RetryAfterHeaders();
+            s.ExampleRequest = new Request { Name = "Ada Lovelace", Email = "ada@example.com", ProgramType = "PRIME" };
+        });
     }
 
     public override async Task HandleAsync(Request request, CancellationToken ct)
@@ -45,6 +53,7 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
         // The new client's ETag, as GET and PATCH return it, so a frontend can PATCH with If-Match
         // straight after creating without reading the client back.
         HttpContext.Response.Headers.ETag = ClientETag.For(created);
-        await Send.CreatedAtAsync<Get.Endpoint>(new { id = created.Id }, created, cancellation: ct);
+        // By the GET route's name, which is also its operation id (a type-based lookup would miss the name it was given).
+        await Send.CreatedAtAsync(Clients.Get.Endpoint.Name, new { id = created.Id }, created, cancellation: ct);
     }
 }

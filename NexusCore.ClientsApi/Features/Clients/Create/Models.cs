@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using FastEndpoints;
 using FluentValidation;
 
@@ -5,13 +6,19 @@ namespace NexusCore.ClientsApi.Features.Clients.Create;
 
 public sealed class Request
 {
+    /// <summary>1 to 200 characters, without control characters.</summary>
+    [Required, MaxLength(ClientRules.NameMaxLength)]
     public string? Name { get; init; }
+
+    /// <summary>Unique whatever its letter case.</summary>
+    [Required, MaxLength(ClientRules.EmailMaxLength)]
     public string? Email { get; init; }
 
-    /// <summary>active (default), inactive or pending.</summary>
+    /// <summary>active (default), inactive or pending (any letter case).</summary>
     public string? Status { get; init; }
 
-    /// <summary>PRIME, LONGEVITY or PERFORMANCE.</summary>
+    /// <summary>PRIME, LONGEVITY or PERFORMANCE (any letter case).</summary>
+    [Required]
     public string? ProgramType { get; init; }
 }
 

@@ -17,8 +17,14 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
         Delete("{id}");
         Group<ClientsGroup>();
         Roles(ApiRoles.Writer);
-        Description(d => d.Produces(204).ProducesProblemFE(400).ProducesProblemFE(404).ProducesProblemFE(412));
-        Summary(s => s.Summary = "Delete a client");
+        Description(d => d.ClearDefaultProduces().WithName("deleteClient").Produces(204).Problems(404, 412, 503));
+        Summary(s =>
+        {
+            s.Summary = "Delete a client";
+            s.Description = "Deletes the client; with If-Match only at a version it names, else 412 with the current ETag. Role: writer.";
+            s.ResponseHeaders.Add(new ResponseHeader(412, "ETag") { Description = "The client's current ETag." });
+            s.RetryAfterHeaders();
+        });
     }
 
     public override async Task HandleAsync(Request request, CancellationToken ct)

@@ -2,6 +2,7 @@ using FastEndpoints;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Npgsql;
+using NexusCore.ClientsApi.Extensions;
 using NexusCore.ClientsApi.Telemetry;
 using NexusCore.ClientsApi.Features.Clients.Query;
 
@@ -12,7 +13,7 @@ namespace NexusCore.ClientsApi.Features.Clients.Export;
 /// streamed as CSV (<c>Accept: text/csv</c>, the default) or NDJSON (<c>Accept: application/x-ndjson</c>)
 /// from one consistent snapshot, in constant memory.
 /// </summary>
-public sealed class Endpoint(NpgsqlDataSource db, IOptions<ExportOptions> options, QueryTelemetry telemetry) : EndpointWithoutRequest
+public sealed class Endpoint(NpgsqlDataSource db, IOptions<ExportOptions> options, QueryTelemetry telemetry) : Endpoint<Request>
 {
     public override void Configure()
     {
@@ -20,19 +21,21 @@ public sealed class Endpoint(NpgsqlDataSource db, IOptions<ExportOptions> option
         Group<OptimizedClientsGroup>();
         Options(route => route.RequireRateLimiting(RateLimitingDefaults.ExportPolicy));
         Roles(ApiRoles.Admin);
-        Description(d => d.Produces(200, contentType: Writers.Csv).Produces(200, contentType: Writers.Ndjson).ProducesProblemFE(400).ProducesProblemFE(429).ProducesProblemFE(406));
-        Summary(s => s.Summary = "Export clients as CSV or NDJSON");
+        Description(
+            d => d.ClearDefaultProduces().WithName("exportClients").Produces<string>(200, Writers.Csv, Writers.Ndjson).Problems(406, 503));
+        Summary(s =>
+        {
+            s.Summary = "Export clients as CSV or NDJSON";
+            s.Description = "Every client matching the filters, streamed from one snapshot: CSV (RFC 4180; a cell beginning with =, +, -, @, tab or CR "
+                + "gets a leading ') by default or for Accept: text/csv, NDJSON for Accept: application/x-ndjson; 406 for other types. Role: admin.";
+            s.RetryAfterHeaders();
+        });
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
+    public override async Task HandleAsync(Request request, CancellationToken ct)
     {
-        var errors = new List<QueryError>();
-        var filter = ClientQueryParser.ParseFilter(HttpContext.Request.Query, errors);
-        if (filter is null)
-        {
-            await this.SendQueryErrorsAsync(errors, ct);
-            return;
-        }
+        var filter = ClientQueryRules.Filter(
+            request.Status, request.ProgramType, request.CreatedFrom, request.CreatedTo, request.UpdatedFrom, request.UpdatedTo, request.Q);
 
         // An Accept header that is not a media-type list parses to nothing; it is refused like one naming
         // other types, rather than read as "no preference".

@@ -7,14 +7,22 @@ namespace NexusCore.ClientsApi.Features.Clients.Get;
 /// <summary><c>GET /api/v1/clients/{id}</c>: one client (cached; its ETag is the client's version), or 404.</summary>
 public sealed class Endpoint(LookupDatabase db, ReadCache cache) : Endpoint<Request, Client>
 {
+    /// <summary>The route's name and operation id; a create's Location names it.</summary>
+    public const string Name = "getClient";
+
     public override void Configure()
     {
         Get("{id}");
         Group<ClientsGroup>();
         Roles(ApiRoles.Reader);
-        Options(route => route.WithMetadata(new NoQueryParametersMetadata()));
-        Description(d => d.Produces<Client>().Produces(304).ProducesProblemFE(400).ProducesProblemFE(404));
-        Summary(s => s.Summary = "Get a client by id");
+        Description(d => d.ClearDefaultProduces().WithName(Name).Produces<Client>().Produces(304).Problems(404, 503));
+        Summary(s =>
+        {
+            s.Summary = "Get a client by id";
+            s.Description = "One client; its ETag is \"id.version\", which every update changes. Role: reader.";
+            s.CachedReadHeaders(etag: true);
+            s.RetryAfterHeaders();
+        });
     }
 
     public override async Task HandleAsync(Request request, CancellationToken ct)

@@ -17,8 +17,17 @@ public sealed class Endpoint(WriteDatabase writes, CacheInvalidator invalidator,
         Patch("{id}");
         Group<ClientsGroup>();
         Roles(ApiRoles.Writer);
-        Description(d => d.Produces<Client>().ProducesProblemFE(400).ProducesProblemFE(404).ProducesProblemFE(409).ProducesProblemFE(412));
-        Summary(s => s.Summary = "Update some fields of a client");
+        Description(d => d.ClearDefaultProduces().WithName("updateClient").Produces<Client>().Problems(404, 409, 412, 413, 415, 503));
+        Summary(s =>
+        {
+            s.Summary = "Update some fields of a client";
+            s.Description = "Changes the fields given. With If-Match the change applies only to a version it names, else 412 with the current ETag. "
+                + "A 503's outcome says whether the change may have been applied. Role: writer.";
+            s.ResponseHeaders.Add(new ResponseHeader(200, "ETag") { Description = "The client's new ETag." });
+            s.ResponseHeaders.Add(new ResponseHeader(412, "ETag") { Description = "The client's current ETag." });
+            s.RetryAfterHeaders();
+            s.ExampleRequest = new Request { Name = "Ada Lovelace", Status = "inactive" };
+        });
     }
 
     public override async Task HandleAsync(Request request, CancellationToken ct)

@@ -9,37 +9,41 @@ namespace NexusCore.ClientsApi.Features.Clients.Query;
 internal static class ClientPages
 {
     /// <summary>
-    /// What list and search share: parse the query string against <paramref name="allowed"/> (400 on
-    /// any problem), then answer from the cache (keyed by <paramref name="route"/> and the normalized
-    /// query) or Postgres.
+    /// What list and search share once their request is checked: the cursor must belong to this query
+    /// (else 400 <c>cursor_invalid</c>), then the page comes from the cache (keyed by <paramref name="route"/>
+    /// and the normalized query) or Postgres.
     /// </summary>
-    public static async Task HandleAsync(
-        EndpointWithoutRequest<ClientPage> endpoint,
+    public static async Task SendAsync<TRequest>(
+        Endpoint<TRequest, ClientPage> endpoint,
         NpgsqlDataSource db,
         CursorProtector cursors,
         ReadCache cache,
         string route,
-        IReadOnlyList<string>? allowed,
+        ClientFilter filter,
+        SortField? sort,
+        SortOrder? order,
+        int? limit,
+        CountMode? count,
+        string? cursor,
         CancellationToken ct)
+        where TRequest : notnull
     {
-        var http = endpoint.HttpContext;
-        var errors = new List<QueryError>();
-        var query = ClientQueryParser.ParsePage(http.Request.Query, cursors, errors, allowed);
+        var query = ClientQueryRules.Page(filter, sort, order, limit, count, cursor, cursors, out var cursorError);
         if (query is null)
         {
-            await endpoint.SendQueryErrorsAsync(errors, ct);
-            return;
+            endpoint.ValidationFailures.Add(new FluentValidation.Results.ValidationFailure("cursor", cursorError) { ErrorCode = "cursor_invalid" });
+            endpoint.ThrowIfAnyErrors();
         }
 
         var result = await cache.GetAsync(
             QueryType.Search,
             // The route's fixed name, not the request path: paths match case-insensitively, keys must not.
-            route + ":" + query.Canonical(),
+            route + ":" + query!.Canonical(),
             [CacheInvalidator.Lists],
             token => ReadAsync(db, cursors, query, token),
             etag: null,
             ct);
-        await ReadCache.SendAsync(http, result, ct);
+        await ReadCache.SendAsync(endpoint.HttpContext, result, ct);
     }
 
     public static async Task<ClientPage> ReadAsync(NpgsqlDataSource db, CursorProtector cursors, ClientPageQuery query, CancellationToken ct)
