@@ -97,7 +97,7 @@ public static class OpenApiDefaults
             options.OpenApiRoutePattern = "/swagger/{documentName}/swagger.json";
             options.AddDocument(DocumentName);
             options.DefaultFonts = false;
-            options.CdnUrl = null;
+            options.BundleUrl = null;
             options.ProxyUrl = null;
             options.AddPreferredSecuritySchemes(ApiKeyScheme);
         });
@@ -134,7 +134,7 @@ public static class OpenApiDefaults
             Description = "A stable URI naming the kind of failure, e.g. `https://nexuscore.dev/problems/validation`.",
         };
         problem.Properties["title"] = new JsonSchemaProperty { Type = JsonObjectType.String, Description = "The status code's reason phrase." };
-        problem.Properties["status"] = new JsonSchemaProperty { Type = JsonObjectType.Integer, Format = JsonFormatStrings.Integer, Minimum = 400, Maximum = 599 };
+        problem.Properties["status"] = new JsonSchemaProperty { Type = JsonObjectType.Integer, Format = "int32", Minimum = 400, Maximum = 599 };
         problem.Properties["detail"] = new JsonSchemaProperty { Type = JsonObjectType.String, Description = "What went wrong with this request." };
         problem.Properties["instance"] = new JsonSchemaProperty { Type = JsonObjectType.String, Description = "The request's path." };
         problem.Properties["traceId"] = new JsonSchemaProperty
@@ -179,9 +179,9 @@ public static class OpenApiDefaults
                 AddIfMissing(operation, StatusCodes.Status415UnsupportedMediaType, "The body's Content-Type is not one this route reads.");
             }
 
-            var metadata = context is AspNetCoreOperationProcessorContext aspNetCore
+            IList<object> metadata = context is AspNetCoreOperationProcessorContext aspNetCore
                 ? aspNetCore.ApiDescription.ActionDescriptor.EndpointMetadata
-                : [];
+                : Array.Empty<object>();
             var open = metadata.OfType<IAllowAnonymous>().Any() || !metadata.OfType<IAuthorizeData>().Any();
             if (open)
             {

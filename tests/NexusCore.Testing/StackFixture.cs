@@ -449,6 +449,14 @@ public class StackFixture : IAsyncLifetime
             _apiKeys[parameter.Name["api-key-".Length..]] = await parameter.GetValueAsync(deadline.Token) ?? "";
         }
 
+        if (ChecksContract)
+        {
+            foreach (var service in waits.Where(w => w.Name is "clients-api" or "perf-api"))
+            {
+                await Contract.PreloadAsync(App.GetEndpoint(service.Name, "http"));
+            }
+        }
+
         if (waits.Any(w => w.Name == "clientsdb"))
         {
             _clientsDb = NpgsqlDataSource.Create(await ConnectionStringAsync("clientsdb"));

@@ -284,7 +284,7 @@ public sealed class DocumentPropertyTests(StackFixture stack)
             JsonFormatStrings.Email => $"prop-{Guid.NewGuid():N}@example.test",
             JsonFormatStrings.Date => DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             JsonFormatStrings.DateTime => DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-            JsonFormatStrings.Uuid or JsonFormatStrings.Guid => Guid.NewGuid().ToString(),
+            JsonFormatStrings.Guid or "uuid" => Guid.NewGuid().ToString(),
             _ => name.Contains("email", StringComparison.OrdinalIgnoreCase) ? $"prop-{Guid.NewGuid():N}@example.test" : "Prop" + Guid.NewGuid().ToString("N")[..8],
         };
         if (schema.MaxLength is { } maxLength && text.Length > maxLength)

@@ -44,16 +44,36 @@ public sealed class ContractRecorder
         return contract;
     }
 
-    private static async Task<OpenApiContract?> LoadAsync(string origin)
+    /// <summary>Reads a service's document before any test needs it, so that no test's first answer waits for it.</summary>
+    public Task PreloadAsync(Uri service) => ContractOfAsync(service);
+
+    private async Task<OpenApiContract?> LoadAsync(string origin)
     {
+        string json;
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri(origin), Timeout = TimeSpan.FromSeconds(30) };
             using var response = await http.GetAsync(OpenApiContract.DocumentPath);
-            return response.IsSuccessStatusCode ? await OpenApiContract.ParseAsync(await response.Content.ReadAsStringAsync()) : null;
+            if (!response.IsSuccessStatusCode)
+            {
+                return null;
+            }
+
+            json = await response.Content.ReadAsStringAsync();
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Newtonsoft.Json.JsonException or InvalidOperationException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
+            // Down (a test stopped it): asked again on its next answer.
+            return null;
+        }
+
+        try
+        {
+            return await OpenApiContract.ParseAsync(json);
+        }
+        catch (Exception ex) when (ex is Newtonsoft.Json.JsonException or InvalidOperationException or ArgumentException)
+        {
+            _violations.TryAdd($"{origin}{OpenApiContract.DocumentPath} could not be read as an OpenAPI document: {ex.Message}", 1);
             return null;
         }
     }
