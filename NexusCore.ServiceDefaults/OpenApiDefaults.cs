@@ -170,6 +170,11 @@ public static class OpenApiDefaults
         public bool Process(OperationProcessorContext context)
         {
             var operation = context.OperationDescription.Operation;
+            foreach (var header in operation.Parameters.Where(p => p.Kind == OpenApiParameterKind.Header))
+            {
+                header.Name = CanonicalHeaderName(header.Name);
+            }
+
             AddIfMissing(operation, StatusCodes.Status400BadRequest, "The request is not valid: a parameter, header or field is missing, unknown, repeated or wrong (`errors[]` names each).");
             AddIfMissing(operation, StatusCodes.Status414UriTooLong, "The path and query are longer than the services accept.");
             AddIfMissing(operation, StatusCodes.Status431RequestHeaderFieldsTooLarge, "The request's headers are larger, or more, than the services accept.");
@@ -185,7 +190,11 @@ public static class OpenApiDefaults
             var open = metadata.OfType<IAllowAnonymous>().Any() || !metadata.OfType<IAuthorizeData>().Any();
             if (open)
             {
-                operation.Security = [];
+                // "security: []" says the route is open on purpose. NSwag's writer leaves empty collections out,
+                // so the empty list is written as the member itself.
+                operation.Security = null;
+                operation.ExtensionData ??= new Dictionary<string, object?>();
+                operation.ExtensionData["security"] = Array.Empty<object>();
                 return true;
             }
 
@@ -218,6 +227,14 @@ public static class OpenApiDefaults
 
             return true;
         }
+
+        /// <summary>
+        /// A header's name as HTTP writes it (<c>If-Match</c>, <c>Idempotency-Key</c>): the JSON naming policy that
+        /// names query parameters would otherwise write <c>if-Match</c>. Header names are case-insensitive, so
+        /// this changes only what a reader and a generated client see.
+        /// </summary>
+        private static string CanonicalHeaderName(string name) =>
+            string.Join('-', name.Split('-').Select(part => part.Length == 0 ? part : char.ToUpperInvariant(part[0]) + part[1..]));
 
         /// <summary>
         /// The roles the endpoint requires, as its authorization metadata names them (FastEndpoints' <c>Roles(...)</c>
@@ -294,6 +311,12 @@ public static class OpenApiDefaults
             }
 
             document.Components.Schemas[ProblemSchema] = problem;
+            foreach (var schema in document.Components.Schemas.Values)
+            {
+                TypeNullableReferences(schema, []);
+            }
+
+            RequireWhatResponsesAlwaysHold(document, problem);
 
             foreach (var operation in document.Operations.Select(o => o.Operation))
             {
@@ -319,6 +342,104 @@ public static class OpenApiDefaults
                     response.Content.Clear();
                     response.Content[ProblemJson] = new OpenApiMediaType { Schema = new JsonSchema { Reference = problem } };
                 }
+            }
+        }
+
+        /// <summary>
+        /// A response's non-nullable members are always written (the services' JSON never leaves out a non-null
+        /// value), so in schemas that only responses use they are <c>required</c>: a generated client then types
+        /// them as present. Schemas a request also uses are left as the routes declare them.
+        /// </summary>
+        private static void RequireWhatResponsesAlwaysHold(OpenApiDocument document, JsonSchema problem)
+        {
+            var sent = new HashSet<JsonSchema>();
+            var received = new HashSet<JsonSchema>();
+            foreach (var operation in document.Operations.Select(o => o.Operation))
+            {
+                foreach (var media in operation.Responses.Values.SelectMany(r => r.ActualResponse.Content.Values))
+                {
+                    Reachable(media.Schema, sent);
+                }
+
+                foreach (var media in operation.RequestBody?.ActualRequestBody.Content.Values ?? [])
+                {
+                    Reachable(media.Schema, received);
+                }
+
+                foreach (var parameter in operation.Parameters)
+                {
+                    Reachable(parameter.Schema, received);
+                }
+            }
+
+            foreach (var schema in sent.Where(s => !received.Contains(s) && s != problem && s.Type.HasFlag(JsonObjectType.Object)))
+            {
+                foreach (var property in schema.Properties.Values.Where(p => !p.IsNullable(SchemaType.OpenApi3)))
+                {
+                    property.IsRequired = true;
+                }
+            }
+        }
+
+        /// <summary>Every schema <paramref name="schema"/> is or holds, through references, properties, items and values.</summary>
+        private static void Reachable(JsonSchema? schema, HashSet<JsonSchema> found)
+        {
+            if (schema is null)
+            {
+                return;
+            }
+
+            var actual = schema.ActualSchema;
+            if (!found.Add(actual))
+            {
+                return;
+            }
+
+            foreach (var property in actual.Properties.Values)
+            {
+                Reachable(property, found);
+            }
+
+            foreach (var part in actual.OneOf.Concat(actual.AllOf).Concat(actual.AnyOf))
+            {
+                Reachable(part, found);
+            }
+
+            Reachable(actual.Item, found);
+            Reachable(actual.AdditionalPropertiesSchema, found);
+        }
+
+        /// <summary>
+        /// A nullable property whose type is another schema is written <c>{nullable: true, oneOf: [{$ref}]}</c>; OpenAPI
+        /// 3.0 gives <c>nullable</c> a meaning only beside <c>type</c>, so the referenced schema's type is added
+        /// (linters refuse it without; generators then read <c>X | null</c>).
+        /// </summary>
+        private static void TypeNullableReferences(JsonSchema schema, HashSet<JsonSchema> seen)
+        {
+            if (!seen.Add(schema))
+            {
+                return;
+            }
+
+            foreach (var property in schema.Properties.Values)
+            {
+                if (property.IsNullableRaw == true && property.Type == JsonObjectType.None
+                    && property.OneOf.Concat(property.AllOf).ToList() is [var only] && only.ActualSchema.Type is var type && type != JsonObjectType.None)
+                {
+                    property.Type = type;
+                }
+
+                TypeNullableReferences(property, seen);
+            }
+
+            if (schema.Item is { } item)
+            {
+                TypeNullableReferences(item, seen);
+            }
+
+            if (schema.AdditionalPropertiesSchema is { } values)
+            {
+                TypeNullableReferences(values, seen);
             }
         }
 

@@ -252,6 +252,11 @@ public sealed class DocumentPropertyTests(StackFixture stack)
                 node[property] = Sample(propertySchema.ActualTypeSchema, property, index);
             }
 
+            foreach (var (property, propertySchema) in schema.ActualProperties.Where(p => !node.ContainsKey(p.Key)).Take(Math.Max(0, schema.MinProperties - node.Count)))
+            {
+                node[property] = Sample(propertySchema.ActualTypeSchema, property, index);
+            }
+
             return node;
         }
 
@@ -295,8 +300,8 @@ public sealed class DocumentPropertyTests(StackFixture stack)
         return JsonValue.Create(text);
     }
 
-    /// <summary>An optional body field worth sending in a valid request: one with constraints a request can break.</summary>
-    private static bool IsUseful(JsonSchema schema) => schema.Enumeration.Count > 0 || schema.Format is not null;
+    /// <summary>An optional body field worth sending in a valid request: one of an enum's values, which a request can break.</summary>
+    private static bool IsUseful(JsonSchema schema) => schema.Enumeration.Count > 0;
 
     private static string Text(JsonNode? node) => node switch
     {
