@@ -278,7 +278,8 @@ public static class OpenApiDefaults
     /// <summary>
     /// After every operation is built: the security schemes, one problem component in place of FastEndpoints'
     /// <c>ErrorResponse</c> (<c>{statusCode, message, errors}</c>, which no route sends) and of its own problem type,
-    /// <c>application/problem+json</c> on every 4xx and 5xx, and servers and info that do not depend on the request.
+    /// <c>application/problem+json</c> on every 4xx and 5xx that does not declare a body of its own, and schema
+    /// fixes every route needs.
     /// </summary>
     private sealed class SharedContractProcessor : IDocumentProcessor
     {
@@ -327,7 +328,9 @@ public static class OpenApiDefaults
                         continue;
                     }
 
-                    var isProblem = code >= 400
+                    // An error the route declared without a body, or with FastEndpoints' error types, is a problem; one it
+                    // declared with a body of its own keeps it (PerfApi's 503 health answer is its status word).
+                    var isProblem = (code >= 400 && response.Content.Count == 0)
                         || response.Content.Values.Any(media => media.Schema?.ActualSchema is { } schema && replacedSchemas.Contains(schema));
                     if (!isProblem)
                     {
