@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test against real PostgreSQL and Redis: each test project boots the AppHost in local
-# mode once. Installs PostgreSQL 15 and redis-server first when they are missing (Debian/Ubuntu).
+# mode once. Installs PostgreSQL 15 and redis-server first when they are missing (Debian/Ubuntu), and the npm tools the
+# contract tests run (tools/openapi, from its lock file).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-scripts/prerequisites.sh local
+scripts/prerequisites.sh tests
 
 dotnet build NexusCore.sln -c Release -warnaserror
 # -m:1: one test project at a time. Each boots its own stack; five stacks at once on 2 cores make

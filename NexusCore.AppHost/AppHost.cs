@@ -65,7 +65,8 @@ var clientsApi = builder.AddProject<Projects.NexusCore_ClientsApi>("clients-api"
     .WithEnvironment("Cursors__SigningKey", cursorSigningKey)
     .WithSeedSettings(builder.Configuration)
     .WithReplicas(builder.Configuration.GetValue("NexusCore:ClientsApi:Replicas", 1))
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithApiReference();
 
 var perfApi = builder.AddProject<Projects.NexusCore_PerfApi>("perf-api")
     .WithDatabaseRole(roles.PerfApi)
@@ -78,7 +79,8 @@ var perfApi = builder.AddProject<Projects.NexusCore_PerfApi>("perf-api")
     .WaitForCompletion(migrator)
     .WithApiKeys(apiKeys, ingest: true)
     .WithSeedSettings(builder.Configuration)
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithApiReference();
 
 // ClientsApi's traces and metrics go to the dashboard and to PerfApi, which computes the
 // performance endpoints from them (no WaitFor: telemetry must never hold a service back).

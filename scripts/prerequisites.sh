@@ -3,13 +3,44 @@
 #   scripts/prerequisites.sh local   PostgreSQL 15 (+ extensions) and redis-server, for local mode and the tests
 #   scripts/prerequisites.sh auto    nothing when a container runtime answers, else as 'local'
 #   scripts/prerequisites.sh bench   as 'local', plus wrk and the PostgreSQL client tools (pgbench, psql) for bench/run
+#   scripts/prerequisites.sh tests   as 'local', plus the npm tools the contract tests run (tools/openapi, from its lock file)
 # Installs what is missing with apt-get (Debian/Ubuntu, as root or with passwordless sudo);
 # otherwise prints exactly what to install and exits 1.
 set -euo pipefail
 
 mode="${1:-auto}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
 
 say() { printf '[prerequisites] %s\n' "$*"; }
+
+# The contract tests' npm tools (Redocly's linter, openapi-typescript, openapi-fetch, TypeScript), exactly as
+# tools/openapi/package-lock.json pins them. npm ci runs again only when the lock file changed since the last install.
+install_openapi_tools() {
+  local dir="$root/tools/openapi" stamp
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    say "node (20.19 or later) and npm are missing: install Node.js to run the contract tests (tools/openapi)."
+    return 1
+  fi
+  stamp="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [ -f "$dir/node_modules/.nexuscore-lock" ] && [ "$(cat "$dir/node_modules/.nexuscore-lock")" = "$stamp" ]; then
+    say "The OpenAPI tools are installed (tools/openapi)."
+    return 0
+  fi
+  say "Installing the OpenAPI tools (npm ci in tools/openapi) ..."
+  # No install scripts: none of these packages needs one, and none runs on this machine unasked.
+  if ! (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >/tmp/nexuscore-npm.log 2>&1; then
+    tail -n 20 /tmp/nexuscore-npm.log
+    say "npm ci failed in tools/openapi (log: /tmp/nexuscore-npm.log)."
+    return 1
+  fi
+  printf '%s' "$stamp" >"$dir/node_modules/.nexuscore-lock"
+  say "Installed the OpenAPI tools."
+}
+
+if [ "$mode" = "tests" ]; then
+  install_openapi_tools
+  mode=local
+fi
 
 if ! command -v dotnet >/dev/null 2>&1; then
   say "The .NET 10 SDK is missing: install it from https://dot.net (dotnet-sdk-10.0)."

@@ -88,15 +88,11 @@ internal static class Extensions
         builder.Services.AddApiKeyAuthentication();
         builder.Services.AddNexusRateLimiting(builder.Configuration);
         builder.Services.AddFastEndpoints();
-        builder.Services.SwaggerDocument(options =>
-        {
-            options.DocumentSettings = settings =>
-            {
-                settings.Title = "NexusCore Clients API";
-                settings.Version = "v1";
-                settings.OperationProcessors.Add(new ParameterRulesProcessor());
-            };
-        });
+        // The document's shared parts (security schemes and roles, the problem schema, title, server) come from
+        // ServiceDefaults' OpenApiDefaults; each route describes its own parameters, bodies and statuses.
+        builder.Services.SwaggerDocument(options => options.UseNexusDefaults(
+            "NexusCore Clients API",
+            "Clients of the coaching platform: create, read, change and delete them, search and page through them, write up to 1,000 at once, export them and read their analytics. Every route is under `/api/v1` and needs an API key (each operation names its role). Errors are RFC 9457 problem documents."));
     }
 
     public static void UseApplicationPipeline(this WebApplication app)
@@ -121,7 +117,9 @@ internal static class Extensions
 
         app.UseFastEndpoints(config => config.UseNexusDefaults());
 
-        // The OpenAPI document and UI middleware (three steps) run only for their own paths, not on every request.
-        app.UseWhen(context => context.Request.Path.StartsWithSegments("/swagger"), swagger => swagger.UseSwaggerGen());
+        // The OpenAPI document's middleware runs only for its own path, not on every request; the interactive
+        // reference (Scalar, at /scalar) is a few routes, not middleware.
+        app.UseNexusOpenApiDocument();
+        app.MapNexusApiReference("NexusCore Clients API");
     }
 }

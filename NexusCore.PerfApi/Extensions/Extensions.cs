@@ -34,14 +34,11 @@ internal static class Extensions
         // The same per-key and per-address token buckets as ClientsApi (section RateLimiting): 429 with Retry-After.
         builder.Services.AddNexusRateLimiting(builder.Configuration);
         builder.Services.AddFastEndpoints();
-        builder.Services.SwaggerDocument(options =>
-        {
-            options.DocumentSettings = settings =>
-            {
-                settings.Title = "NexusCore Performance API";
-                settings.Version = "v1";
-            };
-        });
+        // The document's shared parts (security schemes and roles, the problem schema, title, server) come from
+        // ServiceDefaults' OpenApiDefaults; each route describes its own parameters, bodies and statuses.
+        builder.Services.SwaggerDocument(options => options.UseNexusDefaults(
+            "NexusCore Performance API",
+            "Performance of the NexusCore services, computed from the OpenTelemetry they export (OTLP/HTTP protobuf) and from `pg_stat_statements`: query analytics, slow queries, alerts, recommendations, index advice, a bounded benchmark. Routes need an API key (each operation names its role), but for the status word at `/api/v1/performance/health`. Errors are RFC 9457 problem documents."));
 
         builder.AddTelemetryStore();
         builder.AddQueryHistory();
@@ -119,7 +116,9 @@ internal static class Extensions
 
         app.UseFastEndpoints(config => config.UseNexusDefaults());
 
-        // The OpenAPI document and UI middleware (three steps) run only for their own paths, not on every request.
-        app.UseWhen(context => context.Request.Path.StartsWithSegments("/swagger"), swagger => swagger.UseSwaggerGen());
+        // The OpenAPI document's middleware runs only for its own path, not on every request; the interactive
+        // reference (Scalar, at /scalar) is a few routes, not middleware.
+        app.UseNexusOpenApiDocument();
+        app.MapNexusApiReference("NexusCore Performance API");
     }
 }

@@ -74,6 +74,15 @@ public class StackFixture : IAsyncLifetime
         .. ConfiguredKeys.SelectMany(k => new[] { $"--Parameters:api-key-{k.Key}", k.Value }),
     ];
 
+    /// <summary>
+    /// Checks every answer this fixture's HttpClients receive from an API route against the document its service
+    /// serves; what does not conform fails the collection when the stack stops (<see cref="DisposeAsync"/>).
+    /// </summary>
+    public Contract.ContractRecorder Contract { get; } = new();
+
+    /// <summary>Whether <see cref="Contract"/> checks this stack's answers (a stack that breaks its services on purpose may opt out).</summary>
+    protected virtual bool ChecksContract => true;
+
     /// <summary>An HttpClient for a service, sending the API key of id <paramref name="key"/> (reader, writer, admin, ingest, reader-2, …) when given.</summary>
     public HttpClient CreateClient(string resource, string? key = null)
     {
@@ -138,7 +147,9 @@ public class StackFixture : IAsyncLifetime
 
         var clients = urls.Values.Select(url =>
         {
-            var client = new HttpClient { BaseAddress = new Uri(url) };
+            var client = ChecksContract
+                ? new HttpClient(Contract.CreateHandler(new SocketsHttpHandler())) { BaseAddress = new Uri(url) }
+                : new HttpClient { BaseAddress = new Uri(url) };
             client.DefaultRequestHeaders.Add("X-Api-Key", ApiKey(role));
             return client;
         }).ToList();
@@ -373,6 +384,12 @@ public class StackFixture : IAsyncLifetime
             // thousands of lines per run, which pushed the failures out of the kept end of a CI log.
             .AddFilter("System.Net.Http.HttpClient", LogLevel.Warning));
 
+        // The clients App.CreateHttpClient hands out (the factory's default one) check what they receive.
+        if (ChecksContract)
+        {
+            builder.Services.AddHttpClient(Microsoft.Extensions.Options.Options.DefaultName).AddHttpMessageHandler(() => Contract.CreateHandler());
+        }
+
         if (KeptResources is { } kept)
         {
             // Parameters (passwords, API keys) always stay: kept resources refer to them.
@@ -432,13 +449,30 @@ public class StackFixture : IAsyncLifetime
             _apiKeys[parameter.Name["api-key-".Length..]] = await parameter.GetValueAsync(deadline.Token) ?? "";
         }
 
+        if (ChecksContract)
+        {
+            foreach (var service in waits.Where(w => w.Name is "clients-api" or "perf-api"))
+            {
+                await Contract.PreloadAsync(App.GetEndpoint(service.Name, "http"));
+            }
+        }
+
         if (waits.Any(w => w.Name == "clientsdb"))
         {
             _clientsDb = NpgsqlDataSource.Create(await ConnectionStringAsync("clientsdb"));
         }
     }
 
-    public Task DisposeAsync() => StopAsync();
+    public async Task DisposeAsync()
+    {
+        await StopAsync();
+        if (Contract.Violations.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"[{GetType().Name}] {Contract.Violations.Count} kinds of answers (of {Contract.Checked} checked) are not what the services' OpenAPI documents describe:"
+                + Environment.NewLine + string.Join(Environment.NewLine, Contract.Violations.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"  {v.Key} (×{v.Value})")));
+        }
+    }
 
     private async Task StopAsync()
     {

@@ -8,7 +8,7 @@ using NSwag.Generation.AspNetCore;
 using NSwag.Generation.Processors;
 using NSwag.Generation.Processors.Contexts;
 
-namespace NexusCore.ClientsApi.Extensions;
+namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// FastEndpoints documents a route or query parameter by its type alone. This adds what the request model's
@@ -16,7 +16,7 @@ namespace NexusCore.ClientsApi.Extensions;
 /// minimum and maximum, <c>[MaxLength]</c> as a string's maxLength or an array's maxItems, <c>[AllowedValues]</c>
 /// as the enum of a value or of a list's items; and names headers as HTTP does.
 /// </summary>
-internal sealed class ParameterRulesProcessor : IOperationProcessor
+public sealed class ParameterRulesProcessor : IOperationProcessor
 {
     public bool Process(OperationProcessorContext context)
     {
