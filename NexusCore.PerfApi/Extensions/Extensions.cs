@@ -8,6 +8,7 @@ using NexusCore.PerfApi.Analysis.Indexes;
 using NexusCore.PerfApi.Analysis.Performance;
 using NexusCore.PerfApi.Analysis.Recommendations;
 using NexusCore.PerfApi.Benchmark;
+using NexusCore.PerfApi.Contract;
 using NexusCore.PerfApi.Ingest;
 using NexusCore.PerfApi.Integrations;
 using NexusCore.PerfApi.Store;
@@ -33,10 +34,14 @@ internal static class Extensions
         builder.Services.AddFastEndpoints();
         builder.Services.SwaggerDocument(options =>
         {
+            // Tags are the endpoints' own (Performance, OTLP), not a path segment ("V1" for the OTLP routes).
+            options.AutoTagPathSegmentIndex = 0;
             options.DocumentSettings = settings =>
             {
                 settings.Title = "NexusCore Performance API";
                 settings.Version = "v1";
+                // Query parameters' bounds and allowed values from the validators, and the OTLP routes' protobuf bodies.
+                settings.OperationProcessors.Add(new ParameterSchemaProcessor(options.Services));
             };
         });
 
@@ -114,7 +119,11 @@ internal static class Extensions
         app.UseQueryStringRules();
         app.UseRequestMediaTypeRules();
 
-        app.UseFastEndpoints(config => config.UseNexusDefaults());
+        app.UseFastEndpoints(config =>
+        {
+            config.UseNexusDefaults();
+            config.UsePerfApiRequestContract();
+        });
 
         // The OpenAPI document and UI middleware (three steps) run only for their own paths, not on every request.
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/swagger"), swagger => swagger.UseSwaggerGen());

@@ -1,0 +1,161 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Reflection;
+using FastEndpoints;
+using FastEndpoints.Swagger;
+using FluentValidation;
+using FluentValidation.Validators;
+using Microsoft.AspNetCore.Http.Metadata;
+using NJsonSchema;
+using NSwag;
+using NSwag.Generation.AspNetCore;
+using NSwag.Generation.Processors;
+using NSwag.Generation.Processors.Contexts;
+
+namespace NexusCore.PerfApi.Contract;
+
+/// <summary>
+/// Completes PerfApi's operations in the OpenAPI document from the same types that are checked:
+/// <list type="bullet">
+/// <item>each query parameter gets the bounds and allowed values of its request model's validator
+/// (<c>InclusiveBetween</c>, <c>GreaterThan…</c>/<c>LessThan…</c> and <see cref="OneOfValidator{T}"/>), which
+/// FastEndpoints.Swagger applies to body schemas only;</item>
+/// <item>an OTLP route (<see cref="ProtobufBody"/>) gets its binary protobuf body, its <c>Content-Encoding</c>
+/// header and its protobuf 200 answer;</item>
+/// <item>a body its route accepts as optional (<c>Accepts&lt;T&gt;(isOptional: true, …)</c>: no body runs with the
+/// defaults) is documented as not required.</item>
+/// </list>
+/// </summary>
+internal sealed class ParameterSchemaProcessor(IServiceProvider services) : IOperationProcessor
+{
+    public const string ProtobufMediaType = "application/x-protobuf";
+
+    private readonly ConcurrentDictionary<Type, IValidatorDescriptor> _descriptors = new();
+
+    public bool Process(OperationProcessorContext context)
+    {
+        if (context.GetEndpointDefinition() is not { } definition)
+        {
+            return true;
+        }
+
+        var operation = context.OperationDescription.Operation;
+        var metadata = ((AspNetCoreOperationProcessorContext)context).ApiDescription.ActionDescriptor.EndpointMetadata;
+        DescribeQueryParameters(definition, operation);
+        if (metadata.OfType<ProtobufBody>().LastOrDefault() is { } protobuf)
+        {
+            DescribeProtobuf(operation, protobuf);
+        }
+
+        if (metadata.OfType<IAcceptsMetadata>().LastOrDefault() is { IsOptional: true } && operation.RequestBody is { } body)
+        {
+            body.IsRequired = false;
+            body.Description ??= "Optional: every field has a default, and no body at all runs with the defaults.";
+        }
+
+        return true;
+    }
+
+    private void DescribeQueryParameters(EndpointDefinition definition, OpenApiOperation operation)
+    {
+        if (definition.ValidatorType is null)
+        {
+            return;
+        }
+
+        // The validator FastEndpoints runs (it registers validators as singletons, as its body-schema processor reads them).
+        var descriptor = _descriptors.GetOrAdd(definition.ValidatorType, type => ((IValidator)services.GetRequiredService(type)).CreateDescriptor());
+        var properties = definition.ReqDtoType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.IsDefined(typeof(QueryParamAttribute)))
+            .ToDictionary(QueryParameterSet.Name, StringComparer.Ordinal);
+        foreach (var parameter in operation.Parameters.Where(p => p.Kind == OpenApiParameterKind.Query))
+        {
+            if (!properties.TryGetValue(parameter.Name, out var property) || parameter.Schema is not { } schema)
+            {
+                continue;
+            }
+
+            foreach (var validator in descriptor.GetRulesForMember(property.Name).SelectMany(rule => rule.Components).Select(c => c.Validator))
+            {
+                Apply(validator, schema);
+            }
+        }
+    }
+
+    private static void Apply(IPropertyValidator validator, JsonSchema schema)
+    {
+        switch (validator)
+        {
+            case IOneOf oneOf:
+                schema.Enumeration.Clear();
+                foreach (var value in oneOf.Values)
+                {
+                    schema.Enumeration.Add(value);
+                }
+
+                break;
+            case IBetweenValidator between:
+                var exclusive = validator.Name == "ExclusiveBetweenValidator";
+                schema.Minimum = ToDecimal(between.From);
+                schema.Maximum = ToDecimal(between.To);
+                schema.IsExclusiveMinimum = exclusive;
+                schema.IsExclusiveMaximum = exclusive;
+                break;
+            case IComparisonValidator { ValueToCompare: { } value } comparison:
+                switch (comparison.Comparison)
+                {
+                    case Comparison.GreaterThan or Comparison.GreaterThanOrEqual:
+                        schema.Minimum = ToDecimal(value);
+                        schema.IsExclusiveMinimum = comparison.Comparison == Comparison.GreaterThan;
+                        break;
+                    case Comparison.LessThan or Comparison.LessThanOrEqual:
+                        schema.Maximum = ToDecimal(value);
+                        schema.IsExclusiveMaximum = comparison.Comparison == Comparison.LessThan;
+                        break;
+                }
+
+                break;
+        }
+    }
+
+    private static decimal ToDecimal(object value) => Convert.ToDecimal(value, CultureInfo.InvariantCulture);
+
+    private static void DescribeProtobuf(OpenApiOperation operation, ProtobufBody protobuf)
+    {
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            IsRequired = true,
+            Description = $"OTLP/HTTP: a binary protobuf `{protobuf.RequestMessage}` (OTLP/JSON is refused with 415). " +
+                          $"Compressed with gzip when sent with `Content-Encoding: gzip`. {protobuf.Limits}",
+            Content = { [ProtobufMediaType] = new OpenApiMediaType { Schema = Binary() } },
+        };
+
+        var encoding = new OpenApiParameter
+        {
+            Name = "Content-Encoding",
+            Kind = OpenApiParameterKind.Header,
+            IsRequired = false,
+            Description = "`gzip`, or none (`identity`); any other encoding is refused with 415.",
+            Schema = new JsonSchema { Type = JsonObjectType.String },
+        };
+        encoding.Schema.Enumeration.Add("gzip");
+        encoding.Schema.Enumeration.Add("identity");
+        operation.Parameters.Add(encoding);
+
+        if (operation.Responses.TryGetValue("200", out var ok))
+        {
+            ok.Description = $"Accepted: a binary protobuf `{protobuf.ResponseMessage}`. Its `partial_success` says how many items " +
+                             "were dropped and why (a full ingest queue, non-finite values); an empty message means all were taken.";
+            ok.Content.Clear();
+            ok.Content[ProtobufMediaType] = new OpenApiMediaType { Schema = Binary() };
+        }
+    }
+
+    private static JsonSchema Binary() => new() { Type = JsonObjectType.String, Format = "binary" };
+}
+
+/// <summary>A validator that allows a fixed set of values, for the document's <c>enum</c>.</summary>
+internal interface IOneOf
+{
+    IReadOnlyList<string> Values { get; }
+}
