@@ -6,6 +6,7 @@ using FastEndpoints.Swagger;
 using FluentValidation;
 using FluentValidation.Validators;
 using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.WebUtilities;
 using NJsonSchema;
 using NSwag;
 using NSwag.Generation.AspNetCore;
@@ -47,35 +48,87 @@ internal sealed class ParameterSchemaProcessor(IServiceProvider services) : IOpe
             DescribeProtobuf(operation, protobuf);
         }
 
+        if (operation.RequestBody?.Content.TryGetValue("application/json", out var json) == true && json.Schema?.ActualSchema is { } bodySchema)
+        {
+            DescribeBody(definition, bodySchema);
+        }
+
         if (metadata.OfType<IAcceptsMetadata>().LastOrDefault() is { IsOptional: true } && operation.RequestBody is { } body)
         {
             body.IsRequired = false;
-            body.Description ??= "Optional: every field has a default, and no body at all runs with the defaults.";
+            if (string.IsNullOrEmpty(body.Description))
+            {
+                body.Description = "Optional: every field has a default, and no body at all runs with the defaults.";
+            }
+        }
+
+        foreach (var (status, response) in operation.Responses.Where(r => string.IsNullOrEmpty(r.Value.Description)))
+        {
+            response.Description = int.TryParse(status, out var code) ? ReasonPhrases.GetReasonPhrase(code) : status;
         }
 
         return true;
     }
 
-    private void DescribeQueryParameters(EndpointDefinition definition, OpenApiOperation operation)
+    /// <summary>The rules of the validator FastEndpoints runs, built as it builds them (from the services, for its dependencies).</summary>
+    private IValidatorDescriptor? Descriptor(EndpointDefinition definition) =>
+        definition.ValidatorType is null ? null : _descriptors.GetOrAdd(definition.ValidatorType,
+            type => ((IValidator)(services.GetService(type) ?? ActivatorUtilities.CreateInstance(services, type))).CreateDescriptor());
+
+    /// <summary>Array bounds and allowed item values of a JSON body's properties, which FastEndpoints.Swagger does not map.</summary>
+    private void DescribeBody(EndpointDefinition definition, JsonSchema schema)
     {
-        if (definition.ValidatorType is null)
+        if (Descriptor(definition) is not { } descriptor)
         {
             return;
         }
 
-        // The validator FastEndpoints runs (it registers validators as singletons, as its body-schema processor reads them).
-        var descriptor = _descriptors.GetOrAdd(definition.ValidatorType, type => ((IValidator)services.GetRequiredService(type)).CreateDescriptor());
+        foreach (var (name, property) in schema.ActualProperties)
+        {
+            foreach (var rule in descriptor.GetRulesForMember(name))
+            {
+                var isEach = rule.GetType().GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(ICollectionRule<,>));
+                foreach (var validator in rule.Components.Select(c => c.Validator))
+                {
+                    switch (validator)
+                    {
+                        case IItemCount count:
+                            property.MinItems = count.MinItems ?? property.MinItems;
+                            property.MaxItems = count.MaxItems ?? property.MaxItems;
+                            break;
+                        case IOneOf oneOf when isEach && property.Item is { } item:
+                            item.Enumeration.Clear();
+                            foreach (var value in oneOf.Values)
+                            {
+                                item.Enumeration.Add(value);
+                            }
+
+                            break;
+                    }
+                }
+            }
+        }
+    }
+
+    private void DescribeQueryParameters(EndpointDefinition definition, OpenApiOperation operation)
+    {
+        if (Descriptor(definition) is not { } descriptor)
+        {
+            return;
+        }
         var properties = definition.ReqDtoType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.IsDefined(typeof(QueryParamAttribute)))
             .ToDictionary(QueryParameterSet.Name, StringComparer.Ordinal);
         foreach (var parameter in operation.Parameters.Where(p => p.Kind == OpenApiParameterKind.Query))
         {
-            if (!properties.TryGetValue(parameter.Name, out var property) || parameter.Schema is not { } schema)
+                if (!properties.TryGetValue(parameter.Name, out var property) || parameter.Schema is not { } schema)
             {
                 continue;
             }
 
-            foreach (var validator in descriptor.GetRulesForMember(property.Name).SelectMany(rule => rule.Components).Select(c => c.Validator))
+                // A rule's member name is the one FastEndpoints' property-name resolver gives (the JSON name), else the property's.
+            var rules = descriptor.GetRulesForMember(parameter.Name).Concat(descriptor.GetRulesForMember(property.Name)).Distinct();
+            foreach (var validator in rules.SelectMany(rule => rule.Components).Select(c => c.Validator))
             {
                 Apply(validator, schema);
             }

@@ -26,6 +26,7 @@ public sealed class Endpoint(PerformanceReader reader) : Endpoint<Request, Respo
         {
             s.Summary = "Query analytics per service, table, operation and query type (window 5m, 15m, 1h, 24h or 7d)";
             s.Description = "Busiest series first. 503 `history_unavailable` (with the SQLSTATE in `sqlState`) when a window that needs Postgres' history cannot read it.";
+            s.Params["window"] = "How far back: 5m, 15m or 1h (whole one-minute roll-ups ending with the current one), 24h or 7d (with history from Postgres).";
             s.RateLimited().RetryAfter(503, RetryAfterSeconds, "Seconds before the history is worth asking for again.");
             s.ResponseExamples[200] = Response.Example;
         });

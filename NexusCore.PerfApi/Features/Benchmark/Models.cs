@@ -2,6 +2,7 @@ using FastEndpoints;
 using FluentValidation;
 using Microsoft.Extensions.Options;
 using NexusCore.PerfApi.Benchmark;
+using NexusCore.PerfApi.Contract;
 
 namespace NexusCore.PerfApi.Features.Benchmark;
 
@@ -36,11 +37,10 @@ public sealed class Validator : Validator<Request>
         RuleFor(r => r.Concurrency).InclusiveBetween(1, settings.MaxConcurrency)
             .WithMessage($"concurrency must be from 1 to {settings.MaxConcurrency}.").WithErrorCode("concurrency_out_of_range");
         RuleFor(r => r.Operations)
-            .Must(o => o!.Length > 0).When(r => r.Operations is not null)
-            .WithMessage("operations must name at least one operation, or be left out for all.").WithErrorCode("operations_empty")
-            .Must(o => o!.Length <= BenchmarkOperations.Names.Count).When(r => r.Operations is not null)
-            .WithMessage($"operations may name at most {BenchmarkOperations.Names.Count} operations, each once.").WithErrorCode("operations_too_many");
-        RuleForEach(r => r.Operations ?? Array.Empty<string>()).Must(name => BenchmarkOperations.Names.Contains(name)).OverridePropertyName("operations")
+            .MinItems(1).WithMessage("operations must name at least one operation, or be left out for all.").WithErrorCode("operations_empty")
+            .MaxItems(BenchmarkOperations.Names.Count)
+            .WithMessage($"operations may name at most {BenchmarkOperations.Names.Count} operations.").WithErrorCode("operations_too_many");
+        RuleForEach(r => r.Operations ?? Array.Empty<string>()).OneOf(BenchmarkOperations.Names).OverridePropertyName("operations")
             .WithMessage((_, name) => $"'{name}' is not an operation. Known: {string.Join(", ", BenchmarkOperations.Names)}.").WithErrorCode("operation_unknown");
     }
 }

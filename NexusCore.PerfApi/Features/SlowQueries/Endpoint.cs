@@ -28,6 +28,9 @@ public sealed class Endpoint(PerformanceReader reader, NpgsqlDataSource db, IOpt
             s.Summary = "Statements over SLOW_QUERY_THRESHOLD, joined with pg_stat_statements";
             s.Description = "Normalized statements with at least one run of `threshold` seconds or more in the window, slowest mean first. " +
                             "When pg_stat_statements cannot be read, the list still answers and `pgStatStatementsUnavailable` says why.";
+            s.Params["threshold"] = "Seconds a run must take to count as slow, 0 to 86400 (e.g. 0.5); SLOW_QUERY_THRESHOLD when left out.";
+            s.Params["window"] = "How far back: 5m, 15m or 1h.";
+            s.Params["limit"] = "At most this many statements, slowest mean first.";
             s.RateLimited();
             s.ResponseExamples[200] = Response.Example;
         });

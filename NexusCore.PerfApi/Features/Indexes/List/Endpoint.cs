@@ -34,6 +34,8 @@ public sealed class Endpoint(IndexAdvisor advisor, IndexApplier applier, TimePro
         {
             s.Summary = "Indexes to create (proven with hypothetical indexes) and indexes to retire";
             s.Description = "503 `index_analysis_failed` (with the SQLSTATE in `sqlState`) when Postgres refuses a catalog or statistics read.";
+            s.Params["refresh"] = "true runs a new analysis, at most once per IndexAdvisor:MinRefreshInterval; otherwise the latest one is reused.";
+            s.Params["unusedWindowSeconds"] = "An index without scans for this long is advised for retirement: 1 to IndexAdvisor:UnusedWindow seconds, which it is when left out.";
             s.RateLimited().RetryAfter(503, RetryAfterSeconds, "Seconds before the analysis is worth asking for again.");
         });
     }

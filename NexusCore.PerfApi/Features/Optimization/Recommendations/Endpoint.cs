@@ -28,6 +28,7 @@ public sealed partial class Endpoint(
         Summary(s =>
         {
             s.Summary = "Optimization recommendations with their evidence, and the active alerts";
+            s.Params["window"] = "The figures the rules look at: 5m, 15m or 1h.";
             s.RateLimited();
         });
     }
