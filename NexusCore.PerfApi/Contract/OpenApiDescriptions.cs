@@ -45,3 +45,9 @@ public static class OpenApiDescriptions
 /// <param name="ResponseMessage">The protobuf message of the 200 answer.</param>
 /// <param name="Limits">What the receiver refuses, in words, for the body's description.</param>
 public sealed record ProtobufBody(string RequestMessage, string ResponseMessage, string Limits);
+
+/// <summary>
+/// Marks a POST whose JSON body of <paramref name="Schema"/> may be left out (<see cref="JsonBodyWhenPresent"/>):
+/// documented as an optional <c>application/json</c> body, without the route's own parameters.
+/// </summary>
+public sealed record OptionalJsonBody(Type Schema);

@@ -5,7 +5,7 @@ using FastEndpoints;
 using FastEndpoints.Swagger;
 using FluentValidation;
 using FluentValidation.Validators;
-using Microsoft.AspNetCore.Http.Metadata;
+using Namotion.Reflection;
 using Microsoft.AspNetCore.WebUtilities;
 using NJsonSchema;
 using NSwag;
@@ -23,8 +23,8 @@ namespace NexusCore.PerfApi.Contract;
 /// FastEndpoints.Swagger applies to body schemas only;</item>
 /// <item>an OTLP route (<see cref="ProtobufBody"/>) gets its binary protobuf body, its <c>Content-Encoding</c>
 /// header and its protobuf 200 answer;</item>
-/// <item>a body its route accepts as optional (<c>Accepts&lt;T&gt;(isOptional: true, …)</c>: no body runs with the
-/// defaults) is documented as not required.</item>
+/// <item>a POST whose JSON body may be left out (<see cref="OptionalJsonBody"/>) gets it as an optional body, with
+/// the array bounds and allowed item values of its validator.</item>
 /// </list>
 /// </summary>
 internal sealed class ParameterSchemaProcessor(IServiceProvider services) : IOperationProcessor
@@ -48,18 +48,31 @@ internal sealed class ParameterSchemaProcessor(IServiceProvider services) : IOpe
             DescribeProtobuf(operation, protobuf);
         }
 
+        if (metadata.OfType<OptionalJsonBody>().LastOrDefault() is { } optional)
+        {
+            var schema = context.SchemaGenerator.GenerateWithReferenceAndNullability<JsonSchema>(
+                optional.Schema.ToContextualType(), isNullable: false, context.SchemaResolver);
+            foreach (var routeParameter in operation.Parameters.Where(p => p.Kind == OpenApiParameterKind.Path))
+            {
+                var key = schema.ActualSchema.Properties.Keys.FirstOrDefault(k => string.Equals(k, routeParameter.Name, StringComparison.OrdinalIgnoreCase));
+                if (key is not null)
+                {
+                    schema.ActualSchema.Properties.Remove(key);
+                    schema.ActualSchema.RequiredProperties.Remove(key);
+                }
+            }
+
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                IsRequired = false,
+                Description = "Optional: every field has a default, and no body at all runs with the defaults. A body of another media type is refused with 415.",
+                Content = { ["application/json"] = new OpenApiMediaType { Schema = schema } },
+            };
+        }
+
         if (operation.RequestBody?.Content.TryGetValue("application/json", out var json) == true && json.Schema?.ActualSchema is { } bodySchema)
         {
             DescribeBody(definition, bodySchema);
-        }
-
-        if (metadata.OfType<IAcceptsMetadata>().LastOrDefault() is { IsOptional: true } && operation.RequestBody is { } body)
-        {
-            body.IsRequired = false;
-            if (string.IsNullOrEmpty(body.Description))
-            {
-                body.Description = "Optional: every field has a default, and no body at all runs with the defaults.";
-            }
         }
 
         foreach (var (status, response) in operation.Responses.Where(r => string.IsNullOrEmpty(r.Value.Description)))

@@ -19,9 +19,9 @@ public sealed class Endpoint(BenchmarkRunner runner, ClientsApiClient clientsApi
         Post("benchmark");
         Group<PerformanceGroup>();
         Roles(ApiRoles.Admin);
-        // No body at all runs the defaults (routing lets a request without Content-Type through); a body must be
-        // JSON: any other media type is a 415 from routing.
-        Description(d => d.WithName("runBenchmark").ClearDefaultAccepts().Accepts<Request>(isOptional: true, "application/json")
+        // No body at all runs the defaults; a body must be JSON (JsonBodyWhenPresent answers 415 otherwise).
+        JsonBodyWhenPresent.Apply(Definition);
+        Description(d => d.WithName("runBenchmark").ClearDefaultAccepts().WithMetadata(new OptionalJsonBody(typeof(Request)))
             .ClearDefaultProduces().Produces<Response>()
             .ProducesProblems([.. OpenApiDescriptions.KeyedRoute, .. OpenApiDescriptions.BodyRoute, 409]));
         Summary(s =>

@@ -40,7 +40,8 @@ public sealed class Validator : Validator<Request>
             .MinItems(1).WithMessage("operations must name at least one operation, or be left out for all.").WithErrorCode("operations_empty")
             .MaxItems(BenchmarkOperations.Names.Count)
             .WithMessage($"operations may name at most {BenchmarkOperations.Names.Count} operations.").WithErrorCode("operations_too_many");
-        RuleForEach(r => r.Operations ?? Array.Empty<string>()).OneOf(BenchmarkOperations.Names).OverridePropertyName("operations")
+        RuleForEach(r => r.Operations ?? Array.Empty<string>()).OverrideIndexer((_, _, _, _) => string.Empty)
+            .OneOf(BenchmarkOperations.Names).OverridePropertyName("operations")
             .WithMessage((_, name) => $"'{name}' is not an operation. Known: {string.Join(", ", BenchmarkOperations.Names)}.").WithErrorCode("operation_unknown");
     }
 }

@@ -22,9 +22,9 @@ public sealed class Endpoint(IndexApplier applier, IndexAdvisor advisor) : Endpo
         Post("indexes/{id}/apply");
         Group<PerformanceGroup>();
         Roles(ApiRoles.Admin);
-        // No body applies with the defaults (routing lets a request without Content-Type through); a body must be
-        // JSON: any other media type is a 415 from routing.
-        Description(d => d.WithName("applyIndex").ClearDefaultAccepts().Accepts<Request>(isOptional: true, "application/json")
+        // No body applies with the defaults; a body must be JSON (JsonBodyWhenPresent answers 415 otherwise).
+        JsonBodyWhenPresent.Apply(Definition);
+        Description(d => d.WithName("applyIndex").ClearDefaultAccepts().WithMetadata(new OptionalJsonBody(typeof(Request)))
             .ClearDefaultProduces().Produces<ApplicationResponse>(200).Produces<ApplicationResponse>(202)
             .ProducesProblems([.. OpenApiDescriptions.KeyedRoute, .. OpenApiDescriptions.BodyRoute, 404, 409, 503]));
         Summary(s =>

@@ -114,7 +114,7 @@ public sealed class SlowQueriesTests(PerfApiStack stack)
     [InlineData("limit=abc", "limit", "limit_invalid")]
     [InlineData("limit=%205", "limit", "limit_invalid")]
     [InlineData("limit=", "limit", "limit_invalid")]
-    [InlineData("LIMIT=5", "LIMIT", "unknown_parameter")]
+    [InlineData("Limit=5", "limit", "unknown_parameter")] // names are case-sensitive; the error name is in the JSON naming policy
     public async Task ABadParameterIsA400NamingIt(string query, string name, string code)
     {
         var response = await _perf.Http.GetAsync($"/api/v1/performance/slow-queries?{query}");
