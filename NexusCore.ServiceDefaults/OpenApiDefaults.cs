@@ -50,7 +50,8 @@ public static class OpenApiDefaults
     /// Titles the document and installs the shared processors. Call inside <c>SwaggerDocument(...)</c>. FastEndpoints'
     /// own JWT bearer scheme is replaced by the two schemes the services accept.
     /// </summary>
-    public static void UseNexusDefaults(this DocumentOptions options, string title, string description)
+    /// <param name="configure">A service's own additions to the generator settings (processors), applied last.</param>
+    public static void UseNexusDefaults(this DocumentOptions options, string title, string description, Action<NSwag.Generation.AspNetCore.AspNetCoreOpenApiDocumentGeneratorSettings>? configure = null)
     {
         options.EnableJWTBearerAuth = false;
         options.DocumentSettings = settings =>
@@ -63,6 +64,7 @@ public static class OpenApiDefaults
             // Bounds the request models state ([Range], [MaxLength], [AllowedValues]) onto their parameters.
             settings.OperationProcessors.Add(new ParameterRulesProcessor());
             settings.DocumentProcessors.Add(new SharedContractProcessor());
+            configure?.Invoke(settings);
         };
     }
 

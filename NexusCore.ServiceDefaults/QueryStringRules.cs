@@ -139,9 +139,8 @@ public sealed class QueryStringRule : IGlobalPreProcessor
         [property: JsonPropertyName("code")] string? Code);
 
     /// <summary>
-    /// A route's query parameters, from its request model: <see cref="Known"/> is null for an
-    /// <c>EndpointWithoutRequest</c>, which reads its query itself (PerfApi's routes, until they have
-    /// request models: its <c>QueryParameters</c> refuses unknown names); afterwards such a route takes none.
+    /// A route's query parameters, from its request model. Every route of both services has one; a route
+    /// without (an <c>EndpointWithoutRequest</c> or FastEndpoints' <c>EmptyRequest</c>) takes no parameters.
     /// </summary>
     private sealed record QueryShape(IReadOnlyList<string>? Known, IReadOnlySet<string> Repeatable, IReadOnlyDictionary<string, string> ParseErrorCodes)
     {
@@ -151,7 +150,7 @@ public sealed class QueryStringRule : IGlobalPreProcessor
             var type = definition?.ReqDtoType;
             if (definition is null || type is null || type == typeof(EmptyRequest))
             {
-                return new(null, new HashSet<string>(), new Dictionary<string, string>());
+                return new([], new HashSet<string>(), new Dictionary<string, string>());
             }
 
             var routeValues = (endpoint as RouteEndpoint)?.RoutePattern.Parameters.Select(p => p.Name).ToHashSet(StringComparer.OrdinalIgnoreCase) ?? [];

@@ -8,6 +8,7 @@ using NexusCore.PerfApi.Analysis.Indexes;
 using NexusCore.PerfApi.Analysis.Performance;
 using NexusCore.PerfApi.Analysis.Recommendations;
 using NexusCore.PerfApi.Benchmark;
+using NexusCore.PerfApi.Contract;
 using NexusCore.PerfApi.Ingest;
 using NexusCore.PerfApi.Integrations;
 using NexusCore.PerfApi.Store;
@@ -36,9 +37,16 @@ internal static class Extensions
         builder.Services.AddFastEndpoints();
         // The document's shared parts (security schemes and roles, the problem schema, title, server) come from
         // ServiceDefaults' OpenApiDefaults; each route describes its own parameters, bodies and statuses.
-        builder.Services.SwaggerDocument(options => options.UseNexusDefaults(
-            "NexusCore Performance API",
-            "Performance of the NexusCore services, computed from the OpenTelemetry they export (OTLP/HTTP protobuf) and from `pg_stat_statements`: query analytics, slow queries, alerts, recommendations, index advice, a bounded benchmark. Routes need an API key (each operation names its role), but for the status word at `/api/v1/performance/health`. Errors are RFC 9457 problem documents."));
+        builder.Services.SwaggerDocument(options =>
+        {
+            // Tags are the endpoints' own (Performance, OTLP), not a path segment ("V1" for the OTLP routes).
+            options.AutoTagPathSegmentIndex = 0;
+            options.UseNexusDefaults(
+                "NexusCore Performance API",
+                "Performance of the NexusCore services, computed from the OpenTelemetry they export (OTLP/HTTP protobuf) and from `pg_stat_statements`: query analytics, slow queries, alerts, recommendations, index advice, a bounded benchmark. Routes need an API key (each operation names its role), but for the status word at `/api/v1/performance/health`. Errors are RFC 9457 problem documents.",
+                // Query parameters' bounds and allowed values from the validators, and the OTLP routes' protobuf bodies.
+                settings => settings.OperationProcessors.Add(new ParameterSchemaProcessor(options.Services)));
+        });
 
         builder.AddTelemetryStore();
         builder.AddQueryHistory();
@@ -114,7 +122,11 @@ internal static class Extensions
         app.UseQueryStringRules();
         app.UseRequestMediaTypeRules();
 
-        app.UseFastEndpoints(config => config.UseNexusDefaults());
+        app.UseFastEndpoints(config =>
+        {
+            config.UseNexusDefaults();
+            config.UsePerfApiRequestContract();
+        });
 
         // The OpenAPI document's middleware runs only for its own path, not on every request; the interactive
         // reference (Scalar, at /scalar) is a few routes, not middleware.

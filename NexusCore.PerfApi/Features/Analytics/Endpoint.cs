@@ -1,5 +1,6 @@
 using FastEndpoints;
 using NexusCore.PerfApi.Analysis.Performance;
+using NexusCore.PerfApi.Contract;
 using NexusCore.PerfApi.Store.History;
 
 namespace NexusCore.PerfApi.Features.Analytics;
@@ -10,27 +11,30 @@ namespace NexusCore.PerfApi.Features.Analytics;
 /// first; all from the <c>nexuscore.query.duration</c> histogram's roll-ups, read through the roll-up seam (memory's,
 /// and the persisted minutes for what memory does not hold: <see cref="HistoryRollupReader"/>).
 /// </summary>
-public sealed class Endpoint(PerformanceReader reader) : EndpointWithoutRequest<Response>
+public sealed class Endpoint(PerformanceReader reader) : Endpoint<Request, Response>
 {
+    public const int RetryAfterSeconds = 5;
+
     public override void Configure()
     {
         Get("analytics");
         Group<PerformanceGroup>();
         Roles(ApiRoles.Reader);
-        Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403).ProducesProblemFE(503));
-        Summary(s => s.Summary = "Query analytics per service, table, operation and query type (window 5m, 15m, 1h, 24h or 7d)");
+        Description(d => d.WithName("getQueryAnalytics").ClearDefaultProduces().Produces<Response>()
+            .ProducesProblems([.. OpenApiDescriptions.KeyedRoute, 503]));
+        Summary(s =>
+        {
+            s.Summary = "Query analytics per service, table, operation and query type (window 5m, 15m, 1h, 24h or 7d)";
+            s.Description = "Busiest series first. 503 `history_unavailable` (with the SQLSTATE in `sqlState`) when a window that needs Postgres' history cannot read it.";
+            s.Params["window"] = "How far back: 5m, 15m or 1h (whole one-minute roll-ups ending with the current one), 24h or 7d (with history from Postgres).";
+            s.RateLimited().RetryAfter(503, RetryAfterSeconds, "Seconds before the history is worth asking for again.");
+            s.ResponseExamples[200] = Response.Example;
+        });
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
+    public override async Task HandleAsync(Request request, CancellationToken ct)
     {
-        var parameters = new QueryParameters(HttpContext.Request.Query, "window");
-        var window = parameters.Window("window", TimeWindow.FiveMinutes, TimeWindow.WithHistory);
-        if (parameters.Errors.Count > 0)
-        {
-            await this.SendQueryErrorsAsync(parameters.Errors, ct);
-            return;
-        }
-
+        var window = TimeWindow.Named(request.Window);
         IReadOnlyList<QuerySeriesReading> readings;
         try
         {
@@ -39,7 +43,7 @@ public sealed class Endpoint(PerformanceReader reader) : EndpointWithoutRequest<
         catch (HistoryUnavailableException ex)
         {
             // Postgres could not be reached or refused the read: said, with the SQLSTATE, never PostgreSQL's text.
-            HttpContext.Response.Headers.RetryAfter = "5";
+            HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await Send.ResultAsync(TypedResults.Problem(
                 detail: $"The history of window {window.Name} could not be read from the database.",
                 statusCode: StatusCodes.Status503ServiceUnavailable,

@@ -1,4 +1,18 @@
+using FastEndpoints;
+using FluentValidation;
+using NexusCore.PerfApi.Contract;
+
 namespace NexusCore.PerfApi.Features.Analytics;
+
+/// <param name="Window">How far back: <c>5m</c>, <c>15m</c>, <c>1h</c> (whole one-minute roll-ups ending with the current one), <c>24h</c> or <c>7d</c> (read from history).</param>
+public sealed record Request([property: QueryParam] string Window = "5m");
+
+public sealed class Validator : Validator<Request>
+{
+    public Validator() =>
+        RuleFor(r => r.Window).OneOf(TimeWindow.NamesWithHistory)
+            .WithMessage($"window must be one of: {string.Join(", ", TimeWindow.NamesWithHistory)}.").WithErrorCode("window_unknown");
+}
 
 /// <param name="Window">The window asked for: <c>5m</c>, <c>15m</c>, <c>1h</c>, <c>24h</c> or <c>7d</c>.</param>
 /// <param name="PointSeconds">Width of one time-series point: a roll-up (<c>Telemetry:HistogramWidth</c>, 1 min) up to <c>1h</c>, an hour for <c>24h</c>, six hours for <c>7d</c>.</param>
@@ -9,7 +23,17 @@ public sealed record Response(
     double PointSeconds,
     double RateSeconds,
     DateTimeOffset GeneratedAt,
-    IReadOnlyList<Series> Series);
+    IReadOnlyList<Series> Series)
+{
+    /// <summary>What the OpenAPI document shows as a 200 answer.</summary>
+    internal static readonly Response Example = new("5m", 300, 60, 300, new DateTimeOffset(2026, 12, 7, 12, 5, 0, TimeSpan.Zero),
+    [
+        new Series("clients-api", "clients", "SELECT", "find", 412, 1.37, 2.1, 48.0, 0.4, 9.8, 31.2, 380, 32, 92.2, 0,
+            new DateTimeOffset(2026, 12, 7, 12, 4, 0, TimeSpan.Zero),
+            [new Exemplar("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", 47.9, new DateTimeOffset(2026, 12, 7, 12, 3, 12, TimeSpan.Zero))],
+            [new Point(new DateTimeOffset(2026, 12, 7, 12, 4, 0, TimeSpan.Zero), 84, 1.9, 12.0, 0, 8.7)]),
+    ]);
+}
 
 /// <summary>One (service, table, operation, query type) over the window.</summary>
 /// <param name="QueryType">count, find, search, analytics, write…</param>

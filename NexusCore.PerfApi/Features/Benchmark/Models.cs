@@ -1,4 +1,9 @@
+using FastEndpoints;
+using FluentValidation;
+using Microsoft.Extensions.Options;
 using NexusCore.PerfApi.Benchmark;
+using NexusCore.PerfApi.Contract;
+
 namespace NexusCore.PerfApi.Features.Benchmark;
 
 /// <summary>Every field is optional; the defaults and bounds are in section <c>Benchmark</c>.</summary>
@@ -15,6 +20,30 @@ public sealed class Request
     public int? Concurrency { get; init; }
 
     public string[]? Operations { get; init; }
+}
+
+/// <summary>The request's values against the bounds configured in section <c>Benchmark</c> (read at start).</summary>
+public sealed class Validator : Validator<Request>
+{
+    public Validator(IOptions<BenchmarkOptions> options)
+    {
+        var settings = options.Value;
+        var duration = $"durationSeconds must be greater than 0 and at most {settings.MaxDurationSeconds}.";
+        RuleFor(r => r.DurationSeconds)
+            .GreaterThan(0.0).WithMessage(duration).WithErrorCode("duration_out_of_range")
+            .LessThanOrEqualTo(settings.MaxDurationSeconds).WithMessage(duration).WithErrorCode("duration_out_of_range");
+        RuleFor(r => r.RequestsPerOperation).InclusiveBetween(1, settings.MaxRequestsPerOperation)
+            .WithMessage($"requestsPerOperation must be from 1 to {settings.MaxRequestsPerOperation}.").WithErrorCode("requests_out_of_range");
+        RuleFor(r => r.Concurrency).InclusiveBetween(1, settings.MaxConcurrency)
+            .WithMessage($"concurrency must be from 1 to {settings.MaxConcurrency}.").WithErrorCode("concurrency_out_of_range");
+        RuleFor(r => r.Operations)
+            .MinItems(1).WithMessage("operations must name at least one operation, or be left out for all.").WithErrorCode("operations_empty")
+            .MaxItems(BenchmarkOperations.Names.Count)
+            .WithMessage($"operations may name at most {BenchmarkOperations.Names.Count} operations.").WithErrorCode("operations_too_many");
+        RuleForEach(r => r.Operations ?? Array.Empty<string>()).OverrideIndexer((_, _, _, _) => string.Empty)
+            .OneOf(BenchmarkOperations.Names).OverridePropertyName("operations")
+            .WithMessage((_, name) => $"'{name}' is not an operation. Known: {string.Join(", ", BenchmarkOperations.Names)}.").WithErrorCode("operation_unknown");
+    }
 }
 
 public enum BenchmarkRating

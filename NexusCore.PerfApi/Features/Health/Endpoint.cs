@@ -1,5 +1,6 @@
 using FastEndpoints;
 using NexusCore.PerfApi.Analysis.Alerts;
+using NexusCore.PerfApi.Contract;
 using Npgsql;
 using StackExchange.Redis;
 
@@ -11,26 +12,28 @@ namespace NexusCore.PerfApi.Features.Health;
 /// reasons and figures (hosts and ports in errors, alert subjects built from telemetry, query and pool figures)
 /// are for readers, on <c>/health/details</c>.
 /// </summary>
-public sealed class Endpoint(NpgsqlDataSource db, IConnectionMultiplexer redis, AlertBoard alerts) : EndpointWithoutRequest<Response>
+public sealed class Endpoint(NpgsqlDataSource db, IConnectionMultiplexer redis, AlertBoard alerts) : Endpoint<EmptyRequest, Response>
 {
     public override void Configure()
     {
         Get("health");
         Group<PerformanceGroup>();
         AllowAnonymous();
-        Description(d => d.Produces<Response>(200).Produces<Response>(503).ProducesProblemFE(400));
-        Summary(s => s.Summary = "Health of PerfApi and its dependencies: the status word only");
+        Description(d => d.WithName("getHealth").ClearDefaultProduces().Produces<Response>(200).Produces<Response>(503)
+            .ProducesProblems(OpenApiDescriptions.AnyRoute));
+        Summary(s =>
+        {
+            s.Summary = "Health of PerfApi and its dependencies: the status word only";
+            s.Description = "No key. 200 `healthy` or `degraded`; 503 `unhealthy` (Postgres does not answer). Why, and every figure, is on `health/details`.";
+            s.Responses[503] = "Unhealthy: `{\"status\":\"unhealthy\"}`.";
+            s.ResponseExamples[200] = new Response(HealthStatus.Healthy);
+            s.ResponseExamples[503] = new Response(HealthStatus.Unhealthy);
+            s.RateLimited();
+        });
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
+    public override async Task HandleAsync(EmptyRequest request, CancellationToken ct)
     {
-        var parameters = new QueryParameters(HttpContext.Request.Query);
-        if (parameters.Errors.Count > 0)
-        {
-            await this.SendQueryErrorsAsync(parameters.Errors, ct);
-            return;
-        }
-
         var health = await Data.AssessAsync(db, redis, alerts, ct);
         await Send.ResponseAsync(new Response(health.Status), health.HttpStatus, ct);
     }

@@ -1,5 +1,6 @@
 using FastEndpoints;
 using NexusCore.PerfApi.Analysis.Performance;
+using NexusCore.PerfApi.Contract;
 
 namespace NexusCore.PerfApi.Features.Metrics;
 
@@ -8,7 +9,7 @@ namespace NexusCore.PerfApi.Features.Metrics;
 /// histogram), cache hits and misses by query type (the cache counters), cache entries and size, and connection
 /// pools, over the last minute and since start.
 /// </summary>
-public sealed class Endpoint(PerformanceReader reader) : EndpointWithoutRequest<Response>
+public sealed class Endpoint(PerformanceReader reader) : Endpoint<EmptyRequest, Response>
 {
     public static readonly TimeSpan LastMinute = TimeSpan.FromMinutes(1);
 
@@ -17,19 +18,16 @@ public sealed class Endpoint(PerformanceReader reader) : EndpointWithoutRequest<
         Get("metrics");
         Group<PerformanceGroup>();
         Roles(ApiRoles.Reader);
-        Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403));
-        Summary(s => s.Summary = "Query, cache and connection pool metrics now");
+        Description(d => d.WithName("getMetrics").ClearDefaultProduces().Produces<Response>().ProducesProblems(OpenApiDescriptions.KeyedRoute));
+        Summary(s =>
+        {
+            s.Summary = "Query, cache and connection pool metrics now";
+            s.RateLimited();
+        });
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
+    public override async Task HandleAsync(EmptyRequest request, CancellationToken ct)
     {
-        var parameters = new QueryParameters(HttpContext.Request.Query);
-        if (parameters.Errors.Count > 0)
-        {
-            await this.SendQueryErrorsAsync(parameters.Errors, ct);
-            return;
-        }
-
         var sinceStart = reader.SinceStart;
         var queryTypes = reader.QueryTypes(sinceStart);
         var queries = new QueryMetrics(

@@ -2,6 +2,7 @@ using FastEndpoints;
 using Microsoft.Extensions.Options;
 using NexusCore.PerfApi.Analysis.Indexes;
 using NexusCore.PerfApi.Analysis.Performance;
+using NexusCore.PerfApi.Contract;
 using NexusCore.PerfApi.Sql;
 using NexusCore.PerfApi.Store;
 using Npgsql;
@@ -14,32 +15,32 @@ namespace NexusCore.PerfApi.Features.SlowQueries;
 /// first, each joined with its <c>pg_stat_statements</c> row.
 /// </summary>
 public sealed class Endpoint(PerformanceReader reader, NpgsqlDataSource db, IOptionsMonitor<SlowQueryOptions> options, IOptionsMonitor<IndexAdvisorOptions> advisor)
-    : EndpointWithoutRequest<Response>
+    : Endpoint<Request, Response>
 {
-    public const int DefaultLimit = 50;
-    public const int MaxLimit = 200;
-
     public override void Configure()
     {
         Get("slow-queries");
         Group<PerformanceGroup>();
         Roles(ApiRoles.Reader);
-        Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403));
-        Summary(s => s.Summary = "Statements over SLOW_QUERY_THRESHOLD, joined with pg_stat_statements");
+        Description(d => d.WithName("listSlowQueries").ClearDefaultProduces().Produces<Response>().ProducesProblems(OpenApiDescriptions.KeyedRoute));
+        Summary(s =>
+        {
+            s.Summary = "Statements over SLOW_QUERY_THRESHOLD, joined with pg_stat_statements";
+            s.Description = "Normalized statements with at least one run of `threshold` seconds or more in the window, slowest mean first. " +
+                            "When pg_stat_statements cannot be read, the list still answers and `pgStatStatementsUnavailable` says why.";
+            s.Params["threshold"] = "Seconds a run must take to count as slow, 0 to 86400 (e.g. 0.5); SLOW_QUERY_THRESHOLD when left out.";
+            s.Params["window"] = "How far back: 5m, 15m or 1h.";
+            s.Params["limit"] = "At most this many statements, slowest mean first.";
+            s.RateLimited();
+            s.ResponseExamples[200] = Response.Example;
+        });
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
+    public override async Task HandleAsync(Request request, CancellationToken ct)
     {
-        var parameters = new QueryParameters(HttpContext.Request.Query, "threshold", "window", "limit");
-        var thresholdSeconds = parameters.Seconds("threshold", options.CurrentValue.ThresholdSeconds);
-        var window = parameters.Window("window", TimeWindow.OneHour);
-        var limit = parameters.Int("limit", DefaultLimit, 1, MaxLimit);
-        if (parameters.Errors.Count > 0)
-        {
-            await this.SendQueryErrorsAsync(parameters.Errors, ct);
-            return;
-        }
-
+        var thresholdSeconds = request.Threshold ?? options.CurrentValue.ThresholdSeconds;
+        var window = TimeWindow.Named(request.Window);
+        var limit = request.Limit;
         var threshold = TimeSpan.FromSeconds(thresholdSeconds);
         var store = reader.Store;
         var statements = store.Statements.List(new StatementQuery(window.Span, MinMax: threshold, Limit: limit));

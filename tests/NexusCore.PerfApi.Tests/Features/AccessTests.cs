@@ -126,6 +126,16 @@ public sealed class AccessTests(PerfApiStack stack)
         await Problem.ReadAsync(await stack.CreateClient("perf-api", StackFixture.RevokedKey).PostAsync(route, EmptyExport()), HttpStatusCode.Unauthorized);
     }
 
+    [Theory]
+    [MemberData(nameof(OtlpRoutes))]
+    public async Task TheOtlpReceiverRefusesAQueryParameterAsEveryRouteDoes(string route)
+    {
+        var response = await stack.CreateClient("perf-api", "ingest").PostAsync($"{route}?compression=none", EmptyExport());
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal(("compression", "unknown_parameter"), (Assert.Single(problem.Errors).Name, problem.Errors[0].Code));
+    }
+
     /// <summary>An OTLP export request with nothing in it: empty protobuf is a valid one of either signal.</summary>
     private static ByteArrayContent EmptyExport() => new([]) { Headers = { ContentType = new("application/x-protobuf") } };
 

@@ -1,4 +1,5 @@
 using FastEndpoints;
+using NexusCore.PerfApi.Contract;
 using NexusCore.PerfApi.Integrations;
 
 namespace NexusCore.PerfApi.Features.Cache.Clear;
@@ -8,26 +9,28 @@ namespace NexusCore.PerfApi.Features.Cache.Clear;
 /// ClientsApi's own admin-only clear with the caller's key, which reaches the other instances through the cache
 /// backplane. 204 when done; 503 when ClientsApi cannot be reached; 502 when it refuses.
 /// </summary>
-public sealed class Endpoint(ClientsApiClient clientsApi) : EndpointWithoutRequest
+public sealed class Endpoint(ClientsApiClient clientsApi) : Endpoint<EmptyRequest>
 {
+    public const int RetryAfterSeconds = 5;
+
     public override void Configure()
     {
         Post("cache/clear");
         Group<PerformanceGroup>();
         Roles(ApiRoles.Admin);
-        Description(d => d.Produces(204).ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403).ProducesProblemFE(502).ProducesProblemFE(503));
-        Summary(s => s.Summary = "Clear the ClientsApi cache on every instance");
+        Description(d => d.WithName("clearCache").ClearDefaultProduces().Produces(204)
+            .ProducesProblems([.. OpenApiDescriptions.KeyedRoute, 502, 503]));
+        Summary(s =>
+        {
+            s.Summary = "Clear the ClientsApi cache on every instance";
+            s.Description = "Calls ClientsApi's own admin-only clear with the caller's key. 502 `clients_api_failed` when ClientsApi refuses; " +
+                            "503 `clients_api_unavailable` when it cannot be reached.";
+            s.RateLimited().RetryAfter(503, RetryAfterSeconds, "Seconds before ClientsApi is worth calling again.");
+        });
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
+    public override async Task HandleAsync(EmptyRequest request, CancellationToken ct)
     {
-        var parameters = new QueryParameters(HttpContext.Request.Query);
-        if (parameters.Errors.Count > 0)
-        {
-            await this.SendQueryErrorsAsync(parameters.Errors, ct);
-            return;
-        }
-
         var result = await clientsApi.ClearCacheAsync(ApiKeyAuthentication.PresentedKey(HttpContext.Request)!, ct);
         if (result.Outcome == ClientsApiOutcome.Succeeded)
         {
@@ -42,7 +45,7 @@ public sealed class Endpoint(ClientsApiClient clientsApi) : EndpointWithoutReque
         };
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
-            HttpContext.Response.Headers.RetryAfter = "5";
+            HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         await Send.ResultAsync(TypedResults.Problem(

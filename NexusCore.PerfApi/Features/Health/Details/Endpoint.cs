@@ -3,6 +3,7 @@ using System.Text.Json;
 using FastEndpoints;
 using NexusCore.PerfApi.Analysis.Alerts;
 using NexusCore.PerfApi.Analysis.Performance;
+using NexusCore.PerfApi.Contract;
 using Npgsql;
 using StackExchange.Redis;
 
@@ -15,7 +16,7 @@ namespace NexusCore.PerfApi.Features.Health.Details;
 /// <c>/health</c>, which says nothing else: these details name hosts and ports and carry telemetry's own strings.
 /// </summary>
 public sealed class Endpoint(NpgsqlDataSource db, IConnectionMultiplexer redis, PerformanceReader reader, AlertBoard alerts)
-    : EndpointWithoutRequest<Response>
+    : Endpoint<EmptyRequest, Response>
 {
     /// <summary>The seed's health summary covers the last five minutes.</summary>
     public static readonly TimeSpan SummaryWindow = TimeSpan.FromMinutes(5);
@@ -25,20 +26,19 @@ public sealed class Endpoint(NpgsqlDataSource db, IConnectionMultiplexer redis, 
         Get("health/details");
         Group<PerformanceGroup>();
         Roles(ApiRoles.Reader);
-        Description(d => d.Produces<Response>(200).Produces<Response>(503).ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403));
-        Summary(s => s.Summary = "Health of PerfApi and its dependencies with its reasons, recent query figures, connection pools and active alerts");
+        Description(d => d.WithName("getHealthDetails").ClearDefaultProduces().Produces<Response>(200).Produces<Response>(503)
+            .ProducesProblems(OpenApiDescriptions.KeyedRoute));
+        Summary(s =>
+        {
+            s.Summary = "Health of PerfApi and its dependencies with its reasons, recent query figures, connection pools and active alerts";
+            s.Responses[503] = "Unhealthy (Postgres does not answer), with the same details.";
+            s.RateLimited();
+        });
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
+    public override async Task HandleAsync(EmptyRequest request, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
-        var parameters = new QueryParameters(HttpContext.Request.Query);
-        if (parameters.Errors.Count > 0)
-        {
-            await this.SendQueryErrorsAsync(parameters.Errors, ct);
-            return;
-        }
-
         var assessing = Data.AssessAsync(db, redis, alerts, ct);
         var summary = Summarize();
         var pools = reader.Pools(SummaryWindow);

@@ -1,5 +1,6 @@
 using FastEndpoints;
 using NexusCore.PerfApi.Analysis.Indexes;
+using NexusCore.PerfApi.Contract;
 
 namespace NexusCore.PerfApi.Features.Indexes.Applications;
 
@@ -8,27 +9,26 @@ namespace NexusCore.PerfApi.Features.Indexes.Applications;
 /// its build, and each statement's latency before the build and since (read now), with the change once enough new
 /// executions arrived. 404 for an unknown (or long forgotten) application.
 /// </summary>
-public sealed class Endpoint(IndexApplier applier) : EndpointWithoutRequest<ApplicationResponse>
+public sealed class Endpoint(IndexApplier applier) : Endpoint<Request, ApplicationResponse>
 {
     public override void Configure()
     {
         Get("indexes/applications/{applicationId}");
         Group<PerformanceGroup>();
         Roles(ApiRoles.Reader);
-        Description(d => d.Produces<ApplicationResponse>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403).ProducesProblemFE(404));
-        Summary(s => s.Summary = "An index application: its build and the latency of the statements it serves before and after");
+        Description(d => d.WithName("getIndexApplication").ClearDefaultProduces().Produces<ApplicationResponse>()
+            .ProducesProblems([.. OpenApiDescriptions.KeyedRoute, 404]));
+        Summary(s =>
+        {
+            s.Summary = "An index application: its build and the latency of the statements it serves before and after";
+            s.Description = "404 `application_not_found` for an unknown (or long forgotten) application.";
+            s.RateLimited();
+        });
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
+    public override async Task HandleAsync(Request request, CancellationToken ct)
     {
-        var parameters = new QueryParameters(HttpContext.Request.Query);
-        if (parameters.Errors.Count > 0)
-        {
-            await this.SendQueryErrorsAsync(parameters.Errors, ct);
-            return;
-        }
-
-        var id = Route<string>("applicationId") ?? "";
+        var id = request.ApplicationId;
         if (await applier.ReadAsync(id, ct) is { } application)
         {
             await Send.OkAsync(application, ct);

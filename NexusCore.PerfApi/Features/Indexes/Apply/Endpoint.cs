@@ -1,5 +1,6 @@
 using FastEndpoints;
 using NexusCore.PerfApi.Analysis.Indexes;
+using NexusCore.PerfApi.Contract;
 
 namespace NexusCore.PerfApi.Features.Indexes.Apply;
 
@@ -13,33 +14,34 @@ namespace NexusCore.PerfApi.Features.Indexes.Apply;
 /// </summary>
 public sealed class Endpoint(IndexApplier applier, IndexAdvisor advisor) : Endpoint<Request, ApplicationResponse>
 {
-    public const double MaxLockTimeoutSeconds = 600;
+    public const int AnalysisRetryAfterSeconds = 5;
+    public const int BuildRetryAfterSeconds = 30;
 
     public override void Configure()
     {
         Post("indexes/{id}/apply");
         Group<PerformanceGroup>();
         Roles(ApiRoles.Admin);
-        // No body applies with the defaults; a body must be JSON.
-        Description(d => d.ClearDefaultAccepts().Produces<ApplicationResponse>(200).Produces<ApplicationResponse>(202)
-            .ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403).ProducesProblemFE(404).ProducesProblemFE(409).ProducesProblemFE(503));
-        Summary(s => s.Summary = "Create a recommended index concurrently and measure the latency of the statements it serves");
+        // No body applies with the defaults; a body must be JSON (JsonBodyWhenPresent answers 415 otherwise).
+        JsonBodyWhenPresent.Apply(Definition);
+        Description(d => d.WithName("applyIndex").ClearDefaultAccepts().WithMetadata(new OptionalJsonBody(typeof(Request)))
+            .ClearDefaultProduces().Produces<ApplicationResponse>(200).Produces<ApplicationResponse>(202)
+            .ProducesProblems([.. OpenApiDescriptions.KeyedRoute, .. OpenApiDescriptions.BodyRoute, 404, 409, 503]));
+        Summary(s =>
+        {
+            s.Summary = "Create a recommended index concurrently and measure the latency of the statements it serves";
+            s.Description = "200 when the build ended within `IndexAdvisor:ApplyWait`, else 202; both with `Location` to read the application again. " +
+                            "404 `recommendation_not_found`; 409 `index_build_running` while another build runs, `index_build_failed`; " +
+                            "503 `lock_timeout`, `build_timeout` or `index_analysis_failed`, each saying what was cleaned up.";
+            s.ExampleRequest = new Request { Id = "0123456789abcdef", LockTimeoutSeconds = 10 };
+            s.ResponseHeaders.Add(new ResponseHeader(200, "Location") { Description = "The application, to read again.", Example = "/api/v1/performance/indexes/applications/5f0c8a1e" });
+            s.ResponseHeaders.Add(new ResponseHeader(202, "Location") { Description = "The application, where the build's end and the latency after it fill in.", Example = "/api/v1/performance/indexes/applications/5f0c8a1e" });
+            s.RateLimited().RetryAfter(503, BuildRetryAfterSeconds, "Seconds before applying is worth retrying (5 after a refused analysis, 30 after a timed-out build).");
+        });
     }
 
     public override async Task HandleAsync(Request request, CancellationToken ct)
     {
-        var parameters = new QueryParameters(HttpContext.Request.Query);
-        if (request.LockTimeoutSeconds is { } seconds && !(seconds is >= 0.01 and <= MaxLockTimeoutSeconds))
-        {
-            parameters.Errors.Add(new("lockTimeoutSeconds", $"lockTimeoutSeconds must be from 0.01 to {MaxLockTimeoutSeconds}.", "lock_timeout_out_of_range"));
-        }
-
-        if (parameters.Errors.Count > 0)
-        {
-            await this.SendQueryErrorsAsync(parameters.Errors, ct);
-            return;
-        }
-
         var lockTimeout = request.LockTimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : advisor.Options.LockTimeout;
         ApplyRefusal refusal;
         string? applicationId;
@@ -50,7 +52,7 @@ public sealed class Endpoint(IndexApplier applier, IndexAdvisor advisor) : Endpo
         catch (Npgsql.NpgsqlException ex)
         {
             var error = AdvisorErrors.Describe(ex);
-            HttpContext.Response.Headers.RetryAfter = "5";
+            HttpContext.Response.Headers.RetryAfter = AnalysisRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await SendProblemAsync(StatusCodes.Status503ServiceUnavailable, "index_analysis_failed",
                 $"The database refused the analysis that checks the recommendation ({error}).", new() { ["sqlState"] = error.Code });
             return;
@@ -94,7 +96,7 @@ public sealed class Endpoint(IndexApplier applier, IndexAdvisor advisor) : Endpo
         };
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
-            HttpContext.Response.Headers.RetryAfter = "30";
+            HttpContext.Response.Headers.RetryAfter = BuildRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         await SendProblemAsync(status, code, $"{application.Statement} failed: {application.Error}. {application.Cleanup}.",

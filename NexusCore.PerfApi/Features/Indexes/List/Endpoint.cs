@@ -2,6 +2,7 @@ using FastEndpoints;
 using Microsoft.Extensions.Options;
 using NexusCore.PerfApi.Analysis.Indexes;
 using NexusCore.PerfApi.Analysis.Performance;
+using NexusCore.PerfApi.Contract;
 using Npgsql;
 
 namespace NexusCore.PerfApi.Features.Indexes.List;
@@ -13,8 +14,10 @@ namespace NexusCore.PerfApi.Features.Indexes.List;
 /// the latest analysis, with <c>refreshed: false</c> and <c>nextRefreshAt</c>.
 /// </summary>
 public sealed class Endpoint(IndexAdvisor advisor, IndexApplier applier, TimeProvider time, IOptionsMonitor<SlowQueryOptions> slowQueries)
-    : EndpointWithoutRequest<Response>
+    : Endpoint<Request, Response>
 {
+    public const int RetryAfterSeconds = 5;
+
     public const string Planning =
         "generic plans of the statements the application's roles ran (pg_stat_statements; telemetry is matched to them, never planned), " +
         "within the planning allowlist: each is prepared under plan_cache_mode = force_generic_plan and explained with EXECUTE (NULL, …), " +
@@ -25,31 +28,23 @@ public sealed class Endpoint(IndexAdvisor advisor, IndexApplier applier, TimePro
         Get("indexes");
         Group<PerformanceGroup>();
         Roles(ApiRoles.Reader);
-        Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403).ProducesProblemFE(503));
-        Summary(s => s.Summary = "Indexes to create (proven with hypothetical indexes) and indexes to retire");
+        Description(d => d.WithName("getIndexAdvice").ClearDefaultProduces().Produces<Response>()
+            .ProducesProblems([.. OpenApiDescriptions.KeyedRoute, 503]));
+        Summary(s =>
+        {
+            s.Summary = "Indexes to create (proven with hypothetical indexes) and indexes to retire";
+            s.Description = "503 `index_analysis_failed` (with the SQLSTATE in `sqlState`) when Postgres refuses a catalog or statistics read.";
+            s.Params["refresh"] = "true runs a new analysis, at most once per IndexAdvisor:MinRefreshInterval; otherwise the latest one is reused.";
+            s.Params["unusedWindowSeconds"] = "An index without scans for this long is advised for retirement: 1 to IndexAdvisor:UnusedWindow seconds, which it is when left out.";
+            s.RateLimited().RetryAfter(503, RetryAfterSeconds, "Seconds before the analysis is worth asking for again.");
+        });
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
+    public override async Task HandleAsync(Request request, CancellationToken ct)
     {
         var options = advisor.Options;
-        var parameters = new QueryParameters(HttpContext.Request.Query, "refresh", "unusedWindowSeconds");
-        var maxWindow = (int)Math.Min(int.MaxValue, options.UnusedWindow.TotalSeconds);
-        var window = parameters.Int("unusedWindowSeconds", maxWindow, 1, maxWindow);
-        var refresh = false;
-        if (parameters.Single("refresh") is { } text)
-        {
-            if (!bool.TryParse(text, out refresh))
-            {
-                parameters.Errors.Add(new("refresh", "refresh must be true or false.", "refresh_invalid"));
-            }
-        }
-
-        if (parameters.Errors.Count > 0)
-        {
-            await this.SendQueryErrorsAsync(parameters.Errors, ct);
-            return;
-        }
-
+        var window = request.UnusedWindowSeconds ?? Request.MaxUnusedWindowSeconds(options);
+        var refresh = request.Refresh;
         AnalysisRead read;
         IReadOnlyList<RetireAdvice> retire;
         try
@@ -62,7 +57,7 @@ public sealed class Endpoint(IndexAdvisor advisor, IndexApplier applier, TimePro
             // Postgres refused a catalog or statistics read (a permission, a timeout), or could not be reached:
             // said, not a 500, with the SQLSTATE and our words (never PostgreSQL's text, which names hosts and values).
             var error = AdvisorErrors.Describe(ex);
-            HttpContext.Response.Headers.RetryAfter = "5";
+            HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await Send.ResultAsync(TypedResults.Problem(
                 detail: $"The database refused the index analysis ({error}).",
                 statusCode: StatusCodes.Status503ServiceUnavailable,

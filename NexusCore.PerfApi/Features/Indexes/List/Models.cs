@@ -1,6 +1,29 @@
-
+using FastEndpoints;
+using FluentValidation;
+using Microsoft.Extensions.Options;
 using NexusCore.PerfApi.Analysis.Indexes;
+
 namespace NexusCore.PerfApi.Features.Indexes.List;
+
+/// <param name="Refresh"><c>true</c> runs a new analysis, at most once per <c>IndexAdvisor:MinRefreshInterval</c>; otherwise the latest one is reused.</param>
+/// <param name="UnusedWindowSeconds">An index without scans for this long is advised for retirement: 1 to <c>IndexAdvisor:UnusedWindow</c> seconds, which it is when left out.</param>
+public sealed record Request(
+    [property: QueryParam] bool Refresh = false,
+    [property: QueryParam] int? UnusedWindowSeconds = null)
+{
+    /// <summary>The longest window (and the default): the usage history the advisor keeps.</summary>
+    public static int MaxUnusedWindowSeconds(IndexAdvisorOptions options) => (int)Math.Min(int.MaxValue, options.UnusedWindow.TotalSeconds);
+}
+
+public sealed class Validator : Validator<Request>
+{
+    public Validator(IOptions<IndexAdvisorOptions> options)
+    {
+        var max = Request.MaxUnusedWindowSeconds(options.Value);
+        RuleFor(r => r.UnusedWindowSeconds).InclusiveBetween(1, max)
+            .WithMessage($"unusedWindowSeconds must be a whole number from 1 to {max}.").WithErrorCode("unusedWindowSeconds_out_of_range");
+    }
+}
 
 /// <param name="Hypopg"><c>available</c>: recommendations are proven with hypothetical indexes; <c>unavailable</c>: they are heuristic (see <see cref="HypopgDetail"/>).</param>
 /// <param name="AnalyzedAt">When the analysis behind <see cref="Recommendations"/> started (it is reused for a while; <c>refresh=true</c> runs a new one).</param>

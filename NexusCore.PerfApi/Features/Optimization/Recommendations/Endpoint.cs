@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using NexusCore.PerfApi.Analysis.Alerts;
 using NexusCore.PerfApi.Analysis.Performance;
 using NexusCore.PerfApi.Analysis.Recommendations;
+using NexusCore.PerfApi.Contract;
 
 namespace NexusCore.PerfApi.Features.Optimization.Recommendations;
 
@@ -16,26 +17,25 @@ public sealed partial class Endpoint(
     AlertBoard alerts,
     IOptionsMonitor<RecommendationOptions> options,
     IOptionsMonitor<AlertOptions> alertOptions,
-    IOptionsMonitor<SlowQueryOptions> slowQueries) : EndpointWithoutRequest<Response>
+    IOptionsMonitor<SlowQueryOptions> slowQueries) : Endpoint<Request, Response>
 {
     public override void Configure()
     {
         Get("optimization/recommendations");
         Group<PerformanceGroup>();
         Roles(ApiRoles.Reader);
-        Description(d => d.Produces<Response>().ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403));
-        Summary(s => s.Summary = "Optimization recommendations with their evidence, and the active alerts");
+        Description(d => d.WithName("getRecommendations").ClearDefaultProduces().Produces<Response>().ProducesProblems(OpenApiDescriptions.KeyedRoute));
+        Summary(s =>
+        {
+            s.Summary = "Optimization recommendations with their evidence, and the active alerts";
+            s.Params["window"] = "The figures the rules look at: 5m, 15m or 1h.";
+            s.RateLimited();
+        });
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
+    public override async Task HandleAsync(Request request, CancellationToken ct)
     {
-        var parameters = new QueryParameters(HttpContext.Request.Query, "window");
-        var window = parameters.Window("window", TimeWindow.FifteenMinutes);
-        if (parameters.Errors.Count > 0)
-        {
-            await this.SendQueryErrorsAsync(parameters.Errors, ct);
-            return;
-        }
+        var window = TimeWindow.Named(request.Window);
 
         var active = alerts.Active;
         var context = new RecommendationContext(

@@ -1,5 +1,6 @@
 using FastEndpoints;
 using Google.Protobuf;
+using NexusCore.PerfApi.Contract;
 using NexusCore.PerfApi.Ingest;
 using NexusCore.PerfApi.Store;
 using OpenTelemetry.Proto.Collector.Metrics.V1;
@@ -14,7 +15,7 @@ namespace NexusCore.PerfApi.Features.Otlp.Metrics;
 /// </summary>
 public sealed class Endpoint(
     TelemetryIngestQueue queue, TelemetryCounters counters, OtlpReceiver receiver, TimeProvider time, ILogger<Endpoint> logger)
-    : EndpointWithoutRequest
+    : Endpoint<EmptyRequest>
 {
     private static readonly MessageParser<ExportMetricsServiceRequest> Parser = ExportMetricsServiceRequest.Parser.WithDiscardUnknownFields(true);
 
@@ -25,20 +26,29 @@ public sealed class Endpoint(
         // Only keys of the ingest role (the AppHost gives exporters one): other keys, admin's included, get 403;
         // no key or an unknown one, 401.
         Roles(ApiRoles.Ingest);
+        QueryParameterRules.Apply(Definition);
         Description(d => d
+            .WithName("exportMetrics")
             .WithTags("OTLP")
+            .ClearDefaultAccepts()
+            .ClearDefaultProduces()
             .Produces(200, contentType: OtlpBody.ProtobufMediaType)
-            .ProducesProblemFE(400)
-            .ProducesProblemFE(401)
-            .ProducesProblemFE(403)
-            .ProducesProblemFE(408)
-            .ProducesProblemFE(413)
-            .ProducesProblemFE(415)
-            .ProducesProblemFE(429));
-        Summary(s => s.Summary = "Receive OpenTelemetry metrics (OTLP/HTTP, application/x-protobuf, optionally gzip)");
+            .ProducesProblems([.. OpenApiDescriptions.KeyedRoute, 408, .. OpenApiDescriptions.BodyRoute])
+            .WithMetadata(new ProtobufBody(
+                "opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest",
+                "opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse",
+                "Refused: a body over `Telemetry:Receiver:MaxPayloadBytes` (4 MiB by default) as sent or decompressed (413), more than 10,000 data points (by default) " +
+                "or other item limits (413), a body that does not arrive within `Telemetry:Receiver:BodyReadTimeout` (408), " +
+                "malformed protobuf or gzip (400), and 429 (with `Retry-After`) while every ingest turn is taken.")));
+        Summary(s =>
+        {
+            s.Summary = "Receive OpenTelemetry metrics (OTLP/HTTP, application/x-protobuf, optionally gzip)";
+            s.Description = "Only keys of the `ingest` role; any other key, the admin's included, gets 403.";
+            s.RetryAfter(429, OtlpReceiver.RetryAfterSeconds, "Seconds before the export is worth retrying (every ingest turn was taken, or the caller's rate limit was reached).");
+        });
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
+    public override async Task HandleAsync(EmptyRequest _, CancellationToken ct)
     {
         using var turn = await receiver.WaitForTurnAsync(ct);
         if (!turn.IsAcquired)

@@ -1,5 +1,6 @@
 using FastEndpoints;
 using Microsoft.Extensions.Options;
+using NexusCore.PerfApi.Contract;
 using NexusCore.PerfApi.Ingest;
 using NexusCore.PerfApi.Store;
 using NexusCore.PerfApi.Store.History;
@@ -17,26 +18,23 @@ public sealed class Endpoint(
     HistoryWriter history,
     HistoryCounters historyCounters,
     IOptions<HistoryOptions> historyOptions)
-    : EndpointWithoutRequest<Response>
+    : Endpoint<EmptyRequest, Response>
 {
     public override void Configure()
     {
         Get("telemetry/summary");
         Group<PerformanceGroup>();
         Roles(ApiRoles.Reader);
-        Description(d => d.Produces<Response>(200).ProducesProblemFE(400).ProducesProblemFE(401).ProducesProblemFE(403));
-        Summary(s => s.Summary = "What the OTLP receiver has ingested and dropped");
+        Description(d => d.WithName("getTelemetrySummary").ClearDefaultProduces().Produces<Response>().ProducesProblems(OpenApiDescriptions.KeyedRoute));
+        Summary(s =>
+        {
+            s.Summary = "What the OTLP receiver has ingested and dropped";
+            s.RateLimited();
+        });
     }
 
-    public override async Task HandleAsync(CancellationToken ct)
+    public override async Task HandleAsync(EmptyRequest request, CancellationToken ct)
     {
-        var parameters = new QueryParameters(HttpContext.Request.Query);
-        if (parameters.Errors.Count > 0)
-        {
-            await this.SendQueryErrorsAsync(parameters.Errors, ct);
-            return;
-        }
-
         var counts = store.Counters.Snapshot();
         var settings = options.Value;
         await Send.OkAsync(

@@ -120,13 +120,27 @@ public sealed class BenchmarkRunnerTests
     [Fact]
     public void RequestValuesOutsideTheConfiguredBoundsNameTheirField()
     {
-        var errors = NexusCore.PerfApi.Features.Benchmark.Endpoint.Check(
-            new Request { DurationSeconds = 11, RequestsPerOperation = 0, Concurrency = 9, Operations = ["dashboard", "export"] },
-            new BenchmarkOptions()).ToList();
+        var validator = new Validator(Microsoft.Extensions.Options.Options.Create(new BenchmarkOptions()));
 
+        var errors = validator.Validate(new Request { DurationSeconds = 11, RequestsPerOperation = 0, Concurrency = 9, Operations = ["dashboard", "export"] }).Errors;
+
+        // FastEndpoints names failures in the JSON naming policy (camel case); the validator alone, by the property.
         Assert.Equal(
             [("durationSeconds", "duration_out_of_range"), ("requestsPerOperation", "requests_out_of_range"), ("concurrency", "concurrency_out_of_range"), ("operations", "operation_unknown")],
-            errors.Select(e => (e.Name, e.Code)));
-        Assert.Empty(NexusCore.PerfApi.Features.Benchmark.Endpoint.Check(new Request { DurationSeconds = 10, Operations = ["search"] }, new BenchmarkOptions()));
+            errors.Select(e => (System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(e.PropertyName), e.ErrorCode)));
+        Assert.True(validator.Validate(new Request { DurationSeconds = 10, Operations = ["search"] }).IsValid);
+    }
+
+    [Fact]
+    public void OperationsAreBoundedByTheOperationsThereAre()
+    {
+        var validator = new Validator(Microsoft.Extensions.Options.Options.Create(new BenchmarkOptions()));
+
+        var tooMany = validator.Validate(new Request { Operations = [.. Enumerable.Repeat("search", BenchmarkOperations.Names.Count + 1)] }).Errors;
+        var empty = validator.Validate(new Request { Operations = [] }).Errors;
+
+        Assert.Equal("operations_too_many", Assert.Single(tooMany).ErrorCode);
+        Assert.Equal("operations_empty", Assert.Single(empty).ErrorCode);
+        Assert.True(validator.Validate(new Request { Operations = [.. BenchmarkOperations.Names] }).IsValid);
     }
 }

@@ -141,12 +141,39 @@ public sealed class IndexAdvisorTests(PerfApiStack stack)
     [InlineData("refresh=yes", "refresh", "refresh_invalid")]
     [InlineData("unusedWindowSeconds=0", "unusedWindowSeconds", "unusedWindowSeconds_out_of_range")]
     [InlineData("window=5m", "window", "unknown_parameter")]
+    [InlineData("unusedWindowSeconds=", "unusedWindowSeconds", "unusedWindowSeconds_invalid")]
+    [InlineData("unusedWindowSeconds=1.5", "unusedWindowSeconds", "unusedWindowSeconds_invalid")]
+    [InlineData("refresh=true&refresh=false", "refresh", "duplicate_parameter")]
     public async Task ABadParameterIsA400NamingIt(string query, string name, string code)
     {
         var problem = await Problem.ReadAsync(await _reader.Http.GetAsync($"/api/v1/performance/indexes?{query}"), HttpStatusCode.BadRequest);
 
         var error = Assert.Single(problem.Errors);
         Assert.Equal((name, code), (error.Name, error.Code));
+    }
+
+    [Fact]
+    public async Task ApplyingWithABodyThatIsNotJsonIsA415Problem()
+    {
+        // The body is optional, but one that is sent is read as JSON or refused: never ignored.
+        var response = await _admin.Http.PostAsync(
+            "/api/v1/performance/indexes/0123456789abcdef/apply", new StringContent("lockTimeoutSeconds=1", System.Text.Encoding.UTF8, "text/plain"));
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.UnsupportedMediaType);
+        Assert.Equal("https://nexuscore.dev/problems/unsupported-media-type", problem.Type);
+    }
+
+    [Theory]
+    [InlineData("""{"lockTimeoutSeconds":0}""", "lockTimeoutSeconds", "lock_timeout_out_of_range")]
+    [InlineData("""{"lockTimeoutSeconds":"ten"}""", "lockTimeoutSeconds", "invalid_type")]
+    [InlineData("""{"lockTimeout":10}""", "lockTimeout", "unknown_field")]
+    public async Task ABadApplyBodyIsA400NamingTheField(string body, string name, string code)
+    {
+        var response = await _admin.Http.PostAsync(
+            "/api/v1/performance/indexes/0123456789abcdef/apply", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal((name, code), (Assert.Single(problem.Errors).Name, problem.Errors[0].Code));
     }
 
     [Fact]

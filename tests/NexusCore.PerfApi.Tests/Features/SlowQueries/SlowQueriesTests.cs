@@ -110,6 +110,11 @@ public sealed class SlowQueriesTests(PerfApiStack stack)
     [InlineData("limit=0", "limit", "limit_out_of_range")]
     [InlineData("thresold=1", "thresold", "unknown_parameter")]
     [InlineData("threshold=1&threshold=2", "threshold", "duplicate_parameter")]
+    [InlineData("threshold=", "threshold", "threshold_invalid")]
+    [InlineData("limit=abc", "limit", "limit_invalid")]
+    [InlineData("limit=%205", "limit", "limit_invalid")]
+    [InlineData("limit=", "limit", "limit_invalid")]
+    [InlineData("Limit=5", "limit", "unknown_parameter")] // names are case-sensitive; the error name is in the JSON naming policy
     public async Task ABadParameterIsA400NamingIt(string query, string name, string code)
     {
         var response = await _perf.Http.GetAsync($"/api/v1/performance/slow-queries?{query}");
