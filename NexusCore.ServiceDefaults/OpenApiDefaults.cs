@@ -229,7 +229,29 @@ public static class OpenApiDefaults
                 };
             }
 
+            GiveResponseHeadersASchema(operation);
             return true;
+        }
+
+        /// <summary>
+        /// A response header a route declares by name and description only (FastEndpoints' <c>ResponseHeader</c>
+        /// without an example) has no schema, which OpenAPI requires: seconds (<c>Age</c>, <c>Retry-After</c>) are
+        /// integers, every other header a string.
+        /// </summary>
+        private static void GiveResponseHeadersASchema(OpenApiOperation operation)
+        {
+            foreach (var response in operation.Responses.Values)
+            {
+                foreach (var (name, header) in response.Headers)
+                {
+                    if (header.Schema is null)
+                    {
+                        header.Schema = name is "Age" or "Retry-After"
+                            ? new JsonSchema { Type = JsonObjectType.Integer, Minimum = 0 }
+                            : new JsonSchema { Type = JsonObjectType.String };
+                    }
+                }
+            }
         }
 
         /// <summary>
@@ -319,6 +341,16 @@ public static class OpenApiDefaults
             foreach (var schema in document.Components.Schemas.Values)
             {
                 TypeNullableReferences(schema, []);
+            }
+
+            // A nullable parameter of an enum type (a list's sort, order) is written the same way.
+            foreach (var parameter in document.Operations.SelectMany(o => o.Operation.Parameters))
+            {
+                if (parameter.Schema is { IsNullableRaw: true, Type: JsonObjectType.None } nullable
+                    && nullable.OneOf.Concat(nullable.AllOf).ToList() is [var only] && only.ActualSchema.Type is var type && type != JsonObjectType.None)
+                {
+                    nullable.Type = type;
+                }
             }
 
             RequireWhatResponsesAlwaysHold(document, problem);

@@ -92,7 +92,8 @@ internal static class Extensions
         // ServiceDefaults' OpenApiDefaults; each route describes its own parameters, bodies and statuses.
         builder.Services.SwaggerDocument(options => options.UseNexusDefaults(
             "NexusCore Clients API",
-            "Clients of the coaching platform: create, read, change and delete them, search and page through them, write up to 1,000 at once, export them and read their analytics. Every route is under `/api/v1` and needs an API key (each operation names its role). Errors are RFC 9457 problem documents."));
+            "Clients of the coaching platform: create, read, change and delete them, search and page through them, write up to 1,000 at once, export them and read their analytics. Every route is under `/api/v1` and needs an API key (each operation names its role). Errors are RFC 9457 problem documents.",
+            settings => settings.DocumentProcessors.Add(new ClientSchemasProcessor())));
     }
 
     public static void UseApplicationPipeline(this WebApplication app)

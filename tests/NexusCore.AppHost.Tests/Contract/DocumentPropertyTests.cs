@@ -252,9 +252,15 @@ public sealed class DocumentPropertyTests(StackFixture stack)
         if (schema.Type.HasFlag(JsonObjectType.Object) || schema.ActualProperties.Count > 0)
         {
             var node = new JsonObject();
-            foreach (var (property, propertySchema) in schema.ActualProperties.Where(p => schema.RequiredProperties.Contains(p.Key) || IsUseful(p.Value.ActualTypeSchema)))
+            // A schema with alternatives (a batch item per operation) is sampled as its first one: that one's
+            // required fields, and its own values where it narrows a property (op: create).
+            var variant = schema.AnyOf.FirstOrDefault()?.ActualSchema;
+            var required = schema.RequiredProperties.Concat(variant?.RequiredProperties ?? []).ToHashSet();
+            foreach (var (property, propertySchema) in schema.ActualProperties.Where(p => required.Contains(p.Key) || IsUseful(p.Value.ActualTypeSchema)))
             {
-                node[property] = Sample(propertySchema.ActualTypeSchema, property, index);
+                node[property] = variant is not null && variant.Properties.TryGetValue(property, out var narrowed)
+                    ? Sample(narrowed.ActualTypeSchema, property, index)
+                    : Sample(propertySchema.ActualTypeSchema, property, index);
             }
 
             foreach (var (property, propertySchema) in schema.ActualProperties.Where(p => !node.ContainsKey(p.Key)).Take(Math.Max(0, schema.MinProperties - node.Count)))

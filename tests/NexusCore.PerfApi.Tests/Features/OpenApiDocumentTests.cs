@@ -125,11 +125,11 @@ public sealed class OpenApiDocumentTests(PerfApiStack stack)
     {
         var document = await DocumentAsync();
 
-        Assert.Equal(["200", "400", "401", "403", "429", "503"], Statuses(Operation(document, "get", "/api/v1/performance/analytics")));
-        Assert.Equal(["200", "202", "400", "401", "403", "404", "409", "413", "415", "429", "503"], Statuses(Operation(document, "post", "/api/v1/performance/indexes/{id}/apply")));
-        Assert.Equal(["200", "400", "429", "503"], Statuses(Operation(document, "get", "/api/v1/performance/health")));
-        Assert.Equal(["204", "400", "401", "403", "429", "502", "503"], Statuses(Operation(document, "post", "/api/v1/performance/cache/clear")));
-        Assert.Equal(["200", "400", "401", "403", "408", "413", "415", "429"], Statuses(Operation(document, "post", "/v1/traces")));
+        Assert.Equal(["200", "400", "401", "403", "414", "429", "431", "503"], Statuses(Operation(document, "get", "/api/v1/performance/analytics")));
+        Assert.Equal(["200", "202", "400", "401", "403", "404", "409", "413", "414", "415", "429", "431", "503"], Statuses(Operation(document, "post", "/api/v1/performance/indexes/{id}/apply")));
+        Assert.Equal(["200", "400", "414", "429", "431", "503"], Statuses(Operation(document, "get", "/api/v1/performance/health")));
+        Assert.Equal(["204", "400", "401", "403", "414", "429", "431", "502", "503"], Statuses(Operation(document, "post", "/api/v1/performance/cache/clear")));
+        Assert.Equal(["200", "400", "401", "403", "408", "413", "414", "415", "429", "431"], Statuses(Operation(document, "post", "/v1/traces")));
 
         var analytics = Operation(document, "get", "/api/v1/performance/analytics").GetProperty("responses");
         Assert.True(analytics.GetProperty("503").GetProperty("content").TryGetProperty("application/problem+json", out _));

@@ -71,8 +71,8 @@ const idempotencyKey = `gen-${marker}`;
 const batchBody = {
   mode: "atomic" as const,
   items: [
-    { op: "update" as const, id: created[2].id, status: "active" },
-    { op: "create" as const, name: `Generated ${marker} batch`, email: `gen-${marker}-batch@example.test`, programType: "PRIME" },
+    { op: "update" as const, id: created[2].id, status: "active" as const },
+    { op: "create" as const, name: `Generated ${marker} batch`, email: `gen-${marker}-batch@example.test`, programType: "PRIME" as const },
   ],
 };
 const batch = await writer.POST("/api/v1/optimized/clients/batch", { params: { header: { "Idempotency-Key": idempotencyKey } }, body: batchBody });

@@ -148,8 +148,8 @@ public sealed class IndexAdvisorTests(PerfApiStack stack)
     {
         var problem = await Problem.ReadAsync(await _reader.Http.GetAsync($"/api/v1/performance/indexes?{query}"), HttpStatusCode.BadRequest);
 
-        var error = Assert.Single(problem.Errors);
-        Assert.Equal((name, code), (error.Name, error.Code));
+        // The error that names it (a repeated parameter may also have failed to bind: both are said).
+        Assert.Contains((name, code), problem.Errors.Select(e => (e.Name, e.Code)));
     }
 
     [Fact]

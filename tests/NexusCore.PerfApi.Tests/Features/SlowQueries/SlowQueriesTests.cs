@@ -114,14 +114,14 @@ public sealed class SlowQueriesTests(PerfApiStack stack)
     [InlineData("limit=abc", "limit", "limit_invalid")]
     [InlineData("limit=%205", "limit", "limit_invalid")]
     [InlineData("limit=", "limit", "limit_invalid")]
-    [InlineData("Limit=5", "limit", "unknown_parameter")] // names are case-sensitive; the error name is in the JSON naming policy
+    [InlineData("Limit=5", "Limit", "unknown_parameter")] // names are case-sensitive, and the refusal names the parameter as sent
     public async Task ABadParameterIsA400NamingIt(string query, string name, string code)
     {
         var response = await _perf.Http.GetAsync($"/api/v1/performance/slow-queries?{query}");
 
         var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
-        var error = Assert.Single(problem.Errors);
-        Assert.Equal((name, code), (error.Name, error.Code));
+        // The error that names it (a repeated parameter may also have failed to bind: both are said).
+        Assert.Contains((name, code), problem.Errors.Select(e => (e.Name, e.Code)));
     }
 
     private static JsonElement? Find(JsonElement page, string service) =>
