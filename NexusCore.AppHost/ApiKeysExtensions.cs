@@ -1,6 +1,6 @@
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.Configuration;
-using NexusCore.ServiceDefaults;
+using NexusCore.Web;
 
 namespace NexusCore.AppHost;
 

@@ -1,13 +1,15 @@
 using NexusCore.ClientsApi.Extensions;
+using NexusCore.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddWebDefaults();
 builder.AddApplicationServices();
 
 var app = builder.Build();
 
-app.UseApplicationPipeline();
+app.UseApiPipeline("NexusCore Clients API");
 app.MapDefaultEndpoints();
 
 app.Run();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using NexusCore.ServiceDefaults;
 using NexusCore.Migrator;
 using NexusCore.Migrator.Migrations;
 using NexusCore.Migrator.Seeding;

@@ -1,33 +1,26 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Instrumentation.AspNetCore;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Logs;
-using Microsoft.Extensions.Configuration;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
-namespace Microsoft.Extensions.Hosting;
+namespace NexusCore.ServiceDefaults;
 
 /// <summary>
-/// Aspire service defaults shared by every NexusCore service: OpenTelemetry, health checks,
-/// service discovery and the standard resilience handler on every HttpClient.
+/// Aspire service defaults shared by every NexusCore service, the migrator included: OpenTelemetry, health checks,
+/// service discovery and the standard resilience handler on every HttpClient. Nothing here needs ASP.NET Core: a web
+/// service adds its request instrumentation, probes and health endpoint with NexusCore.Web's <c>AddWebDefaults</c>.
 /// </summary>
 public static class Extensions
 {
-    public const string HealthEndpointPath = "/health";
-    public const string AlivenessEndpointPath = "/alive";
-
     /// <summary>PerfApi's base address, set by the AppHost for services it monitors.</summary>
     public const string TelemetryEndpointKey = "NexusCore:Telemetry:PerfApiEndpoint";
 
@@ -65,8 +58,7 @@ public static class Extensions
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics =>
             {
-                metrics.AddAspNetCoreInstrumentation()
-                    .AddHttpClientInstrumentation()
+                metrics.AddHttpClientInstrumentation()
                     .AddRuntimeInstrumentation()
                     .AddMeter(builder.Environment.ApplicationName);
             })
@@ -76,17 +68,6 @@ public static class Extensions
                 // only when slow or failed (README, Configuration).
                 tracing.SetSampler(sp => new RecordEverySpanSampler(sp.GetRequiredService<IOptions<TracingOptions>>().Value.SampleRatio))
                     .AddSource(builder.Environment.ApplicationName)
-                    .AddAspNetCoreInstrumentation(options =>
-                    {
-                        // Query strings carry what users typed (a searched name, an email): keep the names only.
-                        options.EnrichWithHttpRequest = (activity, request) =>
-                        {
-                            if (request.QueryString.HasValue)
-                            {
-                                activity.SetTag("url.query", RedactedQuery(request.Query.Keys));
-                            }
-                        };
-                    })
                     .AddHttpClientInstrumentation(options => options.EnrichWithHttpRequestMessage = (activity, request) =>
                     {
                         if (request.RequestUri is { Query.Length: > 1 } uri)
@@ -96,12 +77,6 @@ public static class Extensions
                         }
                     });
             });
-
-        // Probes and OTLP ingest would drown real traffic in the traces and the request metrics.
-        builder.Services.AddOptions<UntracedPaths>();
-        builder.Services.AddOptions<AspNetCoreTraceInstrumentationOptions>()
-            .Configure<IOptions<UntracedPaths>>((options, untraced) => options.Filter = context => !untraced.Value.Matches(context.Request.Path));
-        builder.Services.AddTransient<IStartupFilter, UntracedPathsExtensions.MetricsFilter>();
 
         SlowQueryOptions.Register(builder.Services);
         builder.Services.AddOptions<TracingOptions>().BindConfiguration(TracingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -185,7 +160,7 @@ public static class Extensions
     }
 
     /// <summary><c>q=Redacted&amp;limit=Redacted</c>: which parameters were sent, never their values.</summary>
-    private static string RedactedQuery(IEnumerable<string> names) =>
+    public static string RedactedQuery(IEnumerable<string> names) =>
         string.Join('&', names.Select(name => Uri.EscapeDataString(name) + "=Redacted"));
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -194,52 +169,5 @@ public static class Extensions
             .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
 
         return builder;
-    }
-
-    /// <summary>
-    /// Answers <c>/alive</c> (GET or HEAD: the process answers) before anything else runs: no routing,
-    /// authentication, rate limiting, health-check service or OpenAPI middleware, and no request metrics
-    /// (a probe is not API traffic). Put it first in the pipeline. The body is the health-check word
-    /// (<c>Healthy</c>), as before.
-    /// </summary>
-    public static WebApplication UseLivenessProbe(this WebApplication app)
-    {
-        app.Use(static (context, next) =>
-        {
-            var request = context.Request;
-            if (!request.Path.Equals(AlivenessEndpointPath, StringComparison.OrdinalIgnoreCase)
-                || !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)))
-            {
-                return next(context);
-            }
-
-            if (context.Features.Get<IHttpMetricsTagsFeature>() is { } metrics)
-            {
-                metrics.MetricsDisabled = true;
-            }
-
-            var response = context.Response;
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = "text/plain";
-            response.Headers.CacheControl = "no-store, no-cache";
-            response.ContentLength = Healthy.Length;
-            return HttpMethods.IsHead(request.Method) ? Task.CompletedTask : response.Body.WriteAsync(Healthy).AsTask();
-        });
-
-        return app;
-    }
-
-    private static readonly byte[] Healthy = "Healthy"u8.ToArray();
-
-    /// <summary>
-    /// Maps <c>/health</c> (every check must pass: ready for traffic). <c>/alive</c> is answered by
-    /// <see cref="UseLivenessProbe"/> at the front of the pipeline. Unlike the template, health is mapped in
-    /// every environment, because orchestrators probe production too; it reports only a status word, never
-    /// check details.
-    /// </summary>
-    public static WebApplication MapDefaultEndpoints(this WebApplication app)
-    {
-        app.MapHealthChecks(HealthEndpointPath);
-        return app;
     }
 }

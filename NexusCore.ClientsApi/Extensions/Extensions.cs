@@ -82,45 +82,12 @@ internal static class Extensions
         builder.Services.AddOptions<IdempotencyKeyOptions>().BindConfiguration(IdempotencyKeyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHostedService<IdempotencyKeyJanitor>();
 
-        builder.Services.AddNexusProblemDetails();
-        builder.Services.AddRequestSizeRules(builder.Configuration);
-        builder.Services.AddNexusCors(builder.Configuration);
-        builder.Services.AddApiKeyAuthentication();
-        builder.Services.AddNexusRateLimiting(builder.Configuration);
         builder.Services.AddFastEndpoints();
         // The document's shared parts (security schemes and roles, the problem schema, title, server) come from
-        // ServiceDefaults' OpenApiDefaults; each route describes its own parameters, bodies and statuses.
+        // NexusCore.Web's OpenApiDefaults; each route describes its own parameters, bodies and statuses.
         builder.Services.SwaggerDocument(options => options.UseNexusDefaults(
             "NexusCore Clients API",
             "Clients of the coaching platform: create, read, change and delete them, search and page through them, write up to 1,000 at once, export them and read their analytics. Every route is under `/api/v1` and needs an API key (each operation names its role). Errors are RFC 9457 problem documents.",
             settings => settings.DocumentProcessors.Add(new ClientSchemasProcessor())));
-    }
-
-    public static void UseApplicationPipeline(this WebApplication app)
-    {
-        // Liveness probes first: they need none of what follows.
-        app.UseLivenessProbe();
-
-        // HEAD reads as GET before routing picks the route (routing is otherwise first of all).
-        app.UseHeadAsGet();
-        app.UseRouting();
-        app.UseTraceIdentifierOfTheRequestSpan();
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
-        app.UseNexusCors();
-        app.UseRequestSizeRules();
-        app.UseBodylessContentTypeTolerance();
-        app.UseAuthentication();
-        app.UseRateLimiter();
-        app.UseAuthorization();
-        app.UseQueryStringRules();
-        app.UseRequestMediaTypeRules();
-
-        app.UseFastEndpoints(config => config.UseNexusDefaults());
-
-        // The OpenAPI document's middleware runs only for its own path, not on every request; the interactive
-        // reference (Scalar, at /scalar) is a few routes, not middleware.
-        app.UseNexusOpenApiDocument();
-        app.MapNexusApiReference("NexusCore Clients API");
     }
 }

@@ -25,18 +25,12 @@ internal static class Extensions
         var database = DatabaseOptions.From(builder.Configuration);
         builder.AddNpgsqlDataSource("clientsdb", configureDataSourceBuilder: source => database.ApplyTo(source.ConnectionStringBuilder, database.PoolSize));
         builder.AddRedisClient("cache");
-        // Its health route is probed like /health (the OTLP receiver's paths are left out by ServiceDefaults).
+        // Its health route is probed like /health (the OTLP receiver's paths are left out by NexusCore.Web's UntracedPaths).
         builder.Services.AddUntracedPaths("/api/v1/performance/health");
 
-        builder.Services.AddNexusProblemDetails();
-        builder.Services.AddRequestSizeRules(builder.Configuration);
-        builder.Services.AddNexusCors(builder.Configuration);
-        builder.Services.AddApiKeyAuthentication();
-        // The same per-key and per-address token buckets as ClientsApi (section RateLimiting): 429 with Retry-After.
-        builder.Services.AddNexusRateLimiting(builder.Configuration);
         builder.Services.AddFastEndpoints();
         // The document's shared parts (security schemes and roles, the problem schema, title, server) come from
-        // ServiceDefaults' OpenApiDefaults; each route describes its own parameters, bodies and statuses.
+        // NexusCore.Web's OpenApiDefaults; each route describes its own parameters, bodies and statuses.
         builder.Services.SwaggerDocument(options =>
         {
             // Tags are the endpoints' own (Performance, OTLP), not a path segment ("V1" for the OTLP routes).
@@ -100,37 +94,5 @@ internal static class Extensions
         builder.Services.TryAddSingleton<IQueryRollupReader>(services => services.GetRequiredService<TelemetryStore>().Rollups);
         builder.Services.AddSingleton<TelemetryIngestQueue>();
         builder.Services.AddHostedService<TelemetryAggregator>();
-    }
-
-    public static void UseApplicationPipeline(this WebApplication app)
-    {
-        // Liveness probes first: they need none of what follows.
-        app.UseLivenessProbe();
-
-        // HEAD reads as GET before routing picks the route (routing is otherwise first of all).
-        app.UseHeadAsGet();
-        app.UseRouting();
-        app.UseTraceIdentifierOfTheRequestSpan();
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
-        app.UseNexusCors();
-        app.UseRequestSizeRules();
-        app.UseBodylessContentTypeTolerance();
-        app.UseAuthentication();
-        app.UseRateLimiter();
-        app.UseAuthorization();
-        app.UseQueryStringRules();
-        app.UseRequestMediaTypeRules();
-
-        app.UseFastEndpoints(config =>
-        {
-            config.UseNexusDefaults();
-            config.UsePerfApiRequestContract();
-        });
-
-        // The OpenAPI document's middleware runs only for its own path, not on every request; the interactive
-        // reference (Scalar, at /scalar) is a few routes, not middleware.
-        app.UseNexusOpenApiDocument();
-        app.MapNexusApiReference("NexusCore Performance API");
     }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using OpenTelemetry.Trace;
 
-namespace Microsoft.Extensions.Hosting;
+namespace NexusCore.ServiceDefaults;
 
 /// <summary>
 /// The head decision, made as a span starts: a new trace is sampled with probability <c>Tracing:SampleRatio</c>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace Microsoft.Extensions.Hosting;
+namespace NexusCore.ServiceDefaults;
 
 /// <summary>
 /// The seed's <c>SLOW_QUERY_THRESHOLD</c> (seconds, default 1.0): a statement with a run at least this long is a slow

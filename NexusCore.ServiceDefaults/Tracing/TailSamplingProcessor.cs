@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using OpenTelemetry;
 
-namespace Microsoft.Extensions.Hosting;
+namespace NexusCore.ServiceDefaults;
 
 /// <summary>What makes a trace worth exporting, from <see cref="TracingOptions"/> and <c>SLOW_QUERY_THRESHOLD</c>.</summary>
 public sealed class TailSamplingPolicy

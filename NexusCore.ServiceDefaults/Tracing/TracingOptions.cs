@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
-namespace Microsoft.Extensions.Hosting;
+namespace NexusCore.ServiceDefaults;
 
 /// <summary>
 /// Section <c>Tracing</c>: which traces a service exports. Every span is recorded (so its duration and status are

@@ -1,5 +1,6 @@
 using System.Globalization;
 using NexusCore.PerfApi.Analysis.Indexes;
+using NexusCore.ServiceDefaults;
 
 namespace NexusCore.PerfApi.Tests;
 

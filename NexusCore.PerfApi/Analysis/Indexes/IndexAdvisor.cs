@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using NexusCore.PerfApi.Analysis.Performance;
+using NexusCore.ServiceDefaults;
 
 namespace NexusCore.PerfApi.Analysis.Indexes;
 

@@ -6,6 +6,7 @@ using NexusCore.PerfApi.Contract;
 using NexusCore.PerfApi.Sql;
 using NexusCore.PerfApi.Store;
 using Npgsql;
+using NexusCore.ServiceDefaults;
 
 namespace NexusCore.PerfApi.Features.SlowQueries;
 

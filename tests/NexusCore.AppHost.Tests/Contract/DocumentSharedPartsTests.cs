@@ -4,7 +4,7 @@ using NexusCore.Testing.Contract;
 namespace NexusCore.AppHost.Tests.Contract;
 
 /// <summary>
-/// What both documents say the same way (ServiceDefaults' OpenApiDefaults): both ways to send a key on every route
+/// What both documents say the same way (NexusCore.Web's OpenApiDefaults): both ways to send a key on every route
 /// that needs one, the role in each secured operation, 401/403/429 on each, one RFC 9457 problem schema as
 /// <c>application/problem+json</c> for every error (FastEndpoints' <c>ErrorResponse</c> nowhere), and a document that
 /// does not depend on the address it was read from.

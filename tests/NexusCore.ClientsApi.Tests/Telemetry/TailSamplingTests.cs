@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Trace;
+using NexusCore.ServiceDefaults;
 
 namespace NexusCore.ClientsApi.Tests.Telemetry;
 

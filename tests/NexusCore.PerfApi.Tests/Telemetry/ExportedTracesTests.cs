@@ -5,6 +5,7 @@ using OpenTelemetry.Proto.Collector.Metrics.V1;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 using OpenTelemetry.Proto.Common.V1;
 using OpenTelemetry.Proto.Trace.V1;
+using NexusCore.ServiceDefaults;
 
 namespace NexusCore.PerfApi.Tests.Telemetry;
 

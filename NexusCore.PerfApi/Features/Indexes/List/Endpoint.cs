@@ -4,6 +4,7 @@ using NexusCore.PerfApi.Analysis.Indexes;
 using NexusCore.PerfApi.Analysis.Performance;
 using NexusCore.PerfApi.Contract;
 using Npgsql;
+using NexusCore.ServiceDefaults;
 
 namespace NexusCore.PerfApi.Features.Indexes.List;
 

@@ -4,6 +4,7 @@ using NexusCore.PerfApi.Analysis.Alerts;
 using NexusCore.PerfApi.Analysis.Performance;
 using NexusCore.PerfApi.Analysis.Recommendations;
 using NexusCore.PerfApi.Contract;
+using NexusCore.ServiceDefaults;
 
 namespace NexusCore.PerfApi.Features.Optimization.Recommendations;
 

@@ -3,11 +3,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using NexusCore.ClientsApi.Extensions;
+using NexusCore.Web;
 
 namespace NexusCore.ClientsApi.Tests.Features.Clients;
 
 /// <summary>
-/// The API key entries (<c>ApiKeys:Keys:&lt;id&gt;</c>) as ClientsApi's own registration binds and validates them
+/// The API key entries (<c>ApiKeys:Keys:&lt;id&gt;</c>) as ClientsApi registers them (NexusCore.Web's defaults, then its own services) and validates them
 /// at start (no stack needed): a bad entry stops the service with a message naming the key's id, never its hash.
 /// </summary>
 public sealed class ApiKeySettingsTests
@@ -108,6 +109,7 @@ public sealed class ApiKeySettingsTests
             builder.Configuration[$"ApiKeys:Keys:{id}:Label"] = label;
         }
 
+        builder.AddWebDefaults();
         builder.AddApplicationServices();
         return builder.Services.BuildServiceProvider();
     }

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
-using Microsoft.Extensions.Hosting;
+using NexusCore.Web;
 
 namespace NexusCore.ClientsApi.Tests.Features.Clients;
 

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Microsoft.Extensions.Hosting;
+namespace NexusCore.Web;
 
 /// <summary>A token bucket: <c>PermitsPerSecond</c> refill, up to <c>Burst</c> at once.</summary>
 public sealed class TokenBucket

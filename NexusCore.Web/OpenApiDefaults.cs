@@ -11,7 +11,7 @@ using NSwag.Generation.Processors;
 using NSwag.Generation.Processors.Contexts;
 using Scalar.AspNetCore;
 
-namespace Microsoft.Extensions.Hosting;
+namespace NexusCore.Web;
 
 /// <summary>
 /// What every NexusCore OpenAPI document says the same way, whatever the route: the two ways to present an API

@@ -12,7 +12,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 using FluentValidation.Results;
 
-namespace Microsoft.Extensions.Hosting;
+namespace NexusCore.Web;
 
 /// <summary>How every NexusCore API configures FastEndpoints: routes, JSON, and RFC 9457 errors.</summary>
 public static partial class FastEndpointsDefaults

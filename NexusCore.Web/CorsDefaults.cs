@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Microsoft.Extensions.Hosting;
+namespace NexusCore.Web;
 
 /// <summary>
 /// Cross-origin access for browser frontends, with ASP.NET Core's CORS middleware. <c>CORS_ALLOWED_ORIGINS</c>

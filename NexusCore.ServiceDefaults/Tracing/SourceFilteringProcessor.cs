@@ -2,7 +2,7 @@ using System.Diagnostics;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 
-namespace Microsoft.Extensions.Hosting;
+namespace NexusCore.ServiceDefaults;
 
 /// <summary>
 /// A batch export processor that exports only the spans of the given ActivitySources, so one exporter

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace Microsoft.Extensions.Hosting;
+namespace NexusCore.Web;
 
 /// <summary>
 /// Requests that are the machinery's own, not the service's work: health probes, liveness, and OTLP ingest
@@ -16,7 +16,7 @@ namespace Microsoft.Extensions.Hosting;
 /// </summary>
 public sealed class UntracedPaths
 {
-    private readonly List<PathString> _paths = [Extensions.HealthEndpointPath, Extensions.AlivenessEndpointPath, "/v1/traces", "/v1/metrics", "/v1/logs"];
+    private readonly List<PathString> _paths = [WebDefaults.HealthEndpointPath, WebDefaults.AlivenessEndpointPath, "/v1/traces", "/v1/metrics", "/v1/logs"];
 
     public IReadOnlyList<PathString> Paths => _paths;
 

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
-namespace Microsoft.Extensions.Hosting;
+namespace NexusCore.Web;
 
 /// <summary>
 /// The code a route, query or header value gets when it does not parse to its property's type (a word for a

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Net.Http.Headers;
 
-namespace Microsoft.Extensions.Hosting;
+namespace NexusCore.Web;
 
 /// <summary>
 /// A request body's <c>Content-Type</c> is checked before an endpoint reads it, so a media type or charset

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace NexusCore.ServiceDefaults;
+namespace NexusCore.Web;
 
 /// <summary>
 /// What an API key's id, role, label and value may be, and how a key is hashed. The AppHost hashes the keys it

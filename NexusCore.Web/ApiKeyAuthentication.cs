@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NexusCore.ServiceDefaults;
 
-namespace Microsoft.Extensions.Hosting;
+namespace NexusCore.Web;
 
 /// <summary>
 /// The roles: reader, writer and admin each include the ones below (admin ⊃ writer ⊃ reader);
