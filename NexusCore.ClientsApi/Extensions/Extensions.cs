@@ -58,6 +58,7 @@ internal static class Extensions
             sp.GetRequiredService<LookupDatabase>().Source,
             sp.GetRequiredService<WriteDatabase>().Source]));
         builder.Services.AddDatabaseReadRetries(database);
+        builder.Services.AddBatchRetries();
         // Redis's health is reported by RedisHealthCheck as "degraded", never "unhealthy": the API keeps
         // serving without it.
         // Redis's socket is read on the shared thread pool rather than StackExchange.Redis's own

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using NexusCore.ClientsApi.Telemetry;
 using NexusCore.ClientsApi.Caching;
+using Polly.Registry;
 
 namespace NexusCore.ClientsApi.Features.Clients.Batch;
 
@@ -14,10 +15,10 @@ namespace NexusCore.ClientsApi.Features.Clients.Batch;
 /// With an <c>Idempotency-Key</c>, a retry replays the first answer without writing again; the same key
 /// with a different body is 422, and while the first request still runs, 409.
 /// </summary>
-public sealed partial class Endpoint(WriteDatabase writes, IOptions<IdempotencyKeyOptions> idempotency, CacheInvalidator invalidator, QueryTelemetry telemetry)
+public sealed partial class Endpoint(WriteDatabase writes, IOptions<IdempotencyKeyOptions> idempotency, CacheInvalidator invalidator, QueryTelemetry telemetry, ResiliencePipelineProvider<string> pipelines)
     : Endpoint<Request>
 {
-    private const int MaxAttempts = 3;
+    private readonly Polly.ResiliencePipeline _retries = pipelines.GetPipeline(Retries.Pipeline);
 
     public override void Configure()
     {
@@ -62,38 +63,31 @@ public sealed partial class Endpoint(WriteDatabase writes, IOptions<IdempotencyK
         // Per caller: the identity's name is its API key's id, so two writers' Idempotency-Keys never meet.
         var scope = $"{User.Identity?.Name ?? "anonymous"}:batch";
 
-        for (var attempt = 1; ; attempt++)
+        // Each attempt runs the whole transaction afresh (Retries says which failures and how often).
+        var attempts = 0;
+        try
         {
-            try
+            await _retries.ExecuteAsync(async token =>
             {
-                await RunAsync(request, runnable, (ItemResult?[])planned.Clone(), scope, fingerprint, ct);
-                return;
-            }
-            catch (PostgresException ex) when (attempt < MaxAttempts && IsRetryable(ex))
-            {
-                // Deadlock, serialization failure, or an email a concurrent writer took while an update
-                // was checking it: the transaction rolled back, nothing was written; run it again (the
-                // check then sees the email taken). Only the SQLSTATE is logged: a PostgresException's
-                // text can name a key.
-                LogRetry(ex.SqlState, attempt);
-            }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.CardinalityViolation)
-            {
-                // Two upserts whose emails differ in .NET's lower case but not in the database's (Postgres folds
-                // 'İ' to 'i', .NET's invariant culture keeps it): the planner could not see that they name one
-                // client, and the statement refused to change a row twice. Nothing was written.
-                LogDuplicateTarget(ex.SqlState);
-                ValidationFailures.Add(new ValidationFailure("items", "Two items of this batch name the same email as the database compares emails (letter case folded); send one operation per client.") { ErrorCode = "duplicate_target" });
-                await Send.ErrorsAsync(StatusCodes.Status400BadRequest, ct);
-                return;
-            }
-            catch (PostgresException ex) when (IsRetryable(ex))
-            {
-                // Concurrent writers kept changing the same clients: nothing was written; the caller may retry.
-                LogGaveUp(ex.SqlState, attempt);
-                await SendProblemAsync(StatusCodes.Status409Conflict, "Concurrent requests kept changing the same clients; nothing was written. Retry the batch.");
-                return;
-            }
+                attempts++;
+                await RunAsync(request, runnable, (ItemResult?[])planned.Clone(), scope, fingerprint, token);
+            }, ct);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.CardinalityViolation)
+        {
+            // Two upserts whose emails differ in .NET's lower case but not in the database's (Postgres folds
+            // 'İ' to 'i', .NET's invariant culture keeps it): the planner could not see that they name one
+            // client, and the statement refused to change a row twice. Nothing was written.
+            LogDuplicateTarget(ex.SqlState);
+            ValidationFailures.Add(new ValidationFailure("items", "Two items of this batch name the same email as the database compares emails (letter case folded); send one operation per client.") { ErrorCode = "duplicate_target" });
+            await Send.ErrorsAsync(StatusCodes.Status400BadRequest, ct);
+        }
+        catch (PostgresException ex) when (Retries.IsRetryable(ex))
+        {
+            // Concurrent writers kept changing the same clients: nothing was written; the caller may retry.
+            // Only the SQLSTATE is logged: a PostgresException's text can name a key.
+            LogGaveUp(ex.SqlState, attempts);
+            await SendProblemAsync(StatusCodes.Status409Conflict, "Concurrent requests kept changing the same clients; nothing was written. Retry the batch.");
         }
     }
 
@@ -163,9 +157,6 @@ public sealed partial class Endpoint(WriteDatabase writes, IOptions<IdempotencyK
         return invalidator.AfterWriteAsync(changed, countsChanged);
     }
 
-    private static bool IsRetryable(PostgresException ex) =>
-        ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation;
-
     private async Task SendJsonAsync(int status, byte[] body, CancellationToken ct)
     {
         HttpContext.Response.StatusCode = status;
@@ -190,9 +181,6 @@ public sealed partial class Endpoint(WriteDatabase writes, IOptions<IdempotencyK
 
         return Send.ErrorsAsync(status, ct);
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Batch transaction rolled back ({SqlState}) on attempt {Attempt}; retrying")]
-    private partial void LogRetry(string sqlState, int attempt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch transaction rolled back ({SqlState}): two upserts name one email as the database folds case; answered 400")]
     private partial void LogDuplicateTarget(string sqlState);

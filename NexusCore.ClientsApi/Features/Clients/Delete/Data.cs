@@ -30,7 +30,7 @@ internal static class Data
             }
         }
 
-        var current = await Get.Data.CurrentAfterUnmatchedWriteAsync(connection, id, expectedVersions, ct);
+        var current = await ClientLookup.CurrentAfterUnmatchedWriteAsync(connection, id, expectedVersions, ct);
         return current is null ? (DeleteOutcome.NotFound, null) : (DeleteOutcome.VersionMismatch, current);
     }
 }

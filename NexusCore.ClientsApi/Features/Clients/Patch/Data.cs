@@ -67,8 +67,8 @@ internal static class Data
         // or (with an email) another client has that email. Versions are judged first, as before the
         // email was checked in the statement.
         var current = email is null
-            ? await Get.Data.CurrentAfterUnmatchedWriteAsync(connection, id, expectedVersions, ct)
-            : await Get.Data.FindAsync(connection, id, ct);
+            ? await ClientLookup.CurrentAfterUnmatchedWriteAsync(connection, id, expectedVersions, ct)
+            : await ClientLookup.FindAsync(connection, id, ct);
         if (current is null)
         {
             return (PatchOutcome.NotFound, null);

@@ -180,6 +180,56 @@ public sealed class BatchTests(StackFixture stack)
         Assert.Equal(1, await _api.CountByEmailAsync(fresh));
     }
 
+    [Theory]
+    [InlineData("serialization_failure")]
+    [InlineData("deadlock_detected")]
+    public async Task ATransactionRolledBackByASerializationFailureOrDeadlockIsRetriedAndCommitsOnce(string condition)
+    {
+        // Postgres itself raises the failure (SQLSTATE 40001 or 40P01) on the batch's first attempt, from a
+        // trigger that fires for this test's client alone and counts its calls in a sequence (not rolled back
+        // with the transaction). The retry runs the transaction again, which commits: each client once.
+        var suffix = Guid.NewGuid().ToString("N");
+        var name = $"Retried {suffix}";
+        var email = ClientsApiDriver.UniqueEmail("retried");
+        var alongside = ClientsApiDriver.UniqueEmail("alongside");
+        await _api.ExecuteAsync($"""
+            CREATE SEQUENCE batch_retry_{suffix};
+            CREATE FUNCTION batch_retry_{suffix}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+            BEGIN
+                IF nextval('batch_retry_{suffix}') = 1 THEN
+                    RAISE EXCEPTION 'injected by the test' USING ERRCODE = '{condition}';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER batch_retry_{suffix} BEFORE INSERT ON clients FOR EACH ROW WHEN (NEW.name = '{name}') EXECUTE FUNCTION batch_retry_{suffix}();
+            """);
+        BatchDto result;
+        long calls;
+        try
+        {
+            result = await ClientsApiDriver.ReadAsync<BatchDto>(await _api.BatchAsync(new
+            {
+                items = new object[]
+                {
+                    new { op = "create", name, email, programType = "PRIME" },
+                    new { op = "create", name = "Alongside", email = alongside, programType = "PRIME" },
+                },
+            }));
+            calls = (await _api.QueryAsync($"SELECT last_value FROM batch_retry_{suffix}", r => r.GetInt64(0))).Single();
+        }
+        finally
+        {
+            await _api.ExecuteAsync($"DROP TRIGGER batch_retry_{suffix} ON clients; DROP FUNCTION batch_retry_{suffix}(); DROP SEQUENCE batch_retry_{suffix};");
+        }
+
+        Assert.Equal(("atomic", 2, 0), (result.Mode, result.Succeeded, result.Failed));
+        Assert.Equal([201, 201], result.Items.Select(i => i.Status));
+        Assert.Equal(2, calls);
+        Assert.Equal(1, await _api.CountByEmailAsync(email));
+        Assert.Equal(1, await _api.CountByEmailAsync(alongside));
+        Assert.Equal(name, (await _api.QueryAsync("SELECT name FROM clients WHERE id = $1", r => r.GetString(0), result.Items[0].Id!.Value)).Single());
+    }
+
     [Fact]
     public async Task TwoItemsForTheSameClientAreRefused()
     {
