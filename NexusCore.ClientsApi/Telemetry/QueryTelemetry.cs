@@ -150,7 +150,6 @@ public sealed class QueryScope(QueryTelemetry? telemetry, Activity? activity, st
     /// <summary>Set when the query failed: the exception's type name, never its message.</summary>
     public string? ErrorType { get; private set; }
 
-    /// <summary>Marks the query failed (the span's status and the measurement's <c>error.type</c>); the exception type only, never its message.</summary>
     /// <summary>A read in a trace that is not head-sampled, whose span is made only when it matters (<see cref="QueryTelemetry.StartRead"/>).</summary>
     internal bool Deferred { get; init; }
 
