@@ -41,7 +41,7 @@ public sealed class CacheMetrics
     public void Record(QueryType type, CacheOutcome outcome)
     {
         var tag = new KeyValuePair<string, object?>("query.type", Name(type));
-        var tally = _tallies.GetOrAdd(type, _ => new Tally());
+        var tally = _tallies.GetOrAdd(type, static _ => new Tally());
         switch (outcome)
         {
             case CacheOutcome.Hit:
@@ -79,7 +79,10 @@ public sealed class CacheMetrics
                 ? (Interlocked.Read(ref tally.Hits), Interlocked.Read(ref tally.Misses), Interlocked.Read(ref tally.Stale), Interlocked.Read(ref tally.Refreshes))
                 : (0L, 0L, 0L, 0L));
 
-    public static string Name(QueryType type) => type.ToString().ToLowerInvariant();
+    /// <summary>The query type's name in tags and keys (<c>find</c>), made once rather than on every read.</summary>
+    public static string Name(QueryType type) => (uint)type < (uint)Names.Length ? Names[(int)type] : type.ToString().ToLowerInvariant();
+
+    private static readonly string[] Names = Enum.GetValues<QueryType>().Select(t => t.ToString().ToLowerInvariant()).ToArray();
 
     private sealed class Tally
     {

@@ -11,8 +11,8 @@ namespace NexusCore.ClientsApi.Caching;
 
 /// <summary>
 /// Caches whole JSON responses of reads in FusionCache (memory L1, Redis L2, Redis backplane), keyed by
-/// the normalized, validated request. A hit writes the stored bytes as they are: no query, no
-/// serialization. Every cached GET carries an ETag and answers 304 to a matching If-None-Match.
+/// the normalized, validated request, each with its ETag. It only caches: the endpoints write what it
+/// returns (<c>CachedReads.SendAsync</c>: the stored bytes as they are, ETag, 304 to a matching If-None-Match).
 /// </summary>
 public sealed class ReadCache(
     IFusionCache cache,
@@ -58,10 +58,10 @@ public sealed class ReadCache(
     {
         // The logical query is the read as the caller sees it: a hit costs microseconds, a miss
         // includes Postgres (whose own spans nest under this one).
-        using var query = telemetry.Start(CacheMetrics.Name(type), "SELECT");
+        using var query = telemetry.StartRead(CacheMetrics.Name(type));
         try
         {
-            var result = await ReadAsync(type, request, tags, produce, etag, ct);
+            var result = await ReadAsync(type, request, tags, produce, etag, query, ct);
             query.CacheHit = result?.Outcome is CacheOutcome.Hit or CacheOutcome.Stale;
             query.Rows = result?.Response.Rows ?? 0;
             return result;
@@ -73,18 +73,27 @@ public sealed class ReadCache(
         }
     }
 
+    /// <summary>
+    /// Pass as <c>etag</c> for a read sent by POST (by-ids): no ETag is computed or sent, and
+    /// If-None-Match is not evaluated, since RFC 9110 §13.1.2 allows a 304 only for GET and HEAD and
+    /// such a response has no URL a client could revalidate.
+    /// </summary>
+    public static string NoETag(object value) => "";
+
     private async Task<CacheResult?> ReadAsync<T>(
         QueryType type,
         string request,
         IReadOnlyCollection<string> tags,
         Func<CancellationToken, Task<T?>> produce,
         Func<T, string>? etag,
+        QueryScope query,
         CancellationToken ct)
         where T : class
     {
         var settings = options.CurrentValue;
         if (!settings.Enabled)
         {
+            query.Span();
             var fresh = await ProduceAsync(produce, etag, ct);
             metrics.Record(type, CacheOutcome.Bypass);
             return fresh is null ? null : new CacheResult(fresh, CacheOutcome.Bypass, TimeSpan.Zero);
@@ -97,6 +106,7 @@ public sealed class ReadCache(
             async (context, token) =>
             {
                 produced = true;
+                query.Span();
                 var response = await ProduceAsync(produce, etag, token);
                 if (response is null)
                 {
@@ -113,7 +123,7 @@ public sealed class ReadCache(
                 context.Options.SkipBackplaneNotifications = true;
                 return response;
             },
-            options: EntryOptions(settings, type),
+            options: EntryOptions(settings)[(int)type],
             tags: tags,
             token: ct);
 
@@ -131,55 +141,6 @@ public sealed class ReadCache(
         return new CacheResult(entry, outcome, age < TimeSpan.Zero ? TimeSpan.Zero : age);
     }
 
-    /// <summary>
-    /// Pass as <c>etag</c> for a read sent by POST (by-ids): no ETag is computed or sent, and
-    /// If-None-Match is not evaluated, since RFC 9110 §13.1.2 allows a 304 only for GET and HEAD and
-    /// such a response has no URL a client could revalidate.
-    /// </summary>
-    public static string NoETag(object value) => "";
-
-    // Header values a hit would otherwise build on every request.
-    private static readonly string[] Outcomes = Enum.GetValues<CacheOutcome>().Select(o => o.ToString().ToUpperInvariant()).ToArray();
-    private static readonly string[] Ages = Enumerable.Range(0, 1024).Select(a => a.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-
-    private static string OutcomeHeader(CacheOutcome outcome) => Outcomes[(int)outcome];
-
-    private static string AgeHeader(long seconds) =>
-        (ulong)seconds < (ulong)Ages.Length ? Ages[seconds] : seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>Writes a cached read: ETag, X-Cache (HIT, MISS, STALE, BYPASS), Age, and 304 when If-None-Match matches.</summary>
-    public static async Task SendAsync(HttpContext http, CacheResult result, CancellationToken ct)
-    {
-        var response = http.Response;
-        var etag = result.Response.ETag;
-        var conditional = etag.Length > 0 && (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method));
-        if (etag.Length > 0)
-        {
-            response.Headers.ETag = etag;
-        }
-
-        response.Headers.CacheControl = "private, no-cache";
-        response.Headers["X-Cache"] = OutcomeHeader(result.Outcome);
-        response.Headers.Age = AgeHeader((long)result.Age.TotalSeconds);
-        if (result.Outcome == CacheOutcome.Stale)
-        {
-            // RFC 9111's warning for content served past its freshness because the origin failed.
-            response.Headers["X-Cache-Stale"] = "true";
-        }
-
-        if (conditional && IfNoneMatchMatches(http.Request.Headers.IfNoneMatch, etag))
-        {
-            response.StatusCode = StatusCodes.Status304NotModified;
-            await response.StartAsync(ct);
-            return;
-        }
-
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "application/json; charset=utf-8";
-        response.ContentLength = result.Response.Body.Length;
-        await response.Body.WriteAsync(result.Response.Body, ct);
-    }
-
     private readonly ResiliencePipeline _retries = pipelines.GetPipeline(DatabaseOptions.ReadPipeline);
 
     private async Task<CachedResponse?> ProduceAsync<T>(Func<CancellationToken, Task<T?>> produce, Func<T, string>? etag, CancellationToken ct)
@@ -195,6 +156,26 @@ public sealed class ReadCache(
         var body = JsonSerializer.SerializeToUtf8Bytes(value, Json);
         return new CachedResponse(body, etag?.Invoke(value) ?? ContentETag(body), clock.GetUtcNow().UtcDateTime, (value as IRowCount)?.Rows ?? 1);
     }
+
+    private EntryOptionsOf? _entryOptions;
+
+    /// <summary>
+    /// Each query type's entry options, built once per settings value (a reload makes a new one) rather than on every
+    /// read. Shared safely: FusionCache copies them before a factory changes its entry's (adaptive caching).
+    /// </summary>
+    private FusionCacheEntryOptions[] EntryOptions(CacheOptions settings)
+    {
+        var built = Volatile.Read(ref _entryOptions);
+        if (!ReferenceEquals(built?.Settings, settings))
+        {
+            built = new EntryOptionsOf(settings, Enum.GetValues<QueryType>().Select(type => EntryOptions(settings, type)).ToArray());
+            Volatile.Write(ref _entryOptions, built);
+        }
+
+        return built!.ByType;
+    }
+
+    private sealed record EntryOptionsOf(CacheOptions Settings, FusionCacheEntryOptions[] ByType);
 
     private static FusionCacheEntryOptions EntryOptions(CacheOptions settings, QueryType type) => new()
     {
@@ -226,22 +207,4 @@ public sealed class ReadCache(
 
     private static string ContentETag(byte[] body) =>
         "\"" + Convert.ToBase64String(SHA256.HashData(body).AsSpan(0, 12)).TrimEnd('=').Replace('+', '-').Replace('/', '_') + "\"";
-
-    private static bool IfNoneMatchMatches(Microsoft.Extensions.Primitives.StringValues header, string etag)
-    {
-        foreach (var value in header)
-        {
-            foreach (var candidate in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                // Weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
-                var tag = candidate.StartsWith("W/", StringComparison.Ordinal) ? candidate[2..] : candidate;
-                if (tag == "*" || tag == etag)
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
-    }
 }

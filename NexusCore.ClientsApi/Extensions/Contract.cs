@@ -23,7 +23,7 @@ internal static class Contract
         return builder;
     }
 
-    /// <summary>The headers a read served through the cache sends (<c>ReadCache.SendAsync</c>), on 200 and 304.</summary>
+    /// <summary>The headers a read served through the cache sends (<c>CachedReads.SendAsync</c>), on 200 and 304.</summary>
     public static void CachedReadHeaders(this EndpointSummary summary, bool etag = true)
     {
         foreach (var status in new[] { 200, 304 })

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 
 namespace NexusCore.ClientsApi.Telemetry;
@@ -38,9 +39,16 @@ public sealed class QueryTelemetry
 
     private readonly Histogram<double> _duration;
 
-    public QueryTelemetry(IMeterFactory meters, IConfiguration configuration)
+    private readonly TimeSpan _slowest;
+
+    public QueryTelemetry(IMeterFactory meters, IConfiguration configuration, IOptions<SlowQueryOptions> slowQueries, IOptions<TracingOptions> tracing)
     {
         Enabled = !string.Equals(configuration["PERFORMANCE_MONITORING"], "false", StringComparison.OrdinalIgnoreCase);
+        // The shortest threshold that can make a trace slow: SLOW_QUERY_THRESHOLD or a route's own.
+        _slowest = tracing.Value.SlowRoutes
+            .Select(r => TimeSpan.FromSeconds(r.ThresholdSeconds))
+            .Append(slowQueries.Value.Threshold)
+            .Min();
         _duration = meters.Create(SourceName).CreateHistogram<double>(
             DurationInstrument,
             unit: "s",
@@ -66,11 +74,40 @@ public sealed class QueryTelemetry
             return QueryScope.Off;
         }
 
-        var activity = Source.StartActivity($"{queryType} {table}", ActivityKind.Internal);
+        var started = Stopwatch.GetTimestamp();
+        return new QueryScope(this, StartSpan(queryType, operation, table, null), queryType, operation, table, started);
+    }
+
+    /// <summary>
+    /// As <see cref="Start"/>, for a read that may be served from the cache: in a trace that is not head-sampled
+    /// the span is deferred (see the remarks), made by <see cref="QueryScope.Span"/> when the read queries Postgres,
+    /// or when the scope ends failed or slow.
+    /// </summary>
+    public QueryScope StartRead(string queryType, string table = "clients")
+    {
+        if (!Enabled)
+        {
+            return QueryScope.Off;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        return Activity.Current is { Recorded: false }
+            ? new QueryScope(this, null, queryType, "SELECT", table, started) { Deferred = true }
+            : new QueryScope(this, StartSpan(queryType, "SELECT", table, null), queryType, "SELECT", table, started);
+    }
+
+    /// <summary>Whether a deferred read's span must be made at its end: it failed, or may make its trace slow.</summary>
+    internal bool Notable(QueryScope scope, TimeSpan elapsed) => scope.ErrorType is not null || elapsed >= _slowest;
+
+    internal static Activity? StartSpan(string queryType, string operation, string table, DateTimeOffset? startedAt)
+    {
+        var activity = startedAt is { } at
+            ? Source.StartActivity(ActivityKind.Internal, startTime: at, name: $"{queryType} {table}")
+            : Source.StartActivity($"{queryType} {table}", ActivityKind.Internal);
         activity?.SetTag(QueryTypeTag, queryType);
         activity?.SetTag(TableTag, table);
         activity?.SetTag(OperationTag, operation);
-        return new QueryScope(this, activity, queryType, operation, table, Stopwatch.GetTimestamp());
+        return activity;
     }
 
     internal void Record(QueryScope scope, double seconds)
@@ -98,6 +135,9 @@ public sealed class QueryTelemetry
 /// <summary>An open query measurement: set <see cref="Rows"/> and <see cref="CacheHit"/>, then dispose.</summary>
 public sealed class QueryScope(QueryTelemetry? telemetry, Activity? activity, string queryType, string operation, string table, long started) : IDisposable
 {
+    private Activity? _activity = activity;
+    private bool _ended;
+
     /// <summary>The scope handed out when monitoring is off: it records nothing.</summary>
     public static readonly QueryScope Off = new(null, null, "", "", "", 0);
 
@@ -110,12 +150,38 @@ public sealed class QueryScope(QueryTelemetry? telemetry, Activity? activity, st
     /// <summary>Set when the query failed: the exception's type name, never its message.</summary>
     public string? ErrorType { get; private set; }
 
+    /// <summary>A read in a trace that is not head-sampled, whose span is made only when it matters (<see cref="QueryTelemetry.StartRead"/>).</summary>
+    internal bool Deferred { get; init; }
+
     /// <summary>Marks the query failed (the span's status and the measurement's <c>error.type</c>); the exception type only, never its message.</summary>
     public void Fail(Exception exception)
     {
         ErrorType = exception.GetType().Name;
-        activity?.SetStatus(ActivityStatusCode.Error);
-        activity?.SetTag(QueryTelemetry.ErrorTypeTag, ErrorType);
+        var span = Volatile.Read(ref _activity);
+        span?.SetStatus(ActivityStatusCode.Error);
+        span?.SetTag(QueryTelemetry.ErrorTypeTag, ErrorType);
+    }
+
+    /// <summary>
+    /// Makes a deferred read's span now, started when the read started, and current for the caller's flow: call it
+    /// where the read goes to Postgres, so Postgres' spans nest under it. Nothing once the read has ended (a background
+    /// refresh that runs after its read returned), or when the span exists already.
+    /// </summary>
+    public void Span()
+    {
+        if (!Deferred || Volatile.Read(ref _activity) is not null)
+        {
+            return;
+        }
+
+        // A refresh in the background can reach here as its read ends: one of the two makes the span, never both.
+        lock (this)
+        {
+            if (!_ended && _activity is null)
+            {
+                _activity = QueryTelemetry.StartSpan(QueryType, Operation, Table, DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(started));
+            }
+        }
     }
 
     public void Dispose()
@@ -125,21 +191,43 @@ public sealed class QueryScope(QueryTelemetry? telemetry, Activity? activity, st
             return;
         }
 
-        if (Rows is { } rows)
-        {
-            activity?.SetTag(QueryTelemetry.RowsTag, rows);
-        }
-
-        if (CacheHit is { } hit)
-        {
-            activity?.SetTag(QueryTelemetry.CacheHitTag, hit);
-        }
-
-        // One measurement, two signals: the span ends where the histogram's value ends, so a span's duration
-        // is the value recorded for it (recording is telemetry's own time, not the query's).
         var elapsed = Stopwatch.GetElapsedTime(started);
-        activity?.SetEndTime(activity.StartTimeUtc + elapsed);
+        var span = _activity;
+        if (Deferred)
+        {
+            lock (this)
+            {
+                _ended = true;
+                span = _activity ??= telemetry.Notable(this, elapsed)
+                    ? QueryTelemetry.StartSpan(QueryType, Operation, Table, DateTimeOffset.UtcNow - elapsed)
+                    : null;
+            }
+
+            if (span is not null && ErrorType is not null)
+            {
+                span.SetStatus(ActivityStatusCode.Error);
+                span.SetTag(QueryTelemetry.ErrorTypeTag, ErrorType);
+            }
+        }
+
+        if (span is not null)
+        {
+            if (Rows is { } rows)
+            {
+                span.SetTag(QueryTelemetry.RowsTag, rows);
+            }
+
+            if (CacheHit is { } hit)
+            {
+                span.SetTag(QueryTelemetry.CacheHitTag, hit);
+            }
+
+            // One measurement, two signals: the span ends where the histogram's value ends, so a span's duration
+            // is the value recorded for it (recording is telemetry's own time, not the query's).
+            span.SetEndTime(span.StartTimeUtc + elapsed);
+        }
+
         telemetry.Record(this, elapsed.TotalSeconds);
-        activity?.Dispose();
+        span?.Dispose();
     }
 }

@@ -43,6 +43,6 @@ public sealed class Endpoint(NpgsqlDataSource db, TimeProvider clock, ReadCache 
             token => Data.ReadAsync(db, query, token),
             etag: null,
             ct);
-        await ReadCache.SendAsync(HttpContext, result!, ct);
+        await CachedReads.SendAsync(HttpContext, result!, ct);
     }
 }

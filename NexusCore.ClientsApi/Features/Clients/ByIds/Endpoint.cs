@@ -34,6 +34,6 @@ public sealed class Endpoint(LookupDatabase db, ReadCache cache) : Endpoint<Requ
             token => Data.FindAsync(db, ids, token),
             etag: ReadCache.NoETag,
             ct);
-        await ReadCache.SendAsync(HttpContext, result!, ct);
+        await CachedReads.SendAsync(HttpContext, result!, ct);
     }
 }

@@ -26,6 +26,6 @@ public sealed class Endpoint(NpgsqlDataSource db, ReadCache cache) : Endpoint<Re
     public override async Task HandleAsync(Request request, CancellationToken ct)
     {
         var result = await cache.GetAsync(QueryType.Count, "dashboard", [CacheInvalidator.Counts], token => Data.ReadAsync(db, token), etag: null, ct);
-        await ReadCache.SendAsync(HttpContext, result!, ct);
+        await CachedReads.SendAsync(HttpContext, result!, ct);
     }
 }

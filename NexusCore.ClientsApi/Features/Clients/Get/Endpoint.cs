@@ -41,6 +41,6 @@ public sealed class Endpoint(LookupDatabase db, ReadCache cache) : Endpoint<Requ
             return;
         }
 
-        await ReadCache.SendAsync(HttpContext, result, ct);
+        await CachedReads.SendAsync(HttpContext, result, ct);
     }
 }

@@ -43,7 +43,7 @@ internal static class ClientPages
             token => ReadAsync(db, cursors, query, token),
             etag: null,
             ct);
-        await ReadCache.SendAsync(endpoint.HttpContext, result, ct);
+        await CachedReads.SendAsync(endpoint.HttpContext, result, ct);
     }
 
     public static async Task<ClientPage> ReadAsync(NpgsqlDataSource db, CursorProtector cursors, ClientPageQuery query, CancellationToken ct)
