@@ -51,6 +51,10 @@ public static partial class FastEndpointsDefaults
             Strict(type, input => StrictEnum(input, type));
         }
 
+        // A list in a query string is its parameter repeated (status=a&status=b), OpenAPI's default form for a query
+        // array: FastEndpoints would also split one value at its commas, a form the documents do not describe.
+        config.Binding.ValueParserFor<string[]>(input => new ParseResult(true, input.Select(v => v ?? "").ToArray()));
+
         config.Binding.FailureMessage = DescribeBindingFailure;
 
         void Strict(Type type, Func<StringValues, ParseResult> parser)

@@ -68,7 +68,7 @@ internal sealed class ClientSchemasProcessor : IDocumentProcessor
         }
     }
 
-    /// <summary>Statuses and program types as the values the API writes (it also reads statuses in any letter case).</summary>
+    /// <summary>Statuses and program types: the values the API reads and writes, exactly as listed.</summary>
     private static void Enumerate(JsonSchema schema)
     {
         Values(schema, "status", ClientRules.Statuses);

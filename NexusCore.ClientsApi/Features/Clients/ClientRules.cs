@@ -14,13 +14,17 @@ public static partial class ClientRules
     public static string StatusList => string.Join(", ", Statuses);
     public static string ProgramTypeList => string.Join(", ", ProgramTypes);
 
-    /// <summary>Statuses are accepted in any letter case and stored lower-case.</summary>
+    /// <summary>
+    /// The status when <paramref name="value"/> is one exactly as documented (lower-case, no spaces), else null. The
+    /// OpenAPI document lists these values as an enum; accepting another letter case would accept what the contract
+    /// calls invalid, which a schema-driven client or fuzzer rightly treats as a break.
+    /// </summary>
     public static string? NormalizeStatus(string? value) =>
-        value is null ? null : Statuses.FirstOrDefault(s => s.Equals(value.Trim(), StringComparison.OrdinalIgnoreCase));
+        value is null ? null : Statuses.FirstOrDefault(s => s.Equals(value, StringComparison.Ordinal));
 
-    /// <summary>Program types are accepted in any letter case and stored upper-case.</summary>
+    /// <summary>The program type when <paramref name="value"/> is one exactly as documented (upper-case), else null.</summary>
     public static string? NormalizeProgramType(string? value) =>
-        value is null ? null : ProgramTypes.FirstOrDefault(p => p.Equals(value.Trim(), StringComparison.OrdinalIgnoreCase));
+        value is null ? null : ProgramTypes.FirstOrDefault(p => p.Equals(value, StringComparison.Ordinal));
 
     /// <summary>One @, a dot in the domain, no spaces or control characters: what a mail system will route.</summary>
     public static bool IsValidEmail(string? value) =>

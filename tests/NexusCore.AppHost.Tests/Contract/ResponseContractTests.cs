@@ -59,7 +59,7 @@ public sealed class ResponseContractTests(StackFixture stack)
         await probe.SendAsync("reader", HttpMethod.Get, $"/api/v1/optimized/clients/search/advanced?q={marker}&limit=1&cursor={Uri.EscapeDataString(cursor!)}");
         await probe.SendAsync("reader", HttpMethod.Get, $"/api/v1/optimized/clients/search/advanced?q={marker}&limit=1&count=exact",
             headers: new Dictionary<string, string> { ["If-None-Match"] = listed.Headers.ETag?.ToString() ?? "\"none\"" });
-        await probe.SendAsync("reader", HttpMethod.Get, "/api/v1/clients?status=active&programType=PRIME,LONGEVITY&sort=name&order=asc&limit=5");
+        await probe.SendAsync("reader", HttpMethod.Get, "/api/v1/clients?status=active&programType=PRIME&programType=LONGEVITY&sort=name&order=asc&limit=5");
         await probe.SendAsync("reader", HttpMethod.Get, "/api/v1/clients?limit=0");
         await probe.SendAsync("reader", HttpMethod.Get, "/api/v1/clients?bogus=1");
         await probe.SendAsync("reader", HttpMethod.Get, "/api/v1/clients?cursor=AAAA");

@@ -14,10 +14,10 @@ public sealed class Request
     [Required, MaxLength(ClientRules.EmailMaxLength)]
     public string? Email { get; init; }
 
-    /// <summary>active (default), inactive or pending (any letter case).</summary>
+    /// <summary>active (default), inactive or pending.</summary>
     public string? Status { get; init; }
 
-    /// <summary>PRIME, LONGEVITY or PERFORMANCE (any letter case).</summary>
+    /// <summary>PRIME, LONGEVITY or PERFORMANCE.</summary>
     [Required]
     public string? ProgramType { get; init; }
 }

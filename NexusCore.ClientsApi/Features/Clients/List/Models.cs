@@ -8,11 +8,11 @@ namespace NexusCore.ClientsApi.Features.Clients.List;
 
 public sealed class Request
 {
-    /// <summary>Only clients of these statuses (active, inactive, pending; any letter case): repeated or comma-separated.</summary>
+    /// <summary>Only clients of these statuses (active, inactive, pending); repeat the parameter for several.</summary>
     [QueryParam, AllowedValues("active", "inactive", "pending")]
     public string[]? Status { get; init; }
 
-    /// <summary>Only clients of these program types (PRIME, LONGEVITY, PERFORMANCE; any letter case): repeated or comma-separated.</summary>
+    /// <summary>Only clients of these program types (PRIME, LONGEVITY, PERFORMANCE); repeat the parameter for several.</summary>
     [QueryParam, AllowedValues("PRIME", "LONGEVITY", "PERFORMANCE")]
     public string[]? ProgramType { get; init; }
 

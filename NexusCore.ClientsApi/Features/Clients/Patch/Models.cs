@@ -25,10 +25,10 @@ public sealed class Request
     [MaxLength(ClientRules.EmailMaxLength)]
     public string? Email { get; init; }
 
-    /// <summary>active, inactive or pending (any letter case).</summary>
+    /// <summary>active, inactive or pending.</summary>
     public string? Status { get; init; }
 
-    /// <summary>PRIME, LONGEVITY or PERFORMANCE (any letter case).</summary>
+    /// <summary>PRIME, LONGEVITY or PERFORMANCE.</summary>
     public string? ProgramType { get; init; }
 }
 

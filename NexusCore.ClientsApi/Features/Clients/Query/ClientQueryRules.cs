@@ -27,17 +27,19 @@ public static class ClientQueryRules
     public const string DateDescription =
         "An ISO 8601 date (2025-03-31) or date-time (2025-03-31T12:00:00Z; no offset means UTC) in the years 1900 to 9999.";
 
-    /// <summary>Lists accept repetition (<c>status=a&amp;status=b</c>) and commas (<c>status=a,b</c>).</summary>
-    public static IEnumerable<string> Items(string[]? values) =>
-        (values ?? []).SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+    /// <summary>
+    /// A list is its parameter repeated (<c>status=a&amp;status=b</c>), OpenAPI's default form for a query array and what
+    /// generated clients send. <c>status=a,b</c> is one value, documented as invalid, so it is refused rather than split.
+    /// </summary>
+    public static IEnumerable<string> Items(string[]? values) => values ?? [];
 
     public static IRuleBuilderOptions<T, string[]?> StatusValues<T>(this IRuleBuilder<T, string[]?> rule) => rule
         .Must(values => Items(values).All(v => ClientRules.NormalizeStatus(v) is not null))
-        .WithMessage($"status values must be among: {ClientRules.StatusList}.").WithErrorCode("status_unknown");
+        .WithMessage($"status values must be among: {ClientRules.StatusList} (exactly so; repeat the parameter for several: status=active&status=pending).").WithErrorCode("status_unknown");
 
     public static IRuleBuilderOptions<T, string[]?> ProgramTypeValues<T>(this IRuleBuilder<T, string[]?> rule) => rule
         .Must(values => Items(values).All(v => ClientRules.NormalizeProgramType(v) is not null))
-        .WithMessage($"programType values must be among: {ClientRules.ProgramTypeList}.").WithErrorCode("program_type_unknown");
+        .WithMessage($"programType values must be among: {ClientRules.ProgramTypeList} (exactly so; repeat the parameter for several).").WithErrorCode("program_type_unknown");
 
     public static IRuleBuilderOptions<T, int?> PageLimit<T>(this IRuleBuilder<T, int?> rule) => rule
         .InclusiveBetween(1, ClientPageQuery.MaxLimit)

@@ -14,7 +14,7 @@ public sealed class CreateTests(StackFixture stack)
         var email = ClientsApiDriver.UniqueEmail("Ada");
         var before = DateTime.UtcNow.AddSeconds(-5);
 
-        var response = await _api.CreateAsync(new { name = "  Ada Lovelace ", email, programType = "longevity", status = "Pending" });
+        var response = await _api.CreateAsync(new { name = "  Ada Lovelace ", email, programType = "LONGEVITY", status = "pending" });
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var created = await Problem.ReadJsonAsync<ClientDto>(response);
@@ -29,6 +29,22 @@ public sealed class CreateTests(StackFixture stack)
         Assert.Equal(created.CreatedAt, created.UpdatedAt);
         Assert.Equal($"/api/v1/clients/{created.Id}", response.Headers.Location?.OriginalString);
         Assert.Equal(1, await _api.CountByEmailAsync(email));
+    }
+
+    [Theory]
+    [InlineData("longevity", null)]
+    [InlineData("PRIME", "Pending")]
+    [InlineData(" PRIME", null)]
+    [InlineData("PRIME", "ACTIVE")]
+    public async Task AStatusOrProgramTypeNotExactlyAsDocumentedIsRefusedAndWritesNothing(string programType, string? status)
+    {
+        var email = ClientsApiDriver.UniqueEmail("Case");
+
+        var response = await _api.CreateAsync(new { name = "Letter Case", email, programType, status });
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+        Assert.Contains(problem.Errors, e => e.Code is "status_unknown" or "program_type_unknown");
+        Assert.Equal(0, await _api.CountByEmailAsync(email));
     }
 
     [Fact]

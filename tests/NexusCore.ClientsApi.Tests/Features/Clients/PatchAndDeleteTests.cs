@@ -13,12 +13,25 @@ public sealed class PatchAndDeleteTests(StackFixture stack)
     {
         var created = await _api.CreateOkAsync("Patch Me", ClientsApiDriver.UniqueEmail(), "PRIME");
 
-        var response = await _api.Http.PatchAsJsonAsync($"/api/v1/clients/{created.Id}", new { status = "INACTIVE", programType = "longevity" });
+        var response = await _api.Http.PatchAsJsonAsync($"/api/v1/clients/{created.Id}", new { status = "inactive", programType = "LONGEVITY" });
 
         var patched = await ClientsApiDriver.ReadAsync<ClientDto>(response);
         Assert.Equal(created with { Status = "inactive", ProgramType = "LONGEVITY", Version = 2, UpdatedAt = patched.UpdatedAt }, patched);
         Assert.True(patched.UpdatedAt > created.UpdatedAt);
         Assert.Equal($"\"{created.Id}.2\"", response.Headers.ETag?.ToString());
+    }
+
+    [Fact]
+    public async Task APatchWithAStatusInAnotherLetterCaseIsRefusedAndChangesNothing()
+    {
+        var created = await _api.CreateOkAsync("Patch Case", ClientsApiDriver.UniqueEmail(), "PRIME");
+
+        var response = await _api.Http.PatchAsJsonAsync($"/api/v1/clients/{created.Id}", new { status = "INACTIVE" });
+
+        var problem = await Problem.ReadAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal("status_unknown", problem.Errors.Single().Code);
+        var current = await ClientsApiDriver.ReadAsync<ClientDto>(await _api.Reader.GetAsync($"/api/v1/clients/{created.Id}"));
+        Assert.Equal(("active", 1), (current.Status, current.Version));
     }
 
     [Fact]

@@ -89,7 +89,7 @@ public sealed class RequestModelTests(StackFixture stack)
     }
 
     [Fact]
-    public async Task AListParameterMayBeRepeatedOrCommaSeparated()
+    public async Task AListParameterIsRepeatedAndACommaJoinedOrOtherCaseValueIsRefused()
     {
         var token = ClientsApiDriver.Token();
         var pending = await _api.CreateOkAsync($"Listed {token}", ClientsApiDriver.UniqueEmail(token), "PERFORMANCE", "pending");
@@ -97,11 +97,16 @@ public sealed class RequestModelTests(StackFixture stack)
         await _api.CreateOkAsync($"Listed {token}", ClientsApiDriver.UniqueEmail(token), "PERFORMANCE", "active");
         const string Search = "/api/v1/optimized/clients/search/advanced";
 
-        var repeated = await ClientsApiDriver.ReadAsync<PageDto>(await _api.Reader.GetAsync($"{Search}?q={token}&status=pending&status=INACTIVE&sort=id&order=asc"));
-        var commas = await ClientsApiDriver.ReadAsync<PageDto>(await _api.Reader.GetAsync($"{Search}?q={token}&status=pending,inactive&sort=id&order=asc"));
+        var repeated = await ClientsApiDriver.ReadAsync<PageDto>(await _api.Reader.GetAsync($"{Search}?q={token}&status=pending&status=inactive&sort=id&order=asc"));
+        var commas = await Problem.ReadAsync(await _api.Reader.GetAsync($"{Search}?q={token}&status=pending,inactive"), HttpStatusCode.BadRequest);
+        var upper = await Problem.ReadAsync(await _api.Reader.GetAsync($"/api/v1/clients?status=pending&status=INACTIVE"), HttpStatusCode.BadRequest);
+        var program = await Problem.ReadAsync(await _api.Reader.GetAsync($"{Search}?programType=prime"), HttpStatusCode.BadRequest);
 
         Assert.Equal([pending.Id, inactive.Id], repeated.Items.Select(c => c.Id));
-        Assert.Equal([pending.Id, inactive.Id], commas.Items.Select(c => c.Id));
+        Assert.Equal(("status", "status_unknown"), (commas.Errors.Single().Name, commas.Errors.Single().Code));
+        Assert.Contains("repeat the parameter", commas.Errors.Single().Reason);
+        Assert.Equal("status_unknown", upper.Errors.Single().Code);
+        Assert.Equal("program_type_unknown", program.Errors.Single().Code);
     }
 
     [Theory]

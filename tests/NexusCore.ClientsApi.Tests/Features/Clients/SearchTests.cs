@@ -36,7 +36,7 @@ public sealed class SearchTests(StackFixture stack)
             created.Add(await _api.CreateOkAsync($"Filter {token}", ClientsApiDriver.UniqueEmail(token), program, status));
         }
 
-        var page = await PageAsync($"q={token}&status=active,inactive&programType=PRIME&programType=longevity&count=exact&sort=id&order=asc");
+        var page = await PageAsync($"q={token}&status=active&status=inactive&programType=PRIME&programType=LONGEVITY&count=exact&sort=id&order=asc");
 
         var expected = created.Where(c => c.Status is "active" or "inactive" && c.ProgramType is "PRIME" or "LONGEVITY").Select(c => c.Id).ToList();
         Assert.Equal(expected, page.Items.Select(c => c.Id));
