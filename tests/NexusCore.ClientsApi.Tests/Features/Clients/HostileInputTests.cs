@@ -11,7 +11,7 @@ namespace NexusCore.ClientsApi.Tests.Features.Clients;
 /// the trigram index cannot look up. Each is a problem naming the input, or an ordinary answer.
 /// </summary>
 [Collection(StackCollection.Name)]
-public sealed class HostileInputTests(StackFixture stack)
+public sealed class HostileInputTests(ClientsApiStack stack)
 {
     private const string Search = "/api/v1/optimized/clients/search/advanced";
     private const string Export = "/api/v1/optimized/clients/bulk-export";
