@@ -2,8 +2,18 @@
 # Runs every test against real PostgreSQL and Redis: each test project boots the AppHost in local
 # mode once. Installs PostgreSQL 15 and redis-server first when they are missing (Debian/Ubuntu), and the npm tools the
 # contract tests run (tools/openapi, from its lock file).
+#
+#   ./test.sh --fast [dotnet test arguments]   only the tests that need no stack ([NoStack] classes, trait
+#                                              Stack=none): no PostgreSQL, Redis or AppHost, nothing installed.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+if [ "${1:-}" = "--fast" ]; then
+  shift
+  dotnet build NexusCore.sln -c Release -warnaserror --nologo -v quiet
+  # The test projects run side by side: none boots anything.
+  exec dotnet test NexusCore.sln -c Release --no-build --nologo --filter "Stack=none" "$@"
+fi
 
 scripts/prerequisites.sh tests
 

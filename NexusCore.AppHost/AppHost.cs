@@ -68,23 +68,28 @@ var clientsApi = builder.AddProject<Projects.NexusCore_ClientsApi>("clients-api"
     .WithHttpHealthCheck("/health")
     .WithApiReference();
 
-var perfApi = builder.AddProject<Projects.NexusCore_PerfApi>("perf-api")
-    .WithDatabaseRole(roles.PerfApi)
-    .WithDatabaseRole(roles.Advisor, "clientsdb-advisor")
-    .WithDatabaseRole(roles.Indexer, "clientsdb-indexer")
-    .WithReference(cache)
-    .WithReference(clientsApi)
-    .WaitFor(clientsDb)
-    .WaitFor(cache)
-    .WaitForCompletion(migrator)
-    .WithApiKeys(apiKeys, ingest: true)
-    .WithSeedSettings(builder.Configuration)
-    .WithHttpHealthCheck("/health")
-    .WithApiReference();
+// PerfApi can be left out (NexusCore:PerfApi:Enabled=false), e.g. by the tests of ClientsApi, which never call it:
+// ClientsApi then exports its telemetry to the dashboard only.
+if (builder.Configuration.GetValue("NexusCore:PerfApi:Enabled", true))
+{
+    var perfApi = builder.AddProject<Projects.NexusCore_PerfApi>("perf-api")
+        .WithDatabaseRole(roles.PerfApi)
+        .WithDatabaseRole(roles.Advisor, "clientsdb-advisor")
+        .WithDatabaseRole(roles.Indexer, "clientsdb-indexer")
+        .WithReference(cache)
+        .WithReference(clientsApi)
+        .WaitFor(clientsDb)
+        .WaitFor(cache)
+        .WaitForCompletion(migrator)
+        .WithApiKeys(apiKeys, ingest: true)
+        .WithSeedSettings(builder.Configuration)
+        .WithHttpHealthCheck("/health")
+        .WithApiReference();
 
-// ClientsApi's traces and metrics go to the dashboard and to PerfApi, which computes the
-// performance endpoints from them (no WaitFor: telemetry must never hold a service back).
-clientsApi.WithTelemetryTo(perfApi, apiKeys);
+    // ClientsApi's traces and metrics go to the dashboard and to PerfApi, which computes the
+    // performance endpoints from them (no WaitFor: telemetry must never hold a service back).
+    clientsApi.WithTelemetryTo(perfApi, apiKeys);
+}
 
 builder.Build().Run();
 return 0;

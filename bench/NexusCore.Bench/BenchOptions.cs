@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 
 namespace NexusCore.Bench;
@@ -5,22 +7,6 @@ namespace NexusCore.Bench;
 /// <summary>What one run measures and for how long; <c>--tiny</c> is the smoke test's scale.</summary>
 public sealed record BenchOptions
 {
-    public const string Usage = """
-        Usage: bench/run [--tiny] [--clients N] [--duration SECONDS] [--runs N] [--paced-rate N] [--zipf-warmup SECONDS] [--out DIR]
-
-          --tiny            10,000 clients, 1 s per measurement, 1 run each, two concurrency steps
-                            (what the test runs; numbers are only a smoke signal)
-          --clients N       clients to seed (default 1000000)
-          --duration S      seconds per measurement run (default 2)
-          --runs N          runs per measurement; the median is reported (default 3)
-          --paced-rate N    requests/s offered steadily (random waits) for the p99 reads' paced figures
-                            (default 1000)
-          --zipf-warmup S   seconds of Zipf reads from a cleared cache before its hit rate is measured
-                            (default 60; past the find TTL, e.g. 330, it is the steady state, with
-                            expiries and refreshes, and the run takes that much longer)
-          --out DIR         where <date>.md and <date>.json go (default bench/results)
-        """;
-
     public int Clients { get; init; } = 1_000_000;
 
     public int DurationSeconds { get; init; } = 2;
@@ -78,75 +64,109 @@ public sealed record BenchOptions
 
     public int StampedeRequests { get; init; } = 500;
 
-    public static BenchOptions? Parse(IReadOnlyList<string> args, out string? error)
+    /// <summary>The smoke test's scale (<c>--tiny</c>), before any other option is applied.</summary>
+    public static BenchOptions TinyScale { get; } = new()
     {
-        error = null;
-        var options = new BenchOptions();
-        if (args.Contains("--tiny"))
+        Tiny = true,
+        Clients = 10_000,
+        DurationSeconds = 1,
+        Runs = 1,
+        ZipfWarmupSeconds = 1,
+        WarmupSeconds = 1,
+        MaxWarmupSeconds = 2,
+        ConcurrencySteps = [16, 64],
+    };
+}
+
+/// <summary>
+/// bench/run's command line (System.CommandLine): each option with its description, default and bounds, so
+/// <c>bench/run --help</c> prints them all. <c>--tiny</c> sets the smoke test's scale; options given beside it win.
+/// </summary>
+public static class BenchCommandLine
+{
+    private static readonly BenchOptions Full = new();
+
+    public static readonly Option<bool> Tiny = new("--tiny")
+    {
+        Description = "10,000 clients, 1 s per measurement, 1 run each, two concurrency steps (what the test runs; numbers are only a smoke signal)",
+    };
+
+    public static readonly Option<int> Clients = Positive("--clients", "N", "clients to seed", Full.Clients, 50_000_000);
+
+    public static readonly Option<int> Duration = Positive("--duration", "SECONDS", "seconds per measurement run", Full.DurationSeconds, 600);
+
+    public static readonly Option<int> Runs = Positive("--runs", "N", "runs per measurement; the median is reported", Full.Runs, 50);
+
+    public static readonly Option<int> PacedRate = Positive(
+        "--paced-rate", "N", "requests/s offered steadily (random waits) for the p99 reads' paced figures", Full.PacedRate, 100_000);
+
+    public static readonly Option<int> ZipfWarmup = Positive(
+        "--zipf-warmup",
+        "SECONDS",
+        "seconds of Zipf reads from a cleared cache before its hit rate is measured (past the find TTL, e.g. 330, it is the steady state, with expiries and refreshes, and the run takes that much longer)",
+        Full.ZipfWarmupSeconds,
+        3_600);
+
+    public static readonly Option<string> Out = new("--out")
+    {
+        Description = "where <date>.md and <date>.json go",
+        HelpName = "DIR",
+        DefaultValueFactory = _ => Full.OutputDirectory,
+    };
+
+    /// <summary>The command whose action runs the benchmark with the options parsed.</summary>
+    public static RootCommand Create(Func<BenchOptions, ParseResult, CancellationToken, Task<int>> run)
+    {
+        var command = new RootCommand(
+            "The benchmark: boots the stack in local mode, seeds, measures the seed's operations before and after, and writes bench/results/<date>.md and .json. "
+            + "bench/run also takes --no-build (use what is built) and --configuration Release|Debug (default Release).")
         {
-            options = options with
-            {
-                Tiny = true,
-                Clients = 10_000,
-                DurationSeconds = 1,
-                Runs = 1,
-                ZipfWarmupSeconds = 1,
-                WarmupSeconds = 1,
-                MaxWarmupSeconds = 2,
-                ConcurrencySteps = [16, 64],
-            };
-        }
-
-        for (var i = 0; i < args.Count; i++)
-        {
-            var arg = args[i];
-            if (arg == "--tiny")
-            {
-                continue;
-            }
-
-            if (arg is "--help" or "-h")
-            {
-                error = "";
-                return null;
-            }
-
-            if (i + 1 >= args.Count)
-            {
-                error = $"'{arg}' needs a value, or is unknown.";
-                return null;
-            }
-
-            var value = args[++i];
-            switch (arg)
-            {
-                case "--clients" when Positive(value, 50_000_000) is { } clients:
-                    options = options with { Clients = clients };
-                    break;
-                case "--duration" when Positive(value, 600) is { } seconds:
-                    options = options with { DurationSeconds = seconds };
-                    break;
-                case "--runs" when Positive(value, 50) is { } runs:
-                    options = options with { Runs = runs };
-                    break;
-                case "--paced-rate" when Positive(value, 100_000) is { } rate:
-                    options = options with { PacedRate = rate };
-                    break;
-                case "--zipf-warmup" when Positive(value, 3_600) is { } zipfWarmup:
-                    options = options with { ZipfWarmupSeconds = zipfWarmup };
-                    break;
-                case "--out":
-                    options = options with { OutputDirectory = value };
-                    break;
-                default:
-                    error = $"Unknown argument or bad value: '{arg} {value}'.";
-                    return null;
-            }
-        }
-
-        return options;
+            Tiny, Clients, Duration, Runs, PacedRate, ZipfWarmup, Out,
+        };
+        command.SetAction((parsed, ct) => run(From(parsed), parsed, ct));
+        return command;
     }
 
-    private static int? Positive(string text, int max) =>
-        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= 1 && value <= max ? value : null;
+    /// <summary>The options a parsed command line asks for: the full or tiny scale, then each option given.</summary>
+    public static BenchOptions From(ParseResult parsed)
+    {
+        var options = parsed.GetValue(Tiny) ? BenchOptions.TinyScale : new BenchOptions();
+        return options with
+        {
+            Clients = Given(parsed, Clients) ?? options.Clients,
+            DurationSeconds = Given(parsed, Duration) ?? options.DurationSeconds,
+            Runs = Given(parsed, Runs) ?? options.Runs,
+            PacedRate = Given(parsed, PacedRate) ?? options.PacedRate,
+            ZipfWarmupSeconds = Given(parsed, ZipfWarmup) ?? options.ZipfWarmupSeconds,
+            OutputDirectory = parsed.GetValue(Out) ?? options.OutputDirectory,
+        };
+    }
+
+    /// <summary>An option's value when it was given, not defaulted (so <c>--tiny</c>'s scale stands unless overridden).</summary>
+    private static int? Given(ParseResult parsed, Option<int> option) =>
+        parsed.GetResult(option) is { Implicit: false } ? parsed.GetValue(option) : null;
+
+    /// <summary>A whole number from 1 to <paramref name="max"/>, digits only (no sign, no spaces).</summary>
+    private static Option<int> Positive(string name, string helpName, string description, int fullDefault, int max) => new(name)
+    {
+        Description = $"{description} (1 to {max.ToString("N0", CultureInfo.InvariantCulture)})",
+        HelpName = helpName,
+        DefaultValueFactory = _ => fullDefault,
+        CustomParser = result =>
+        {
+            if (result.Tokens.Count == 0)
+            {
+                return fullDefault;
+            }
+
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= 1 && value <= max)
+            {
+                return value;
+            }
+
+            result.AddError($"{name} must be a whole number from 1 to {max.ToString("N0", CultureInfo.InvariantCulture)}, not '{text}'.");
+            return default;
+        },
+    };
 }

@@ -7,6 +7,7 @@ namespace NexusCore.Bench.Tests;
 /// beside the hit rate it measures: the formula is checked here against a simulated cache fed by the
 /// harness's own Zipf sampler.
 /// </summary>
+[NoStack]
 public sealed class ZipfModelTests
 {
     private const long Keys = 20_000;

@@ -10,7 +10,7 @@ namespace NexusCore.ClientsApi.Tests;
 /// require, and the headers responses carry.
 /// </summary>
 [Collection(StackCollection.Name)]
-public sealed class OpenApiDocumentTests(StackFixture stack)
+public sealed class OpenApiDocumentTests(ClientsApiStack stack)
 {
     private static readonly Dictionary<(string Path, string Method), string> Operations = new()
     {

@@ -26,6 +26,12 @@ public class StackFixture : IAsyncLifetime
     /// <summary>The resources to keep; null keeps the whole AppHost.</summary>
     protected virtual IReadOnlyCollection<string>? KeptResources => null;
 
+    /// <summary>
+    /// Whether the stack runs PerfApi (the AppHost's <c>NexusCore:PerfApi:Enabled</c>). A test project that never
+    /// calls it leaves it out: the stack boots sooner, and ClientsApi exports its telemetry to the dashboard only.
+    /// </summary>
+    protected virtual bool RunsPerfApi => true;
+
     /// <summary>The origin a browser frontend calls the stack's APIs from (<c>CORS_ALLOWED_ORIGINS</c>).</summary>
     public const string FrontendOrigin = "https://app.nexuscore.test";
 
@@ -370,7 +376,7 @@ public class StackFixture : IAsyncLifetime
         _apiKeys.Clear();
         using var deadline = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.NexusCore_AppHost>(
-            ["--infra", "local", .. ExtraArgs, .. ConfiguredKeyArgs],
+            ["--infra", "local", .. ExtraArgs, .. ConfiguredKeyArgs, .. (RunsPerfApi ? Array.Empty<string>() : ["--NexusCore:PerfApi:Enabled", "false"])],
             (options, _) => options.DisableDashboard = true,
             deadline.Token);
 

@@ -9,6 +9,7 @@ namespace NexusCore.AppHost.Tests.Infrastructure;
 /// free and outside the kernel's ephemeral range, from which the orchestrator's ports and every
 /// outgoing connection's local port are taken meanwhile.
 /// </summary>
+[NoStack]
 public sealed class LocalPortTests
 {
     private static readonly int EphemeralStart = int.Parse(

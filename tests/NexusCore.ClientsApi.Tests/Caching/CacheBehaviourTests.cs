@@ -5,7 +5,7 @@ using NexusCore.ClientsApi.Tests.Features.Clients;
 namespace NexusCore.ClientsApi.Tests.Caching;
 
 [Collection(StackCollection.Name)]
-public sealed class CacheBehaviourTests(StackFixture stack)
+public sealed class CacheBehaviourTests(ClientsApiStack stack)
 {
     private readonly ClientsApiDriver _api = new(stack);
 

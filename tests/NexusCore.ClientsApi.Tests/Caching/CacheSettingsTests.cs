@@ -7,6 +7,7 @@ using NexusCore.ClientsApi.Extensions;
 namespace NexusCore.ClientsApi.Tests.Caching;
 
 /// <summary>The cache's settings as ClientsApi's own registration binds and validates them (no stack needed).</summary>
+[NoStack]
 public sealed class CacheSettingsTests
 {
     [Theory]

@@ -11,6 +11,9 @@ public sealed class ReplicatedStack : StackFixture
     /// <summary>The find TTL: fail-safe is seen this soon; eager refresh starts at half of it, a window wide enough to read in on a busy machine.</summary>
     public const int ShortTtlSeconds = 6;
 
+    /// <summary>ClientsApi's tests never call PerfApi.</summary>
+    protected override bool RunsPerfApi => false;
+
     protected override IEnumerable<string> ExtraArgs =>
     [
         "--replicas", "2",

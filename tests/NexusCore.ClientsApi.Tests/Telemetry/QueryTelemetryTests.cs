@@ -11,6 +11,7 @@ using OpenTelemetry.Trace;
 namespace NexusCore.ClientsApi.Tests.Telemetry;
 
 /// <summary>What PerfApi's figures are made of: ClientsApi's <c>nexuscore.query.duration</c> as its OpenTelemetry pipeline exports it.</summary>
+[NoStack]
 public sealed class QueryTelemetryTests
 {
     [Fact]

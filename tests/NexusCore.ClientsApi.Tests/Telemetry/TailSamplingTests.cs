@@ -14,6 +14,7 @@ namespace NexusCore.ClientsApi.Tests.Telemetry;
 /// in-memory exporter behind them (what reaches it is what an OTLP exporter would send). Durations are set on the
 /// spans (start time in the past), so nothing here waits for a slow span.
 /// </summary>
+[NoStack]
 public sealed class TailSamplingTests
 {
     [Fact]

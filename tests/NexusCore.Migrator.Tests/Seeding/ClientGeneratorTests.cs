@@ -3,6 +3,7 @@ using NexusCore.Migrator.Seeding;
 
 namespace NexusCore.Migrator.Tests.Seeding;
 
+[NoStack]
 public sealed class ClientGeneratorTests
 {
     private static readonly DateOnly AsOf = new(2025, 6, 30);

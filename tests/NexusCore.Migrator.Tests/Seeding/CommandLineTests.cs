@@ -1,5 +1,6 @@
 namespace NexusCore.Migrator.Tests.Seeding;
 
+[NoStack]
 public sealed class CommandLineTests
 {
     [Theory]

@@ -5,6 +5,7 @@ using NexusCore.PerfApi.Tests.Performance;
 
 namespace NexusCore.PerfApi.Tests.Alerts;
 
+[NoStack]
 public sealed class AlertTests
 {
     [Fact]

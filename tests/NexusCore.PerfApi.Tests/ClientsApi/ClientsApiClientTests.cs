@@ -5,6 +5,7 @@ using NexusCore.PerfApi.Integrations;
 
 namespace NexusCore.PerfApi.Tests.ClientsApi;
 
+[NoStack]
 public sealed class ClientsApiClientTests
 {
     private const string CallerKey = "callers-admin-key-0123456789abcdef";

@@ -5,6 +5,7 @@ using static NexusCore.PerfApi.Tests.Features.Otlp.OtlpPayloads;
 
 namespace NexusCore.PerfApi.Tests.Performance;
 
+[NoStack]
 public sealed class PerformanceReaderTests
 {
     private static readonly TimeSpan FiveMinutes = TimeSpan.FromMinutes(5);

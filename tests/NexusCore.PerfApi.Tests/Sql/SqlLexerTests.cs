@@ -6,6 +6,7 @@ namespace NexusCore.PerfApi.Tests.Sql;
 /// The hostile corpus the three former lexers were tested with, run through the one lexer, and through the
 /// normalization, match keys and advisor tokens built on it: each must read a text the same way.
 /// </summary>
+[NoStack]
 public sealed class SqlLexerTests
 {
     [Theory]

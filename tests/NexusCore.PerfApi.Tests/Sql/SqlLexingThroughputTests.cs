@@ -10,6 +10,7 @@ namespace NexusCore.PerfApi.Tests.Sql;
 /// for match keys (every pg_stat_statements row on each slow-queries read and index analysis).
 /// Run it with <c>dotnet test tests/NexusCore.PerfApi.Tests -c Release --filter SqlLexingThroughput --logger "console;verbosity=detailed"</c>.
 /// </summary>
+[NoStack]
 public sealed class SqlLexingThroughputTests(ITestOutputHelper output)
 {
     private const int Rounds = 20_000;

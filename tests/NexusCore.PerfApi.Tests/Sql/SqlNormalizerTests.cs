@@ -2,6 +2,7 @@
 using NexusCore.PerfApi.Sql;
 namespace NexusCore.PerfApi.Tests.Sql;
 
+[NoStack]
 public sealed class SqlNormalizerTests
 {
     [Theory]

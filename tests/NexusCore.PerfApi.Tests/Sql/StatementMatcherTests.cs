@@ -4,6 +4,7 @@ using NexusCore.PerfApi.Sql;
 namespace NexusCore.PerfApi.Tests.Sql;
 
 /// <summary>What PerfApi saw in a span and what pg_stat_statements stored for the same statement must meet.</summary>
+[NoStack]
 public sealed class StatementMatcherTests
 {
     [Theory]

@@ -2,6 +2,7 @@ using NexusCore.PerfApi.Store;
 
 namespace NexusCore.PerfApi.Tests.Store;
 
+[NoStack]
 public sealed class ExponentialHistogramTests
 {
     private static double Exact(List<double> values, double q)

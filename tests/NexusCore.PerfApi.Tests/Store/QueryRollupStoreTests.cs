@@ -12,6 +12,7 @@ namespace NexusCore.PerfApi.Tests.Store;
 /// Query figures from <c>nexuscore.query.duration</c> against known inputs: OTLP payloads built as OpenTelemetry
 /// builds them, through the receiver's decoder into the store, read by the performance reader.
 /// </summary>
+[NoStack]
 public sealed class QueryRollupStoreTests
 {
     private static readonly TimeSpan FiveMinutes = TimeSpan.FromMinutes(5);

@@ -17,6 +17,7 @@ namespace NexusCore.PerfApi.Tests.Telemetry;
 /// payload, minus HTTP and gzip).
 /// Run it with <c>dotnet test tests/NexusCore.PerfApi.Tests -c Release --filter IngestThroughput --logger "console;verbosity=detailed"</c>.
 /// </summary>
+[NoStack]
 public sealed class IngestThroughputTests(ITestOutputHelper output)
 {
     private const int Payloads = 200;

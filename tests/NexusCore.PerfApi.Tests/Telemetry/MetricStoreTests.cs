@@ -4,6 +4,7 @@ using static NexusCore.PerfApi.Tests.Telemetry.StoreFixtures;
 
 namespace NexusCore.PerfApi.Tests.Telemetry;
 
+[NoStack]
 public sealed class MetricStoreTests
 {
     private static readonly TimeSpan Hour = TimeSpan.FromHours(1);

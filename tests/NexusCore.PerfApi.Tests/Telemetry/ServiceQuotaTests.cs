@@ -6,6 +6,7 @@ using static NexusCore.PerfApi.Tests.Telemetry.StoreFixtures;
 namespace NexusCore.PerfApi.Tests.Telemetry;
 
 /// <summary>Per-service quotas: a noisy service churns through its own series and never keeps another's out.</summary>
+[NoStack]
 public sealed class ServiceQuotaTests
 {
     private static readonly TimeSpan Hour = TimeSpan.FromHours(1);

@@ -2,6 +2,7 @@ using static NexusCore.PerfApi.Tests.Telemetry.StoreFixtures;
 
 namespace NexusCore.PerfApi.Tests.Telemetry;
 
+[NoStack]
 public sealed class SpanSampleStoreTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using static NexusCore.PerfApi.Tests.Telemetry.StoreFixtures;
 
 namespace NexusCore.PerfApi.Tests.Telemetry;
 
+[NoStack]
 public sealed class StatementStoreTests
 {
     private static readonly TimeSpan Hour = TimeSpan.FromHours(1);

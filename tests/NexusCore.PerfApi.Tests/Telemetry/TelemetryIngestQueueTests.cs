@@ -5,6 +5,7 @@ using static NexusCore.PerfApi.Tests.Telemetry.StoreFixtures;
 
 namespace NexusCore.PerfApi.Tests.Telemetry;
 
+[NoStack]
 public sealed class TelemetryIngestQueueTests
 {
     [Fact]

@@ -2,6 +2,7 @@
 using NexusCore.PerfApi.Store;
 namespace NexusCore.PerfApi.Tests.Telemetry;
 
+[NoStack]
 public sealed class TelemetryStoreOptionsTests
 {
     private readonly TelemetryStoreOptionsValidator _validator = new();

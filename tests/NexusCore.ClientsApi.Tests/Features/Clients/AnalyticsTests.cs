@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace NexusCore.ClientsApi.Tests.Features.Clients;
 
 [Collection(StackCollection.Name)]
-public sealed class AnalyticsTests(StackFixture stack)
+public sealed class AnalyticsTests(ClientsApiStack stack)
 {
     private const string Route = "/api/v1/optimized/clients/analytics/performance";
     private readonly ClientsApiDriver _api = new(stack);

@@ -11,6 +11,7 @@ namespace NexusCore.ClientsApi.Tests.Features.Clients;
 /// The API key entries (<c>ApiKeys:Keys:&lt;id&gt;</c>) as ClientsApi registers them (NexusCore.Web's defaults, then its own services) and validates them
 /// at start (no stack needed): a bad entry stops the service with a message naming the key's id, never its hash.
 /// </summary>
+[NoStack]
 public sealed class ApiKeySettingsTests
 {
     private static readonly string HashA = new('a', 64);

@@ -3,7 +3,7 @@ using System.Net;
 namespace NexusCore.ClientsApi.Tests.Features.Clients;
 
 [Collection(StackCollection.Name)]
-public sealed class BatchTests(StackFixture stack)
+public sealed class BatchTests(ClientsApiStack stack)
 {
     private readonly ClientsApiDriver _api = new(stack);
 

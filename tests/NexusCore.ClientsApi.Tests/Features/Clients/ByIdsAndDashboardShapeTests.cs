@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 namespace NexusCore.ClientsApi.Tests.Features.Clients;
 
 [Collection(StackCollection.Name)]
-public sealed class ByIdsTests(StackFixture stack)
+public sealed class ByIdsTests(ClientsApiStack stack)
 {
     private readonly ClientsApiDriver _api = new(stack);
 

@@ -8,7 +8,7 @@ namespace NexusCore.ClientsApi.Tests.Features.Clients;
 /// AppHost's configuration (see <see cref="StackFixture.ConfiguredKeys"/>); each caller is its key's id.
 /// </summary>
 [Collection(StackCollection.Name)]
-public sealed class CallerKeyTests(StackFixture stack)
+public sealed class CallerKeyTests(ClientsApiStack stack)
 {
     private readonly ClientsApiDriver _api = new(stack);
 

@@ -3,7 +3,7 @@ using System.Net;
 namespace NexusCore.ClientsApi.Tests.Features.Clients;
 
 [Collection(StackCollection.Name)]
-public sealed class ConnectionReuseTests(StackFixture stack)
+public sealed class ConnectionReuseTests(ClientsApiStack stack)
 {
     private const int Reads = 60;
     private readonly ClientsApiDriver _api = new(stack);

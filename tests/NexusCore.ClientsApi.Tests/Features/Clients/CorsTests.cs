@@ -6,7 +6,7 @@ namespace NexusCore.ClientsApi.Tests.Features.Clients;
 
 /// <summary>A browser frontend on another origin (<see cref="StackFixture.FrontendOrigin"/>, allowed by CORS_ALLOWED_ORIGINS) calling ClientsApi.</summary>
 [Collection(StackCollection.Name)]
-public sealed class CorsTests(StackFixture stack)
+public sealed class CorsTests(ClientsApiStack stack)
 {
     private const string OtherOrigin = "https://elsewhere.example";
     private readonly ClientsApiDriver _api = new(stack);

@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 namespace NexusCore.ClientsApi.Tests.Features.Clients;
 
 [Collection(StackCollection.Name)]
-public sealed class CreateTests(StackFixture stack)
+public sealed class CreateTests(ClientsApiStack stack)
 {
     private readonly ClientsApiDriver _api = new(stack);
 

@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 namespace NexusCore.ClientsApi.Tests.Features.Clients;
 
 [Collection(StackCollection.Name)]
-public sealed class DashboardTests(StackFixture stack)
+public sealed class DashboardTests(ClientsApiStack stack)
 {
     private readonly ClientsApiDriver _api = new(stack);
 

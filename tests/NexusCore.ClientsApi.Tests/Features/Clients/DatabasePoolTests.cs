@@ -19,7 +19,7 @@ namespace NexusCore.ClientsApi.Tests.Features.Clients;
 /// waits for a turn, and the metrics that show both.
 /// </summary>
 [Collection(StackCollection.Name)]
-public sealed class DatabasePoolTests(StackFixture stack)
+public sealed class DatabasePoolTests(ClientsApiStack stack)
 {
     private readonly ClientsApiDriver _api = new(stack);
 

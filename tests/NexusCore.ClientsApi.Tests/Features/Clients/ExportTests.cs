@@ -5,7 +5,7 @@ using Sylvan.Data.Csv;
 namespace NexusCore.ClientsApi.Tests.Features.Clients;
 
 [Collection(StackCollection.Name)]
-public sealed class ExportTests(StackFixture stack) : IAsyncLifetime
+public sealed class ExportTests(ClientsApiStack stack) : IAsyncLifetime
 {
     private const string Route = "/api/v1/optimized/clients/bulk-export";
 

@@ -4,7 +4,7 @@ namespace NexusCore.ClientsApi.Tests.Features.Clients;
 
 /// <summary>RFC 9110 §9.3.2: every GET route answers HEAD with the GET's status and headers, and no content.</summary>
 [Collection(StackCollection.Name)]
-public sealed class HeadTests(StackFixture stack)
+public sealed class HeadTests(ClientsApiStack stack)
 {
     private readonly ClientsApiDriver _api = new(stack);
 

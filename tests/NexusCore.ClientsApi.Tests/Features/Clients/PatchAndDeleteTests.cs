@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 namespace NexusCore.ClientsApi.Tests.Features.Clients;
 
 [Collection(StackCollection.Name)]
-public sealed class PatchAndDeleteTests(StackFixture stack)
+public sealed class PatchAndDeleteTests(ClientsApiStack stack)
 {
     private readonly ClientsApiDriver _api = new(stack);
 

@@ -10,7 +10,7 @@ namespace NexusCore.ClientsApi.Tests.Features.Clients;
 /// headers only, and a value that does not bind still names a code.
 /// </summary>
 [Collection(StackCollection.Name)]
-public sealed class RequestModelTests(StackFixture stack)
+public sealed class RequestModelTests(ClientsApiStack stack)
 {
     private readonly ClientsApiDriver _api = new(stack);
 

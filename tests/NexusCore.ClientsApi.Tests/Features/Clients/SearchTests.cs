@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 namespace NexusCore.ClientsApi.Tests.Features.Clients;
 
 [Collection(StackCollection.Name)]
-public sealed class SearchTests(StackFixture stack)
+public sealed class SearchTests(ClientsApiStack stack)
 {
     private const string Search = "/api/v1/optimized/clients/search/advanced";
     private readonly ClientsApiDriver _api = new(stack);

@@ -6,6 +6,7 @@ using NexusCore.PerfApi.Tests.ClientsApi;
 
 namespace NexusCore.PerfApi.Tests.Features.Benchmark;
 
+[NoStack]
 public sealed class BenchmarkRunnerTests
 {
     private static readonly RatingThresholds Ratings = new(50, 200);

@@ -6,6 +6,7 @@ namespace NexusCore.PerfApi.Tests.Features.Indexes;
 /// What the advisor agrees to plan: the product's own statements (as pg_stat_statements shows ClientsApi's, literals
 /// as <c>$n</c>) pass; every way of making the planner run other code is refused with its fixed reason.
 /// </summary>
+[NoStack]
 public sealed class PlanningAllowlistTests
 {
     private const string Columns = "id, name, email, status, program_type, created_at, updated_at, version";

@@ -4,6 +4,7 @@ using NexusCore.PerfApi.Sql;
 namespace NexusCore.PerfApi.Tests.Features.Indexes;
 
 /// <summary>The shapes Npgsql, psql and pg_stat_statements show: tables, predicates, join keys and sort keys.</summary>
+[NoStack]
 public sealed class QueryShapeParserTests
 {
     [Fact]

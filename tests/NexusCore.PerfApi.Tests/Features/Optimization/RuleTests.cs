@@ -7,6 +7,7 @@ using NexusCore.PerfApi.Tests.Performance;
 namespace NexusCore.PerfApi.Tests.Features.Optimization;
 
 /// <summary>Each rule fires on telemetry built to trigger it and stays silent on telemetry just short of it.</summary>
+[NoStack]
 public sealed class RuleTests
 {
     private const string SlowSql = "SELECT id, name FROM clients WHERE name ILIKE $1 ORDER BY created_at DESC LIMIT 51";

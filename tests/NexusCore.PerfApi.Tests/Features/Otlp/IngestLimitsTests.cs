@@ -9,6 +9,7 @@ using static NexusCore.PerfApi.Tests.Features.Otlp.OtlpPayloads;
 namespace NexusCore.PerfApi.Tests.Features.Otlp;
 
 /// <summary>The receiver's item limits, counted on the wire before parsing, and the strings cut after it.</summary>
+[NoStack]
 public sealed class IngestLimitsTests
 {
     private static readonly DateTimeOffset Now = new(2026, 3, 2, 10, 0, 0, TimeSpan.Zero);

@@ -4,6 +4,7 @@ using NexusCore.PerfApi.Store.History;
 
 namespace NexusCore.PerfApi.Tests.Store.History;
 
+[NoStack]
 public sealed class HistoryOptionsTests
 {
     private readonly HistoryOptionsValidator _validator = new();

@@ -2,6 +2,7 @@ using NexusCore.PerfApi.Store.History;
 
 namespace NexusCore.PerfApi.Tests.Store.History;
 
+[NoStack]
 public sealed class PackedCountsTests
 {
     [Fact]

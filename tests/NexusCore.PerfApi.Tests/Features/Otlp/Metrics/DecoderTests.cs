@@ -5,6 +5,7 @@ using static NexusCore.PerfApi.Tests.Features.Otlp.OtlpPayloads;
 
 namespace NexusCore.PerfApi.Tests.Features.Otlp.Metrics;
 
+[NoStack]
 public sealed class DecoderTests
 {
     private static readonly DateTimeOffset Start = new(2026, 3, 2, 9, 0, 0, TimeSpan.Zero);

@@ -8,6 +8,7 @@ using static NexusCore.PerfApi.Tests.Features.Otlp.OtlpPayloads;
 
 namespace NexusCore.PerfApi.Tests.Features.Otlp.Traces;
 
+[NoStack]
 public sealed class DecoderTests
 {
     private static readonly DateTimeOffset End = new(2026, 3, 2, 10, 0, 0, TimeSpan.Zero);
