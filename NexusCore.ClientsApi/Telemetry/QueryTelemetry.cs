@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
+using NexusCore.ServiceDefaults;
 using OpenTelemetry.Metrics;
 
 namespace NexusCore.ClientsApi.Telemetry;
