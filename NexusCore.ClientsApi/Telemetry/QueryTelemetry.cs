@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 
 namespace NexusCore.ClientsApi.Telemetry;
@@ -8,7 +9,7 @@ namespace NexusCore.ClientsApi.Telemetry;
 /// One span and one <c>nexuscore.query.duration</c> measurement per logical query (a read through the
 /// cache, or a write), tagged with its query type, table, operation, cache outcome and, when it failed,
 /// <c>error.type</c> (the span also carries rows). Neither carries values from the request or the rows:
-/// names and emails never reach telemetry. Turned off by <c>PERFORMANCE_MONITORING=false</c>; Npgsql's
+/// names and emails never reach telemetry. Turned off by <c>PERFORMANCE_MONITORING=false</c> (<see cref="PerformanceMonitoringOptions"/>); Npgsql's
 /// own spans and metrics stay on either way.
 /// </summary>
 /// <remarks>
@@ -38,9 +39,9 @@ public sealed class QueryTelemetry
 
     private readonly Histogram<double> _duration;
 
-    public QueryTelemetry(IMeterFactory meters, IConfiguration configuration)
+    public QueryTelemetry(IMeterFactory meters, IOptions<PerformanceMonitoringOptions> monitoring)
     {
-        Enabled = !string.Equals(configuration["PERFORMANCE_MONITORING"], "false", StringComparison.OrdinalIgnoreCase);
+        Enabled = monitoring.Value.Enabled;
         _duration = meters.Create(SourceName).CreateHistogram<double>(
             DurationInstrument,
             unit: "s",
