@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 namespace NexusCore.ServiceDefaults;
 
 /// <summary>A flat name the seed gave a setting (<c>CACHE_TTL_FIND</c>) and the options key that owns it (<c>Cache:FindTtlSeconds</c>).</summary>
-public sealed record SeedSetting(string Name, string Key);
+internal sealed record SeedSetting(string Name, string Key);
 
 /// <summary>
 /// The one place the seed's flat setting names are mapped onto the options keys the code binds. The services
@@ -11,7 +11,7 @@ public sealed record SeedSetting(string Name, string Key);
 /// This file is compiled into both (the AppHost links it as source). README's configuration table is tested
 /// against this list and the options types' defaults.
 /// </summary>
-public static class SeedSettings
+internal static class SeedSettings
 {
     public static readonly IReadOnlyList<SeedSetting> All =
     [
