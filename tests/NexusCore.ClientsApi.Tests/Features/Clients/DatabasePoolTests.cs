@@ -182,8 +182,8 @@ public sealed class DatabasePoolTests(StackFixture stack)
     private static DatabaseOptions OptionsFrom(IConfiguration configuration)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Configuration.AddConfiguration(configuration);
         builder.Configuration["ConnectionStrings:clientsdb"] = "Host=127.0.0.1;Database=unused";
+        builder.Configuration.AddConfiguration(configuration);
         builder.AddApplicationServices();
         using var services = builder.Services.BuildServiceProvider();
         return services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
