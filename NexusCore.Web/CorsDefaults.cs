@@ -12,7 +12,8 @@ namespace NexusCore.Web;
 /// </summary>
 public static class CorsDefaults
 {
-    public const string Setting = "CORS_ALLOWED_ORIGINS";
+    /// <summary>The seed's name of <see cref="AllowedOriginsOptions.AllowedOrigins"/>.</summary>
+    public static readonly string Setting = NexusCore.ServiceDefaults.SeedSettings.NameOf($"{AllowedOriginsOptions.Section}:{nameof(AllowedOriginsOptions.AllowedOrigins)}");
 
     /// <summary>Headers a frontend sends: its key or token, JSON bodies, and the conditional and idempotent writes.</summary>
     public static readonly string[] RequestHeaders =
@@ -27,9 +28,15 @@ public static class CorsDefaults
 
     public static IServiceCollection AddNexusCors(this IServiceCollection services, IConfiguration configuration)
     {
-        var origins = Origins(configuration[Setting]);
-        services.AddCors(cors => cors.AddDefaultPolicy(policy =>
+        services.AddOptions<AllowedOriginsOptions>()
+            .BindConfiguration(AllowedOriginsOptions.Section)
+            .Validate(options => Origins(options.AllowedOrigins) is not null)
+            .ValidateOnStart();
+        services.AddCors();
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
+            .Configure<Microsoft.Extensions.Options.IOptions<AllowedOriginsOptions>>((cors, allowed) => cors.AddDefaultPolicy(policy =>
         {
+            var origins = Origins(allowed.Value.AllowedOrigins);
             if (origins.Count == 0)
             {
                 return;
@@ -83,4 +90,13 @@ public static class CorsDefaults
 
         return origins;
     }
+}
+
+/// <summary>Section <c>Cors</c> (seed name <c>CORS_ALLOWED_ORIGINS</c>): the origins a browser frontend may call from.</summary>
+public sealed class AllowedOriginsOptions
+{
+    public const string Section = "Cors";
+
+    /// <summary>Comma-separated origins, or <c>*</c>; none by default.</summary>
+    public string? AllowedOrigins { get; set; }
 }

@@ -181,8 +181,6 @@ internal sealed partial class DependencyUnavailableExceptionHandler(
 
         LogDependencyUnavailable(exception.GetType().Name);
 
-        // A write is never retried; at least the requests after it get fresh connections.
-        httpContext.RequestServices.GetService<DatabasePools>()?.ClearIfServerGone(exception);
         httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         httpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var problem = new ProblemDetails
@@ -191,15 +189,8 @@ internal sealed partial class DependencyUnavailableExceptionHandler(
             Title = "A dependency is unavailable",
             Detail = "The database could not serve this request in time. Retry after the indicated delay.",
         };
-        if (httpContext.Features.Get<WriteProgress>() is { } write)
-        {
-            // A write says whether it can have been applied, so that a client retries only what was not.
-            problem.Extensions["outcome"] = write.CommitSent ? WriteProgress.Unknown : WriteProgress.NotApplied;
-            problem.Detail = write.CommitSent
-                ? "The database did not confirm this write in time: it may or may not have been applied. Read the resource before retrying it (a batch retried with its Idempotency-Key is answered once)."
-                : "The database could not serve this write in time; nothing was written. Retry after the indicated delay.";
-        }
-
+        // A service that owns the database adds what it knows (ClientsApi: whether a write can have been applied)
+        // through ProblemDetailsOptions.CustomizeProblemDetails, which sees the exception.
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 
 namespace NexusCore.ClientsApi.Caching;
@@ -19,27 +20,35 @@ public enum QueryType
 }
 
 /// <summary>
-/// Section <c>Cache</c>, with the seed's flat names as overrides: <c>CACHE_DEFAULT_TTL</c>,
-/// <c>CACHE_TTL_COUNT</c>, <c>CACHE_TTL_FIND</c>, <c>CACHE_TTL_SEARCH</c>, <c>CACHE_TTL_ANALYTICS</c> (seconds).
+/// Section <c>Cache</c>. The seed's flat names (<c>CACHE_TTL_FIND</c>, <c>CACHE_DEFAULT_TTL</c>, ...) reach these
+/// keys through <see cref="NexusCore.ServiceDefaults.SeedSettings"/>. A query type's TTL is its own setting, else
+/// <see cref="DefaultTtlSeconds"/> when that is set, else the type's default (its <see cref="DefaultValueAttribute"/>).
 /// </summary>
 public sealed class CacheOptions
 {
     public const string Section = "Cache";
 
+    private const int CountDefault = 60;
+    private const int FindDefault = 300;
+    private const int SearchDefault = 180;
+    private const int AnalyticsDefault = 300;
+
     /// <summary>False turns caching off: every read goes to Postgres (the benchmark's "before").</summary>
     public bool Enabled { get; set; } = true;
 
-    [Range(1, 86_400)] public int DefaultTtlSeconds { get; set; } = 300;
-    [Range(1, 86_400)] public int CountTtlSeconds { get; set; } = 60;
-    [Range(1, 86_400)] public int FindTtlSeconds { get; set; } = 300;
-    [Range(1, 86_400)] public int SearchTtlSeconds { get; set; } = 180;
-    [Range(1, 86_400)] public int AnalyticsTtlSeconds { get; set; } = 300;
+    /// <summary>When set, the TTL of every query type that has no TTL of its own set.</summary>
+    [Range(1, 86_400)] public int? DefaultTtlSeconds { get; set; }
+
+    [Range(1, 86_400), DefaultValue(CountDefault)] public int? CountTtlSeconds { get; set; }
+    [Range(1, 86_400), DefaultValue(FindDefault)] public int? FindTtlSeconds { get; set; }
+    [Range(1, 86_400), DefaultValue(SearchDefault)] public int? SearchTtlSeconds { get; set; }
+    [Range(1, 86_400), DefaultValue(AnalyticsDefault)] public int? AnalyticsTtlSeconds { get; set; }
 
     /// <summary>
     /// Refresh-ahead: a read of an entry older than this fraction of its TTL is served from the cache
     /// while one query per instance refreshes the entry in the background, so entries read steadily
     /// never expire in front of a request. 0 turns it off (entries then expire and the next read waits
-    /// for Postgres). Override: <c>CACHE_EAGER_REFRESH</c>.
+    /// for Postgres).
     /// </summary>
     [Range(0, 0.99)] public double EagerRefreshThreshold { get; set; } = 0.5;
 
@@ -64,12 +73,17 @@ public sealed class CacheOptions
     /// </summary>
     [Range(0, 60_000)] public int InvalidationRepeatMs { get; set; } = 1_000;
 
-    public TimeSpan Ttl(QueryType type) => TimeSpan.FromSeconds(type switch
+    public TimeSpan Ttl(QueryType type) => TimeSpan.FromSeconds(TtlSeconds(type).Seconds);
+
+    /// <summary>The TTL in force for <paramref name="type"/>, and the key of the setting that gives a type its own.</summary>
+    public (string Key, int Seconds) TtlSeconds(QueryType type) => type switch
     {
-        QueryType.Count => CountTtlSeconds,
-        QueryType.Find => FindTtlSeconds,
-        QueryType.Search => SearchTtlSeconds,
-        QueryType.Analytics => AnalyticsTtlSeconds,
-        _ => DefaultTtlSeconds,
-    });
+        QueryType.Count => (Key(nameof(CountTtlSeconds)), CountTtlSeconds ?? DefaultTtlSeconds ?? CountDefault),
+        QueryType.Find => (Key(nameof(FindTtlSeconds)), FindTtlSeconds ?? DefaultTtlSeconds ?? FindDefault),
+        QueryType.Search => (Key(nameof(SearchTtlSeconds)), SearchTtlSeconds ?? DefaultTtlSeconds ?? SearchDefault),
+        QueryType.Analytics => (Key(nameof(AnalyticsTtlSeconds)), AnalyticsTtlSeconds ?? DefaultTtlSeconds ?? AnalyticsDefault),
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
+    };
+
+    private static string Key(string property) => $"{Section}:{property}";
 }

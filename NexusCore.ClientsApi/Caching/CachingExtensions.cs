@@ -19,7 +19,6 @@ internal static class CachingExtensions
     {
         builder.Services.AddOptions<CacheOptions>()
             .BindConfiguration(CacheOptions.Section)
-            .PostConfigure<IConfiguration>(ApplySeedSettings)
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
@@ -63,30 +62,6 @@ internal static class CachingExtensions
         builder.Services.AddSingleton<ReadCache>();
         builder.Services.AddSingleton<CacheInvalidator>();
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis");
-    }
-
-    /// <summary>
-    /// The seed's flat settings (environment variables) win over the <c>Cache</c> section. The default TTL
-    /// (<c>CACHE_DEFAULT_TTL</c> or <c>Cache:DefaultTtlSeconds</c>), when set, is the TTL of every query type
-    /// that has none of its own set; a type's own setting wins over it; with neither, a type keeps its default.
-    /// </summary>
-    private static void ApplySeedSettings(CacheOptions options, IConfiguration configuration)
-    {
-        static int? Seconds(IConfiguration c, string key) => int.TryParse(c[key], out var value) ? value : null;
-
-        var fallback = Seconds(configuration, "CACHE_DEFAULT_TTL") ?? Seconds(configuration, $"{CacheOptions.Section}:{nameof(CacheOptions.DefaultTtlSeconds)}");
-        options.DefaultTtlSeconds = fallback ?? options.DefaultTtlSeconds;
-        int Ttl(string flat, string property, int bound) =>
-            Seconds(configuration, flat) ?? (configuration[$"{CacheOptions.Section}:{property}"] is not null ? bound : fallback ?? bound);
-
-        options.CountTtlSeconds = Ttl("CACHE_TTL_COUNT", nameof(CacheOptions.CountTtlSeconds), options.CountTtlSeconds);
-        options.FindTtlSeconds = Ttl("CACHE_TTL_FIND", nameof(CacheOptions.FindTtlSeconds), options.FindTtlSeconds);
-        options.SearchTtlSeconds = Ttl("CACHE_TTL_SEARCH", nameof(CacheOptions.SearchTtlSeconds), options.SearchTtlSeconds);
-        options.AnalyticsTtlSeconds = Ttl("CACHE_TTL_ANALYTICS", nameof(CacheOptions.AnalyticsTtlSeconds), options.AnalyticsTtlSeconds);
-        if (double.TryParse(configuration["CACHE_EAGER_REFRESH"], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var threshold))
-        {
-            options.EagerRefreshThreshold = threshold;
-        }
     }
 }
 

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Registry;
+using NexusCore.ClientsApi.Database;
 using NexusCore.ClientsApi.Telemetry;
 using ZiggyCreatures.Caching.Fusion;
 

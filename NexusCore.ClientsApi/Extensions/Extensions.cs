@@ -6,7 +6,8 @@ using NexusCore.ClientsApi.Telemetry;
 using NexusCore.ClientsApi.Features.Clients.Batch;
 using NexusCore.ClientsApi.Features.Clients.Export;
 using NexusCore.ClientsApi.Features.Clients.Query;
-using Microsoft.Extensions.Hosting;
+using NexusCore.ClientsApi.Database;
+using NexusCore.ServiceDefaults;
 using Npgsql;
 
 namespace NexusCore.ClientsApi.Extensions;
@@ -15,7 +16,8 @@ internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        var database = DatabaseOptions.From(builder.Configuration);
+        builder.Configuration.AddSeedSettings();
+        var database = builder.BindAtStart<DatabaseOptions>(DatabaseOptions.Section);
         // The three pools alike but for name, size and plan reuse. Named, so that a pool reads
         // "clientsdb", "clientsdb-lookups" or "clientsdb-writes" in metrics and alerts rather than its
         // connection string.
@@ -26,7 +28,7 @@ internal static class Extensions
             database.ApplyStatementReuse(source.ConnectionStringBuilder, plans);
         }
 
-        builder.AddNpgsqlDataSource("clientsdb", configureDataSourceBuilder: source => Configure(source, "clientsdb", database.PoolSize));
+        builder.AddNpgsqlDataSource("clientsdb", configureDataSourceBuilder: source => Configure(source, DatabaseOptions.MainPoolName, database.PoolSize));
 
         // A pool of its own on the same database. Tracing, metrics and health come with the main data
         // source (Npgsql's spans and pool metrics cover every data source, named by pool).
@@ -59,13 +61,16 @@ internal static class Extensions
             sp.GetRequiredService<WriteDatabase>().Source]));
         builder.Services.AddDatabaseReadRetries(database);
         builder.Services.AddBatchRetries();
+        builder.Services.AddWriteOutcomeProblems();
         // Redis's health is reported by RedisHealthCheck as "degraded", never "unhealthy": the API keeps
         // serving without it.
         // Redis's socket is read on the shared thread pool rather than StackExchange.Redis's own
         // dedicated threads: one less thread to wake per reply on a 2-core machine.
         builder.AddRedisClient("cache", settings => settings.DisableHealthChecks = true,
             options => options.SocketManager = StackExchange.Redis.SocketManager.ThreadPool);
+        builder.Services.AddOptions<PerformanceMonitoringOptions>().BindConfiguration(PerformanceMonitoringOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<QueryTelemetry>();
+        builder.Services.AddHostedService<SettingsTelemetry>();
         QueryTelemetry.AddQueryDurationView(builder.Services);
         builder.AddResponseCaching();
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Threading.RateLimiting;
-using Microsoft.Extensions.Hosting;
+using NexusCore.ClientsApi.Database;
 using Npgsql;
 using NexusCore.ClientsApi.Telemetry;
 
@@ -44,7 +44,7 @@ public sealed class LookupDatabase : IDisposable
 
         var meter = meters.Create(QueryTelemetry.SourceName);
         meter.CreateObservableGauge("nexuscore.db.bulk_lookup.running", () => Turns(s => bulkConcurrency - s.CurrentAvailablePermits),
-            "{query}", $"By-ids queries holding a turn (at most {DatabaseOptions.BulkLookupConcurrencySetting})");
+            "{query}", $"By-ids queries holding a turn (at most {DatabaseOptions.Setting(nameof(DatabaseOptions.BulkLookupConcurrency))})");
         meter.CreateObservableGauge("nexuscore.db.bulk_lookup.queued", () => Turns(s => s.CurrentQueuedCount),
             "{query}", "By-ids queries waiting for a turn");
         _turnWait = meter.CreateHistogram(
@@ -95,7 +95,7 @@ public sealed class LookupDatabase : IDisposable
         {
             _turnWait.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, TimedOut);
             throw new TimeoutException(
-                $"No turn for a by-ids query within {_turnTimeout.TotalSeconds:0.#} s ({DatabaseOptions.BulkLookupConcurrencySetting}: {_bulkConcurrency} at once, the others queued).");
+                $"No turn for a by-ids query within {_turnTimeout.TotalSeconds:0.#} s ({DatabaseOptions.Setting(nameof(DatabaseOptions.BulkLookupConcurrency))}: {_bulkConcurrency} at once, the others queued).");
         }
 
         if (!lease.IsAcquired)

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Hosting;
+using NexusCore.ClientsApi.Database;
 using Npgsql;
 
 namespace NexusCore.ClientsApi.Extensions;

@@ -10,7 +10,7 @@ namespace NexusCore.ClientsApi.Telemetry;
 /// One span and one <c>nexuscore.query.duration</c> measurement per logical query (a read through the
 /// cache, or a write), tagged with its query type, table, operation, cache outcome and, when it failed,
 /// <c>error.type</c> (the span also carries rows). Neither carries values from the request or the rows:
-/// names and emails never reach telemetry. Turned off by <c>PERFORMANCE_MONITORING=false</c>; Npgsql's
+/// names and emails never reach telemetry. Turned off by <c>PERFORMANCE_MONITORING=false</c> (<see cref="PerformanceMonitoringOptions"/>); Npgsql's
 /// own spans and metrics stay on either way.
 /// </summary>
 /// <remarks>
@@ -42,9 +42,9 @@ public sealed class QueryTelemetry
 
     private readonly TimeSpan _slowest;
 
-    public QueryTelemetry(IMeterFactory meters, IConfiguration configuration, IOptions<SlowQueryOptions> slowQueries, IOptions<TracingOptions> tracing)
+    public QueryTelemetry(IMeterFactory meters, IOptions<PerformanceMonitoringOptions> monitoring, IOptions<SlowQueryOptions> slowQueries, IOptions<TracingOptions> tracing)
     {
-        Enabled = !string.Equals(configuration["PERFORMANCE_MONITORING"], "false", StringComparison.OrdinalIgnoreCase);
+        Enabled = monitoring.Value.Enabled;
         // The shortest threshold that can make a trace slow: SLOW_QUERY_THRESHOLD or a route's own.
         _slowest = tracing.Value.SlowRoutes
             .Select(r => TimeSpan.FromSeconds(r.ThresholdSeconds))

@@ -13,6 +13,7 @@ using NexusCore.PerfApi.Ingest;
 using NexusCore.PerfApi.Integrations;
 using NexusCore.PerfApi.Store;
 using NexusCore.PerfApi.Store.History;
+using NexusCore.ServiceDefaults;
 
 namespace NexusCore.PerfApi.Extensions;
 
@@ -22,8 +23,15 @@ internal static class Extensions
     {
         // DB_POOL_SIZE and the DB_* timeouts size PerfApi's pool as they size ClientsApi's search pool
         // (local Postgres's max_connections is sized on it).
-        var database = DatabaseOptions.From(builder.Configuration);
-        builder.AddNpgsqlDataSource("clientsdb", configureDataSourceBuilder: source => database.ApplyTo(source.ConnectionStringBuilder, database.PoolSize));
+        builder.Configuration.AddSeedSettings();
+        var database = builder.BindAtStart<DatabaseOptions>(DatabaseOptions.Section);
+        builder.AddNpgsqlDataSource("clientsdb", configureDataSourceBuilder: source =>
+        {
+            source.ConnectionStringBuilder.MaxPoolSize = database.PoolSize;
+            source.ConnectionStringBuilder.MinPoolSize = Math.Min(source.ConnectionStringBuilder.MinPoolSize, database.PoolSize);
+            source.ConnectionStringBuilder.Timeout = database.ConnectionTimeoutSeconds;
+            source.ConnectionStringBuilder.CommandTimeout = database.CommandTimeoutSeconds;
+        });
         builder.AddRedisClient("cache");
         // Its health route is probed like /health (the OTLP receiver's paths are left out by NexusCore.Web's UntracedPaths).
         builder.Services.AddUntracedPaths("/api/v1/performance/health");

@@ -19,6 +19,12 @@ public static class WellKnownMetrics
     /// <summary>Npgsql 10: the pool's maximum size, attribute <c>db.client.connection.pool.name</c>.</summary>
     public const string ConnectionMax = "db.client.connection.max";
 
+    /// <summary>
+    /// A setting in force (ClientsApi's cache TTLs and pool sizes), attributes <c>nexuscore.setting.name</c>,
+    /// <c>nexuscore.setting.key</c> and <c>query.type</c> or <c>db.client.connection.pool.name</c>.
+    /// </summary>
+    public const string Setting = "nexuscore.setting";
+
     public const string CacheHits = "nexuscore.cache.hits";
 
     public const string CacheMisses = "nexuscore.cache.misses";

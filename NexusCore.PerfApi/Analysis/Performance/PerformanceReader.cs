@@ -237,6 +237,29 @@ public sealed class PerformanceReader(
         }
     }
 
+    /// <summary>
+    /// The settings services report in force (<c>nexuscore.setting</c>) within <see cref="Freshness"/>, one per
+    /// service and setting (its instances run with the same settings; the latest report wins).
+    /// </summary>
+    public IReadOnlyList<SettingReading> Settings()
+    {
+        var fresh = Now - Freshness;
+        return store.Metrics.Series(WellKnownMetrics.Setting)
+            .Where(s => s.LastSeen >= fresh && s.Attributes.ContainsKey("nexuscore.setting.name"))
+            .OrderByDescending(s => s.LastSeen)
+            .Select(s => new SettingReading(
+                s.Service,
+                s.Attributes["nexuscore.setting.name"],
+                s.Attributes.GetValueOrDefault("nexuscore.setting.key") ?? s.Attributes["nexuscore.setting.name"],
+                Saturating.Count(s.LastValue),
+                s.Attributes.GetValueOrDefault(QueryTypeAttribute),
+                s.Attributes.GetValueOrDefault("db.client.connection.pool.name")))
+            .DistinctBy(s => (s.Service, s.Name, s.QueryType, s.Pool))
+            .OrderBy(s => s.Service, StringComparer.Ordinal)
+            .ThenBy(s => s.Name, StringComparer.Ordinal)
+            .ToList();
+    }
+
     /// <summary>Each service instance's in-process cache (<c>nexuscore.cache.entries</c> and <c>.size</c>) reported within <see cref="Freshness"/>.</summary>
     public IReadOnlyList<CacheMemoryReading> CacheMemory()
     {

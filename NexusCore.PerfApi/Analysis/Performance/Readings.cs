@@ -47,3 +47,10 @@ public sealed record CacheMemoryReading(string Service, string Instance, long En
     /// <summary>Megabytes of 2^20 bytes.</summary>
     public double SizeMb => SizeBytes / PerformanceReader.BytesPerMb;
 }
+
+/// <summary>
+/// A setting in force as a service reports it (gauge <c>nexuscore.setting</c>): its name as the seed gives it
+/// (<c>CACHE_TTL_FIND</c>), its options key (<c>Cache:FindTtlSeconds</c>), its value, and what it governs
+/// (<see cref="QueryType"/> for a cache TTL, <see cref="Pool"/> for a pool size).
+/// </summary>
+public sealed record SettingReading(string Service, string Name, string Key, long Value, string? QueryType, string? Pool);

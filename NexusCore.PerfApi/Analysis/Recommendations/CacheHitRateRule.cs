@@ -4,15 +4,21 @@ namespace NexusCore.PerfApi.Analysis.Recommendations;
 /// <summary>
 /// A query type whose cache hit rate over the window is below <see cref="RecommendationOptions.CacheHitRatePercent"/>
 /// (with at least <see cref="RecommendationOptions.MinCacheLookups"/> lookups): try twice its TTL, naming the
-/// setting (<c>CACHE_TTL_&lt;TYPE&gt;</c>). High priority when the rate is also below the alert threshold.
+/// setting that governs it. Both the TTL in force and the setting's name are the ones the caching service reports
+/// (gauge <c>nexuscore.setting</c>, e.g. <c>CACHE_TTL_FIND</c>); a type it reports no TTL for gets no advice.
+/// High priority when the rate is also below the alert threshold.
 /// </summary>
-public sealed class CacheHitRateRule(CacheTtls ttls) : IRecommendationRule
+public sealed class CacheHitRateRule : IRecommendationRule
 {
+    /// <summary>The longest TTL suggested: a day.</summary>
+    public const int MaxSuggestedSeconds = 86_400;
+
     public string Name => "cache_hit_rate";
 
     public ValueTask<IReadOnlyList<Recommendation>> EvaluateAsync(RecommendationContext context, CancellationToken ct)
     {
         var advice = new List<Recommendation>();
+        var ttls = context.Reader.Settings().Where(s => s.QueryType is not null).ToList();
         foreach (var lookups in context.Reader.CacheLookups(context.Window))
         {
             if (lookups.Lookups < context.Options.MinCacheLookups || lookups.HitRatePercent is not { } rate || rate >= context.Options.CacheHitRatePercent)
@@ -20,8 +26,13 @@ public sealed class CacheHitRateRule(CacheTtls ttls) : IRecommendationRule
                 continue;
             }
 
-            var (key, current) = ttls.For(lookups.QueryType);
-            var suggested = Math.Min(CacheTtls.MaxSeconds, current * 2);
+            if (ttls.FirstOrDefault(t => string.Equals(t.QueryType, lookups.QueryType, StringComparison.Ordinal)) is not { } ttl)
+            {
+                continue;
+            }
+
+            var (key, current) = (ttl.Name, ttl.Value);
+            var suggested = Math.Min(MaxSuggestedSeconds, current * 2);
             var missesPerMinute = lookups.Misses / Math.Max(1.0 / 60, context.Reader.RateSeconds(context.Window) / 60);
             advice.Add(new Recommendation(
                 Name,

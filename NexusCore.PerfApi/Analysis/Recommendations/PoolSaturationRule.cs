@@ -1,19 +1,27 @@
 
 using NexusCore.PerfApi.Analysis.Performance;
+using NexusCore.PerfApi.Extensions;
+using NexusCore.ServiceDefaults;
 namespace NexusCore.PerfApi.Analysis.Recommendations;
 
 /// <summary>
 /// A connection pool whose peak use in the window went above <see cref="RecommendationOptions.PoolUtilizationPercent"/>
-/// of its maximum: raise <c>DB_POOL_SIZE</c> by half (<c>DB_WRITE_POOL_SIZE</c> for ClientsApi's write pool,
-/// named <c>clientsdb-writes</c>, <c>DB_LOOKUP_POOL_SIZE</c> for its by-id pool, <c>clientsdb-lookups</c>), or hold connections for less time. High priority above the alert threshold.
+/// of its maximum: raise its size by half, or hold connections for less time. The setting named is the one its
+/// service reports for that pool (gauge <c>nexuscore.setting</c>: ClientsApi's <c>DB_WRITE_POOL_SIZE</c> for
+/// <c>clientsdb-writes</c>, ...), else <c>DB_POOL_SIZE</c>, which sizes every service's own pool. High priority
+/// above the alert threshold.
 /// </summary>
 public sealed class PoolSaturationRule : IRecommendationRule
 {
+    /// <summary>The setting that sizes a service's pool when the service names no other.</summary>
+    public static readonly string DefaultSetting = SeedSettings.NameOf($"{DatabaseOptions.Section}:{nameof(DatabaseOptions.PoolSize)}");
+
     public string Name => "pool_saturation";
 
     public ValueTask<IReadOnlyList<Recommendation>> EvaluateAsync(RecommendationContext context, CancellationToken ct)
     {
         var advice = new List<Recommendation>();
+        var sizes = context.Reader.Settings().Where(s => s.Pool is not null).ToList();
         foreach (var pool in context.Reader.Pools(context.Window))
         {
             if (pool.PeakUtilizationPercent is not { } peak || peak <= context.Options.PoolUtilizationPercent)
@@ -23,7 +31,7 @@ public sealed class PoolSaturationRule : IRecommendationRule
 
             var max = pool.Max!.Value;
             var suggested = Saturating.Count(Math.Ceiling(max * 1.5));
-            var setting = DatabaseOptions.PoolSizeSettingOf(pool.Pool);
+            var setting = sizes.FirstOrDefault(s => s.Service == pool.Service && s.Pool == pool.Pool)?.Name ?? DefaultSetting;
             advice.Add(new Recommendation(
                 Name,
                 RecommendationCategory.ConnectionPool,

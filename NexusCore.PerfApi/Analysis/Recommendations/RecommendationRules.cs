@@ -12,7 +12,6 @@ public static class RecommendationRules
     {
         services.AddOptions<RecommendationOptions>().BindConfiguration(RecommendationOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RecommendationOptions>, RecommendationOptionsValidator>();
-        services.AddSingleton<CacheTtls>();
 
         services.AddSingleton<IRecommendationRule, SlowQueryRule>();
         services.AddSingleton<IRecommendationRule, CacheHitRateRule>();

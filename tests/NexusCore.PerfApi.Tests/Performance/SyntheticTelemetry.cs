@@ -113,6 +113,27 @@ internal sealed class SyntheticTelemetry
         Metrics(service, "instance-1", [.. metrics]);
     }
 
+    /// <summary>A setting in force as a service reports it (gauge <c>nexuscore.setting</c>), now.</summary>
+    public void Setting(string name, string key, long value, string? queryType = null, string? pool = null, string service = Service)
+    {
+        var attributes = new List<KeyValue> { Attribute("nexuscore.setting.name", name), Attribute("nexuscore.setting.key", key) };
+        if (queryType is not null)
+        {
+            attributes.Add(Attribute("query.type", queryType));
+        }
+
+        if (pool is not null)
+        {
+            attributes.Add(Attribute("db.client.connection.pool.name", pool));
+        }
+
+        Metrics(service, "instance-1", Gauge(WellKnownMetrics.Setting, "{value}", Integer(Now, Now, value, [.. attributes])));
+    }
+
+    /// <summary>A cache TTL in force as ClientsApi reports it: <c>CACHE_TTL_FIND</c> for <c>find</c>.</summary>
+    public void CacheTtl(string queryType, long seconds) =>
+        Setting($"CACHE_TTL_{queryType.ToUpperInvariant()}", $"Cache:{char.ToUpperInvariant(queryType[0])}{queryType[1..]}TtlSeconds", seconds, queryType: queryType);
+
     /// <summary>The in-process cache's gauges, at <paramref name="at"/> (default now).</summary>
     public void CacheMemory(long entries, double megabytes, string service = Service, string instance = "instance-1", DateTimeOffset? at = null)
     {

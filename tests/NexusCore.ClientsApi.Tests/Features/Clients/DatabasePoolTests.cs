@@ -5,6 +5,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
+using Microsoft.Extensions.Options;
+using NexusCore.ClientsApi.Database;
 using NexusCore.ClientsApi.Extensions;
 using NexusCore.Testing;
 using ByIds = NexusCore.ClientsApi.Features.Clients.ByIds;
@@ -48,7 +50,7 @@ public sealed class DatabasePoolTests(ClientsApiStack stack)
             ids.Add((await _api.InsertAsync($"Bulk turn {i}")).Id);
         }
 
-        await using var services = await ServicesAsync((DatabaseOptions.BulkLookupConcurrencySetting, "2"));
+        await using var services = await ServicesAsync((BulkLookupConcurrency, "2"));
         var lookups = services.GetRequiredService<LookupDatabase>();
         using var metrics = new TurnMetrics(services);
 
@@ -84,7 +86,7 @@ public sealed class DatabasePoolTests(ClientsApiStack stack)
     public async Task AByIdsThatWaitsForATurnLongerThanTheConnectionTimeoutFailsAsATimeout()
     {
         var id = (await _api.InsertAsync("Bulk turn timeout")).Id;
-        await using var services = await ServicesAsync((DatabaseOptions.BulkLookupConcurrencySetting, "1"), ("DB_CONNECTION_TIMEOUT", "1"));
+        await using var services = await ServicesAsync((BulkLookupConcurrency, "1"), ("DB_CONNECTION_TIMEOUT", "1"));
         var lookups = services.GetRequiredService<LookupDatabase>();
         using var metrics = new TurnMetrics(services);
 
@@ -116,16 +118,16 @@ public sealed class DatabasePoolTests(ClientsApiStack stack)
     public void ByIdsTakesOneTurnPerProcessorUnlessConfigured()
     {
         var configuration = new ConfigurationBuilder();
-        Assert.Equal(Environment.ProcessorCount, DatabaseOptions.From(configuration.Build()).BulkLookupConcurrency);
+        Assert.Equal(Environment.ProcessorCount, OptionsFrom(configuration.Build()).BulkLookupConcurrency);
 
-        configuration.AddInMemoryCollection([new(DatabaseOptions.BulkLookupConcurrencySetting, "6")]);
-        Assert.Equal(6, DatabaseOptions.From(configuration.Build()).BulkLookupConcurrency);
+        configuration.AddInMemoryCollection([new(BulkLookupConcurrency, "6")]);
+        Assert.Equal(6, OptionsFrom(configuration.Build()).BulkLookupConcurrency);
 
         foreach (var refused in new[] { "0", "-1", "two", "1001" })
         {
             var bad = new ConfigurationBuilder()
-                .AddInMemoryCollection([new(DatabaseOptions.BulkLookupConcurrencySetting, refused)]).Build();
-            var error = Assert.Throws<InvalidOperationException>(() => { DatabaseOptions.From(bad); });
+                .AddInMemoryCollection([new(BulkLookupConcurrency, refused)]).Build();
+            var error = Assert.Throws<InvalidOperationException>(() => { OptionsFrom(bad); });
             Assert.Contains("DB_BULK_LOOKUP_CONCURRENCY must be a whole number from 1 to 1000", error.Message);
         }
     }
@@ -134,7 +136,7 @@ public sealed class DatabasePoolTests(ClientsApiStack stack)
     public async Task PostgresHasRoomForEveryPoolOfThreeReplicasAndPerfApi()
     {
         // With their default sizes, full pools never meet "too many clients".
-        var defaults = DatabaseOptions.From(new ConfigurationBuilder().Build());
+        var defaults = OptionsFrom(new ConfigurationBuilder().Build());
         var perInstance = defaults.PoolSize + defaults.LookupPoolSize + defaults.WritePoolSize;
 
         var maxConnections = int.Parse((await _api.QueryAsync("SHOW max_connections", r => r.GetString(0)))[0], System.Globalization.CultureInfo.InvariantCulture);
@@ -174,6 +176,19 @@ public sealed class DatabasePoolTests(ClientsApiStack stack)
     }
 
     /// <summary>ClientsApi's services as its own registration builds them, on the stack's Postgres, with <paramref name="settings"/>.</summary>
+    private const string BulkLookupConcurrency = "DB_BULK_LOOKUP_CONCURRENCY";
+
+    /// <summary>The database options ClientsApi's own registration binds from <paramref name="configuration"/>.</summary>
+    private static DatabaseOptions OptionsFrom(IConfiguration configuration)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration["ConnectionStrings:clientsdb"] = "Host=127.0.0.1;Database=unused";
+        builder.Configuration.AddConfiguration(configuration);
+        builder.AddApplicationServices();
+        using var services = builder.Services.BuildServiceProvider();
+        return services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+    }
+
     private async Task<ServiceProvider> ServicesAsync(params (string Key, string Value)[] settings)
     {
         var builder = WebApplication.CreateSlimBuilder();

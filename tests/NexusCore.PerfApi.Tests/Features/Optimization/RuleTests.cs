@@ -63,8 +63,9 @@ public sealed class RuleTests
         telemetry.Lookups("find", hits: 10, misses: 15);
         telemetry.Lookups("search", hits: 20, misses: 5);
         telemetry.Lookups("count", hits: 0, misses: 19);
+        ClientsApiReportsItsDefaultTtls(telemetry);
 
-        var advice = Assert.Single(await EvaluateAsync(new CacheHitRateRule(new CacheTtls(Configuration())), telemetry));
+        var advice = Assert.Single(await EvaluateAsync(new CacheHitRateRule(), telemetry));
 
         Assert.Equal(("cache_hit_rate", RecommendationCategory.Cache, RecommendationPriority.High), (advice.Rule, advice.Category, advice.Priority));
         Assert.Equal("Cache hit rate of find reads is 40 %", advice.Title);
@@ -74,18 +75,18 @@ public sealed class RuleTests
     }
 
     [Fact]
-    public async Task TheTtlInForceIsReadFromTheSeedSettingAndAHitRateAboveTheAlertIsMediumPriority()
+    public async Task TheTtlInForceIsTheOneClientsApiReportsAndAHitRateAboveTheAlertIsMediumPriority()
     {
         var telemetry = new SyntheticTelemetry();
         telemetry.Lookups("search", hits: 12, misses: 8);
         telemetry.Lookups("export", hits: 0, misses: 20);
+        telemetry.CacheTtl("search", 100);
 
-        var advice = await EvaluateAsync(
-            new CacheHitRateRule(new CacheTtls(Configuration(("CACHE_TTL_SEARCH", "100"), ("CACHE_DEFAULT_TTL", "120")))), telemetry);
+        var advice = await EvaluateAsync(new CacheHitRateRule(), telemetry);
 
-        Assert.Equal(2, advice.Count);
-        var export = Assert.Single(advice, a => a.Title.Contains("export", StringComparison.Ordinal));
-        Assert.Equal("CACHE_DEFAULT_TTL=240", export.Action);
+        // Exports are not cached: no TTL governs them, so no TTL is advised (it once advised CACHE_DEFAULT_TTL, which
+        // changes nothing for them).
+        Assert.DoesNotContain(advice, a => a.Title.Contains("export", StringComparison.Ordinal));
         var search = Assert.Single(advice, a => a.Title.Contains("search", StringComparison.Ordinal));
         Assert.Equal(("CACHE_TTL_SEARCH=200", RecommendationPriority.Medium), (search.Action, search.Priority));
         Assert.Equal(100, search.Evidence["currentTtlSeconds"]);
@@ -96,8 +97,9 @@ public sealed class RuleTests
     {
         var telemetry = new SyntheticTelemetry();
         telemetry.CacheCounters("analytics", hits: 5, misses: 45);
+        ClientsApiReportsItsDefaultTtls(telemetry);
 
-        var advice = Assert.Single(await EvaluateAsync(new CacheHitRateRule(new CacheTtls(Configuration())), telemetry));
+        var advice = Assert.Single(await EvaluateAsync(new CacheHitRateRule(), telemetry));
 
         Assert.Equal("CACHE_TTL_ANALYTICS=600", advice.Action);
         Assert.Equal(10, advice.Evidence["hitRatePercent"]);
@@ -109,8 +111,9 @@ public sealed class RuleTests
         var telemetry = new SyntheticTelemetry();
         telemetry.Lookups("find", hits: 15, misses: 5);
         telemetry.Lookups("count", hits: 0, misses: 19);
+        ClientsApiReportsItsDefaultTtls(telemetry);
 
-        Assert.Empty(await EvaluateAsync(new CacheHitRateRule(new CacheTtls(Configuration())), telemetry));
+        Assert.Empty(await EvaluateAsync(new CacheHitRateRule(), telemetry));
     }
 
     [Fact]
@@ -137,6 +140,7 @@ public sealed class RuleTests
         var telemetry = new SyntheticTelemetry();
         telemetry.Pool(used: 10, idle: 0, max: 10, pool: "clientsdb-writes");
         telemetry.Pool(used: 1, idle: 49, max: 50);
+        ClientsApiReportsItsPoolSettings(telemetry);
 
         var advice = Assert.Single(await EvaluateAsync(new PoolSaturationRule(), telemetry));
 
@@ -150,6 +154,7 @@ public sealed class RuleTests
         var telemetry = new SyntheticTelemetry();
         telemetry.Pool(used: 19, idle: 1, max: 20, pool: "clientsdb-lookups");
         telemetry.Pool(used: 1, idle: 9, max: 10, pool: "clientsdb-writes");
+        ClientsApiReportsItsPoolSettings(telemetry);
 
         var advice = Assert.Single(await EvaluateAsync(new PoolSaturationRule(), telemetry));
 
@@ -211,6 +216,23 @@ public sealed class RuleTests
         await rule.EvaluateAsync(
             new RecommendationContext(telemetry.Reader, TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(1), new RecommendationOptions(), new AlertOptions(), []),
             CancellationToken.None);
+
+    /// <summary>The TTLs ClientsApi reports with its defaults (its own tests check the report against its options).</summary>
+    private static void ClientsApiReportsItsDefaultTtls(SyntheticTelemetry telemetry)
+    {
+        foreach (var (type, seconds) in new[] { ("count", 60), ("find", 300), ("search", 180), ("analytics", 300) })
+        {
+            telemetry.CacheTtl(type, seconds);
+        }
+    }
+
+    /// <summary>The settings that size ClientsApi's pools, as it reports them: the names PerfApi's advice uses.</summary>
+    private static void ClientsApiReportsItsPoolSettings(SyntheticTelemetry telemetry)
+    {
+        telemetry.Setting("DB_POOL_SIZE", "Database:PoolSize", 50, pool: "clientsdb");
+        telemetry.Setting("DB_LOOKUP_POOL_SIZE", "Database:LookupPoolSize", 20, pool: "clientsdb-lookups");
+        telemetry.Setting("DB_WRITE_POOL_SIZE", "Database:WritePoolSize", 10, pool: "clientsdb-writes");
+    }
 
     private static IConfiguration Configuration(params (string Key, string Value)[] values) =>
         new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value))).Build();

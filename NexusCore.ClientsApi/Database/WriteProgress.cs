@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace Microsoft.Extensions.Hosting;
+namespace NexusCore.ClientsApi.Database;
 
 /// <summary>
 /// How far a request's database write got, for the answer to a request that then fails on an outage.

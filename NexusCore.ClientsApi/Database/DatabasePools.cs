@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using Npgsql;
 
-namespace Microsoft.Extensions.Hosting;
+namespace NexusCore.ClientsApi.Database;
 
 /// <summary>
 /// Every Npgsql pool of a service. Npgsql keeps idle pooled connections after Postgres restarts or

@@ -1,43 +1,23 @@
-using System.Globalization;
-using Microsoft.Extensions.Configuration;
+using System.ComponentModel.DataAnnotations;
+using NexusCore.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Polly;
 using Polly.Retry;
 
-namespace Microsoft.Extensions.Hosting;
+namespace NexusCore.ClientsApi.Database;
 
 /// <summary>
-/// The seed's database settings (its SUPABASE_* ones, renamed), read from configuration:
-/// <c>DB_POOL_SIZE</c> (max pooled connections per instance, default 50), <c>DB_CONNECTION_TIMEOUT</c>
-/// (seconds to open a connection or wait for a pooled one, default 5), <c>DB_COMMAND_TIMEOUT</c>
-/// (seconds a query may run, default 30), <c>DB_MAX_RETRIES</c> (retries of idempotent reads on
-/// transient errors, default 3) and <c>DB_RETRY_DELAY</c> (first retry delay in milliseconds, doubled
-/// each time with jitter, default 200). ClientsApi also reads <c>DB_WRITE_POOL_SIZE</c> (max pooled
-/// connections of its writes' own pool, default 10), <c>DB_LOOKUP_POOL_SIZE</c> (max pooled connections
-/// of its by-id reads' own pool, default 20), <c>DB_BULK_LOOKUP_CONCURRENCY</c> (by-ids queries one
-/// instance runs at once, default the machine's processor count) and <c>DB_AUTO_PREPARE</c> (statements
-/// each of its connections keeps prepared, default 64, 0 = none).
+/// Section <c>Database</c>: ClientsApi's pools, timeouts and read retries. The seed's flat names
+/// (<c>DB_POOL_SIZE</c>, <c>DB_WRITE_POOL_SIZE</c>, ...) reach these keys through <see cref="SeedSettings"/>;
+/// README's configuration table lists both and is tested against this type.
 /// </summary>
-public sealed record DatabaseOptions(int PoolSize, int ConnectionTimeoutSeconds, int CommandTimeoutSeconds, int MaxRetries, int RetryDelayMs, int WritePoolSize, int AutoPrepare, int LookupPoolSize, int BulkLookupConcurrency)
+public sealed class DatabaseOptions
 {
+    public const string Section = "Database";
+
     /// <summary>The resilience pipeline that retries idempotent reads; writes are never retried by it.</summary>
     public const string ReadPipeline = "db-read";
-
-    /// <summary>The setting that sizes a service's (for ClientsApi: its reads') pool.</summary>
-    public const string PoolSizeSetting = "DB_POOL_SIZE";
-
-    /// <summary>The setting that sizes ClientsApi's pool for writes.</summary>
-    public const string WritePoolSizeSetting = "DB_WRITE_POOL_SIZE";
-
-    /// <summary>The setting that sizes ClientsApi's pool for reads by primary key.</summary>
-    public const string LookupPoolSizeSetting = "DB_LOOKUP_POOL_SIZE";
-
-    /// <summary>The setting that bounds how many by-ids queries one ClientsApi instance runs at once.</summary>
-    public const string BulkLookupConcurrencySetting = "DB_BULK_LOOKUP_CONCURRENCY";
-
-    /// <summary>The setting that bounds how many statements each ClientsApi connection keeps prepared.</summary>
-    public const string AutoPrepareSetting = "DB_AUTO_PREPARE";
 
     /// <summary>ClientsApi's pool for writes: its data source's service key and its pool's name in Npgsql's metrics.</summary>
     public const string WritePoolName = "clientsdb-writes";
@@ -45,24 +25,46 @@ public sealed record DatabaseOptions(int PoolSize, int ConnectionTimeoutSeconds,
     /// <summary>ClientsApi's pool for reads by primary key (a client by id, clients by ids): its data source's service key and its pool's name in Npgsql's metrics.</summary>
     public const string LookupPoolName = "clientsdb-lookups";
 
-    /// <summary>The setting that sizes the pool named <paramref name="pool"/> (ClientsApi's three pools; any other is <c>DB_POOL_SIZE</c>).</summary>
-    public static string PoolSizeSettingOf(string pool) => pool switch
-    {
-        WritePoolName => WritePoolSizeSetting,
-        LookupPoolName => LookupPoolSizeSetting,
-        _ => PoolSizeSetting,
-    };
+    /// <summary>The main pool: searches, lists, exports and analytics.</summary>
+    public const string MainPoolName = "clientsdb";
 
-    public static DatabaseOptions From(IConfiguration configuration) => new(
-        Read(configuration, PoolSizeSetting, 50, 1, 1000),
-        Read(configuration, "DB_CONNECTION_TIMEOUT", 5, 1, 300),
-        Read(configuration, "DB_COMMAND_TIMEOUT", 30, 1, 3600),
-        Read(configuration, "DB_MAX_RETRIES", 3, 0, 10),
-        Read(configuration, "DB_RETRY_DELAY", 200, 1, 60_000),
-        Read(configuration, WritePoolSizeSetting, 10, 1, 1000),
-        Read(configuration, AutoPrepareSetting, 64, 0, 1000),
-        Read(configuration, LookupPoolSizeSetting, 20, 1, 1000),
-        Read(configuration, BulkLookupConcurrencySetting, Environment.ProcessorCount, 1, 1000));
+    /// <summary>Max pooled connections of the main pool, per instance.</summary>
+    [Range(1, 1000)] public int PoolSize { get; set; } = 50;
+
+    /// <summary>Max pooled connections of the writes' own pool.</summary>
+    [Range(1, 1000)] public int WritePoolSize { get; set; } = 10;
+
+    /// <summary>Max pooled connections of the by-id reads' own pool.</summary>
+    [Range(1, 1000)] public int LookupPoolSize { get; set; } = 20;
+
+    /// <summary>By-ids queries one instance runs at once.</summary>
+    [Range(1, 1000)] public int BulkLookupConcurrency { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Statements each connection keeps prepared (0 = none).</summary>
+    [Range(0, 1000)] public int AutoPrepare { get; set; } = 64;
+
+    /// <summary>Seconds to open a connection or wait for a pooled one.</summary>
+    [Range(1, 300)] public int ConnectionTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>Seconds a query may run.</summary>
+    [Range(1, 3600)] public int CommandTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Retries of idempotent reads on transient errors.</summary>
+    [Range(0, 10)] public int MaxRetries { get; set; } = 3;
+
+    /// <summary>First retry delay in milliseconds, doubled each time with jitter.</summary>
+    [Range(1, 60_000)] public int RetryDelayMs { get; set; } = 200;
+
+    /// <summary>The setting at <c>Database:&lt;property&gt;</c> as the seed names it (<c>DB_POOL_SIZE</c>).</summary>
+    public static string Setting(string property) => SeedSettings.NameOf($"{Section}:{property}");
+
+    /// <summary>Each pool by name, with the key of the setting that sizes it and its size.</summary>
+    public IReadOnlyList<(string Pool, string Key, int Size)> Pools =>
+    [
+        (MainPoolName, $"{Section}:{nameof(PoolSize)}", PoolSize),
+        (LookupPoolName, $"{Section}:{nameof(LookupPoolSize)}", LookupPoolSize),
+        (WritePoolName, $"{Section}:{nameof(WritePoolSize)}", WritePoolSize),
+    ];
 
     /// <summary>A pool's size (<see cref="PoolSize"/>, <see cref="LookupPoolSize"/> or <see cref="WritePoolSize"/>) and the timeouts onto a connection string.</summary>
     public void ApplyTo(NpgsqlConnectionStringBuilder connection, int poolSize)
@@ -76,7 +78,7 @@ public sealed record DatabaseOptions(int PoolSize, int ConnectionTimeoutSeconds,
     /// <summary>
     /// For connections that never keep session state (ClientsApi's: its settings and advisory locks are
     /// all transaction-scoped). Npgsql prepares each connection's statements from their second use, up to
-    /// <c>DB_AUTO_PREPARE</c> of them, so Postgres parses and analyzes them once. And a connection goes
+    /// <c>DB_AUTO_PREPARE</c> (<see cref="AutoPrepare"/>) of them, so Postgres parses and analyzes them once. And a connection goes
     /// back to the pool without Npgsql's reset (DISCARD ALL, or RESET ALL and three more statements once
     /// statements are prepared), which Postgres otherwise runs before each request's query.
     /// </summary>
@@ -108,19 +110,6 @@ public sealed record DatabaseOptions(int PoolSize, int ConnectionTimeoutSeconds,
     private const string CustomPlans = "-c plan_cache_mode=force_custom_plan";
 
     private const string GenericPlans = "-c plan_cache_mode=force_generic_plan";
-
-    private static int Read(IConfiguration configuration, string key, int fallback, int min, int max)
-    {
-        var text = configuration[key];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return fallback;
-        }
-
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
-            ? value
-            : throw new InvalidOperationException($"{key} must be a whole number from {min} to {max}; it is '{text}'.");
-    }
 }
 
 /// <summary>How Postgres plans a pool's prepared statements (see <see cref="DatabaseOptions.ApplyStatementReuse"/>).</summary>
