@@ -12,6 +12,7 @@ using NexusCore.ClientsApi.Database;
 using NexusCore.ClientsApi.Extensions;
 using NexusCore.ClientsApi.Telemetry;
 using NexusCore.ServiceDefaults;
+using NexusCore.Web;
 
 namespace NexusCore.ClientsApi.Tests.Settings;
 

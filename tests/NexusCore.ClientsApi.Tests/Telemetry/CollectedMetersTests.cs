@@ -1,6 +1,8 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using NexusCore.ServiceDefaults;
+using NexusCore.Web;
 using OpenTelemetry.Metrics;
 
 namespace NexusCore.ClientsApi.Tests.Telemetry;
@@ -13,6 +15,7 @@ public sealed class CollectedMetersTests
     {
         var builder = Host.CreateApplicationBuilder();
         builder.AddServiceDefaults();
+        builder.AddWebDefaults();
         // A reader, as the OTLP exporters are where the service runs: without one nothing is collected at all.
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddInMemoryExporter(new List<Metric>()));
         using var host = builder.Build();
@@ -21,7 +24,7 @@ public sealed class CollectedMetersTests
         // Instruments made after the provider through the host's meter factory, as ASP.NET Core's are when the server
         // starts: a collected one is enabled (its measurements reach the SDK), a dropped one is not, so updating it costs nothing.
         var meters = host.Services.GetRequiredService<IMeterFactory>();
-        var pool = meters.Create(Microsoft.Extensions.Hosting.Extensions.KestrelMemoryPoolMeter);
+        var pool = meters.Create(NexusCore.ServiceDefaults.Extensions.KestrelMemoryPoolMeter);
         var hosting = meters.Create("Microsoft.AspNetCore.Hosting");
         var rented = pool.CreateCounter<long>("aspnetcore.memory_pool.rented");
         var duration = hosting.CreateHistogram<double>("http.server.request.duration");
