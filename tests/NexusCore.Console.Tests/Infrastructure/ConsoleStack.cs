@@ -1,3 +1,4 @@
+using System.Globalization;
 using Aspire.Hosting.Testing;
 
 namespace NexusCore.Console.Tests.Infrastructure;
@@ -8,11 +9,19 @@ public sealed class ConsoleCollection : ICollectionFixture<ConsoleStack>, IColle
     public const string Name = "console";
 }
 
-/// <summary>The whole stack (local mode), as an operator runs it, for the console and the API references in a browser.</summary>
+/// <summary>
+/// The whole stack (local mode), as an operator runs it, for the console and the API references in a browser.
+/// The index advisor may run a new analysis every 5 s (the default 30 s would make the apply test wait).
+/// </summary>
 public sealed class ConsoleStack : StackFixture
 {
     /// <summary>PerfApi's origin as the browser reaches it.</summary>
     public Uri PerfApi => App.GetEndpoint("perf-api", "http");
 
-    public Uri ClientsApi => App.GetEndpoint("clients-api", "http");
+    protected override IEnumerable<string> ExtraArgs =>
+    [
+        .. base.ExtraArgs,
+        "--NexusCore:Services:perf-api:Environment:IndexAdvisor__MinRefreshInterval", TimeSpan.FromSeconds(5).ToString("c", CultureInfo.InvariantCulture),
+        "--NexusCore:Services:clients-api:Environment:OTEL_METRIC_EXPORT_INTERVAL", "1000",
+    ];
 }
