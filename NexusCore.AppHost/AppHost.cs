@@ -86,5 +86,8 @@ var perfApi = builder.AddProject<Projects.NexusCore_PerfApi>("perf-api")
 // performance endpoints from them (no WaitFor: telemetry must never hold a service back).
 clientsApi.WithTelemetryTo(perfApi, apiKeys);
 
+// The dashboard links to PerfApi's console, has buttons for its actions, and shows its alerts on clients-api.
+builder.WithConsole(perfApi, clientsApi, apiKeys);
+
 builder.Build().Run();
 return 0;

@@ -125,6 +125,12 @@ internal static class ConsoleRoutes
 
     private static async Task<IResult> SignOutAsync(HttpContext http, IAntiforgery antiforgery)
     {
+        // The form's token was issued to the signed-in user: check it as that user (this route has no policy that sets it).
+        if (await http.AuthenticateAsync(ConsoleAuthentication.Scheme) is { Succeeded: true } signedIn)
+        {
+            http.User = signedIn.Principal;
+        }
+
         if (!await antiforgery.IsRequestValidAsync(http))
         {
             return Refused("The form did not come from this console.");

@@ -23,5 +23,5 @@ public static class Format
     public static double? Change(double? now, double? previous) =>
         now is { } n && previous is { } p && p != 0 ? (n - p) / p * 100 : null;
 
-    public static string Signed(double? change) => change is { } c ? (c >= 0 ? "+" : "−") + Math.Abs(c).ToString("0.#", CultureInfo.InvariantCulture) + " %" : "no previous window";
+    public static string Signed(double? change) => change is { } c ? (c >= 0 ? "+" : "−") + Math.Abs(c).ToString("0.#", CultureInfo.InvariantCulture) + " %" : "no change to compute";
 }

@@ -23,5 +23,7 @@ public sealed class ConsoleStack : StackFixture
         .. base.ExtraArgs,
         "--NexusCore:Services:perf-api:Environment:IndexAdvisor__MinRefreshInterval", TimeSpan.FromSeconds(5).ToString("c", CultureInfo.InvariantCulture),
         "--NexusCore:Services:clients-api:Environment:OTEL_METRIC_EXPORT_INTERVAL", "1000",
+        // As run.sh runs it: PerfApi's active alerts are clients-api's health in the dashboard.
+        "--NexusCore:Dashboard:AlertsAsHealth", "true",
     ];
 }
