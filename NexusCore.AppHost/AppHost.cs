@@ -89,6 +89,9 @@ if (builder.Configuration.GetValue("NexusCore:PerfApi:Enabled", true))
     // ClientsApi's traces and metrics go to the dashboard and to PerfApi, which computes the
     // performance endpoints from them (no WaitFor: telemetry must never hold a service back).
     clientsApi.WithTelemetryTo(perfApi, apiKeys);
+
+    // The dashboard links to PerfApi's console, has buttons for its actions, and shows its alerts on clients-api.
+    builder.WithConsole(perfApi, clientsApi, apiKeys);
 }
 
 builder.Build().Run();

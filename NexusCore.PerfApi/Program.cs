@@ -1,6 +1,7 @@
 using NexusCore.PerfApi.Extensions;
 using NexusCore.ServiceDefaults;
 using NexusCore.PerfApi.Contract;
+using NexusCore.PerfApi.Console;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -11,6 +12,8 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.UseApiPipeline("NexusCore Performance API", config => config.UsePerfApiRequestContract());
+// The operator's console (/console): server-rendered pages of the same figures, signed in with a cookie.
+app.MapConsole();
 app.MapDefaultEndpoints();
 
 app.Run();

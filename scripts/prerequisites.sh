@@ -4,6 +4,7 @@
 #   scripts/prerequisites.sh auto    nothing when a container runtime answers, else as 'local'
 #   scripts/prerequisites.sh bench   as 'local', plus wrk and the PostgreSQL client tools (pgbench, psql) for bench/run
 #   scripts/prerequisites.sh tests   as 'local', plus the npm tools the contract tests run (tools/openapi, from its lock file)
+#                                    and Debian's chromium, the browser the console's Playwright tests drive (nothing is downloaded)
 # Installs what is missing with apt-get (Debian/Ubuntu, as root or with passwordless sudo);
 # otherwise prints exactly what to install and exits 1.
 set -euo pipefail
@@ -37,8 +38,10 @@ install_openapi_tools() {
   say "Installed the OpenAPI tools."
 }
 
+tests=false
 if [ "$mode" = "tests" ]; then
   install_openapi_tools
+  tests=true
   mode=local
 fi
 
@@ -62,6 +65,10 @@ if [ "$mode" = "bench" ]; then
   wanted[postgresql-client-15]="/usr/lib/postgresql/15/bin/pgbench"
   wanted[wrk]="/usr/bin/wrk"
 fi
+if [ "$tests" = true ]; then
+  # tests/NexusCore.Console.Tests launch this executable (Playwright's ExecutablePath): Playwright downloads no browser.
+  wanted[chromium]="/usr/bin/chromium"
+fi
 
 missing=()
 for package in "${!wanted[@]}"; do
@@ -69,7 +76,7 @@ for package in "${!wanted[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-  say "PostgreSQL 15 and redis-server are installed."
+  say "PostgreSQL 15 and redis-server are installed$([ "$tests" = true ] && echo ', and chromium')."
   exit 0
 fi
 

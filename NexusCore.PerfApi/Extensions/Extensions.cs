@@ -8,6 +8,7 @@ using NexusCore.PerfApi.Analysis.Indexes;
 using NexusCore.PerfApi.Analysis.Performance;
 using NexusCore.PerfApi.Analysis.Recommendations;
 using NexusCore.PerfApi.Benchmark;
+using NexusCore.PerfApi.Console;
 using NexusCore.PerfApi.Contract;
 using NexusCore.PerfApi.Ingest;
 using NexusCore.PerfApi.Integrations;
@@ -55,6 +56,7 @@ internal static class Extensions
         builder.AddPerformanceMonitoring();
         builder.AddIndexAdvisor();
         builder.AddClientsApi();
+        builder.AddConsole();
     }
 
     /// <summary>What the performance endpoints compute from the store: readings, alerts, recommendations, benchmark.</summary>

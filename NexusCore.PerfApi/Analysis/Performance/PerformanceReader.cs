@@ -134,6 +134,66 @@ public sealed class PerformanceReader(
         return QueryStats.Of(durations, errors);
     }
 
+    /// <summary>
+    /// All queries of the window merged per point (<see cref="PointWidth"/>, oldest first), with the cache outcomes
+    /// the roll-ups carry: the overview's charts. Points without a query have <see cref="QueryStats.None"/>.
+    /// </summary>
+    public IReadOnlyList<TimelinePoint> Timeline(TimeSpan window)
+    {
+        var (from, rollups) = Read(window);
+        var width = PointWidth(window);
+        var slots = (int)((Now - from) / width) + 1;
+        var durations = new ExponentialHistogram?[slots];
+        var errors = new long[slots];
+        var hits = new long[slots];
+        var misses = new long[slots];
+        foreach (var rollup in rollups)
+        {
+            var slot = Math.Clamp((int)((rollup.Minute - from) / width), 0, slots - 1);
+            (durations[slot] ??= new ExponentialHistogram()).Merge(rollup.Durations);
+            errors[slot] = Saturating.Add(errors[slot], rollup.Errors);
+            if (rollup.Key.CacheHit == true)
+            {
+                hits[slot] = Saturating.Add(hits[slot], rollup.Durations.Count);
+            }
+            else if (rollup.Key.CacheHit == false)
+            {
+                misses[slot] = Saturating.Add(misses[slot], rollup.Durations.Count);
+            }
+        }
+
+        return Enumerable.Range(0, slots).Select(i => new TimelinePoint(
+            from + (width * i),
+            width,
+            durations[i] is { } point ? QueryStats.Of(point, errors[i]) : QueryStats.None with { Errors = errors[i] },
+            hits[i],
+            misses[i])).ToList();
+    }
+
+    /// <summary>
+    /// All queries of the window just before <paramref name="window"/> (as long, ending where it starts), merged:
+    /// what the overview compares the window with. Null when PerfApi holds nothing that far back.
+    /// </summary>
+    public QueryStats? PreviousQueries(TimeSpan window)
+    {
+        var to = WindowStart(window);
+        var from = to - (Now - to);
+        if (_rollups.HeldSince is null && from < store.StartedAt - PointWidth(window))
+        {
+            return null;
+        }
+
+        var durations = new ExponentialHistogram();
+        long errors = 0;
+        foreach (var rollup in _rollups.Read(from, to))
+        {
+            durations.Merge(rollup.Durations);
+            errors = Saturating.Add(errors, rollup.Errors);
+        }
+
+        return QueryStats.Of(durations, errors);
+    }
+
     /// <summary>The query types with a query in the window, in order.</summary>
     public IReadOnlyList<string> QueryTypes(TimeSpan window) =>
         Read(window).Rollups.Where(r => r.Durations.Count > 0).Select(r => r.Key.QueryType)

@@ -58,3 +58,9 @@ public sealed record QuerySeriesReading(
 {
     public double? CacheHitRatio => CacheHits + CacheMisses == 0 ? null : (double)CacheHits / (CacheHits + CacheMisses);
 }
+
+/// <summary>One point of all queries merged (<see cref="PerformanceReader.Timeline"/>): its figures and cache outcomes.</summary>
+public sealed record TimelinePoint(DateTimeOffset Start, TimeSpan Width, QueryStats Stats, long CacheHits, long CacheMisses)
+{
+    public double? CacheHitRatePercent => CacheHits + CacheMisses == 0 ? null : 100.0 * CacheHits / ((double)CacheHits + CacheMisses);
+}

@@ -1,3 +1,4 @@
+using NexusCore.PerfApi.Sql;
 using NexusCore.PerfApi.Analysis.Indexes;
 using Npgsql;
 
@@ -65,5 +66,36 @@ internal static class Data
         {
             return new PgStatRead([], $"postgres is unreachable ({ex.GetType().Name})");
         }
+    }
+
+    /// <summary>Each pg_stat_statements row with its match key (<see cref="StatementMatcher.Key"/>), for <see cref="Join"/>.</summary>
+    public static IReadOnlyList<(string Key, PgStatRow Row)> Keys(PgStatRead read) =>
+        read.Rows.Select(row => (Key: StatementMatcher.Key(row.Query), Row: row)).ToList();
+
+    /// <summary>The pg_stat_statements entries of each statement in <paramref name="statement"/>, rows with the same key added up.</summary>
+    public static IReadOnlyList<PgStatStatement> Join(string statement, IReadOnlyList<(string Key, PgStatRow Row)> pgKeys)
+    {
+        var joined = new List<PgStatStatement>();
+        foreach (var key in StatementMatcher.Keys(statement))
+        {
+            var rows = pgKeys.Where(p => StatementMatcher.Matches(key, p.Key)).Select(p => p.Row).ToList();
+            if (rows.Count == 0)
+            {
+                continue;
+            }
+
+            var calls = rows.Sum(r => r.Calls);
+            var total = rows.Sum(r => r.TotalExecTimeMs);
+            joined.Add(new PgStatStatement(
+                rows.MaxBy(r => r.Calls)!.Query,
+                calls,
+                total,
+                calls == 0 ? 0 : total / calls,
+                rows.Sum(r => r.Rows),
+                rows.Sum(r => r.SharedBlksHit),
+                rows.Sum(r => r.SharedBlksRead)));
+        }
+
+        return joined;
     }
 }

@@ -53,7 +53,7 @@ public sealed class Endpoint(PerformanceReader reader, NpgsqlDataSource db, IOpt
             : null;
 
         var pgStat = statements.Count == 0 ? new PgStatRead([], null) : await Data.ReadPgStatStatementsAsync(db, advisor.CurrentValue.Roles, ct);
-        var pgKeys = pgStat.Rows.Select(row => (Key: StatementMatcher.Key(row.Query), Row: row)).ToList();
+        var pgKeys = Data.Keys(pgStat);
 
         var queries = statements.Select(s => new SlowQuery(
             s.Service,
@@ -69,35 +69,8 @@ public sealed class Endpoint(PerformanceReader reader, NpgsqlDataSource db, IOpt
             s.SlowestSpanId,
             s.Count,
             s.MeanMs,
-            Join(s.Statement, pgKeys))).ToList();
+            Data.Join(s.Statement, pgKeys))).ToList();
 
         await Send.OkAsync(new Response(thresholdSeconds, window.Name, reader.Now, pgStat.Unavailable, queries), ct);
-    }
-
-    /// <summary>The pg_stat_statements entries of each statement in <paramref name="statement"/>, rows with the same key added up.</summary>
-    private static IReadOnlyList<PgStatStatement> Join(string statement, IReadOnlyList<(string Key, PgStatRow Row)> pgKeys)
-    {
-        var joined = new List<PgStatStatement>();
-        foreach (var key in StatementMatcher.Keys(statement))
-        {
-            var rows = pgKeys.Where(p => StatementMatcher.Matches(key, p.Key)).Select(p => p.Row).ToList();
-            if (rows.Count == 0)
-            {
-                continue;
-            }
-
-            var calls = rows.Sum(r => r.Calls);
-            var total = rows.Sum(r => r.TotalExecTimeMs);
-            joined.Add(new PgStatStatement(
-                rows.MaxBy(r => r.Calls)!.Query,
-                calls,
-                total,
-                calls == 0 ? 0 : total / calls,
-                rows.Sum(r => r.Rows),
-                rows.Sum(r => r.SharedBlksHit),
-                rows.Sum(r => r.SharedBlksRead)));
-        }
-
-        return joined;
     }
 }
