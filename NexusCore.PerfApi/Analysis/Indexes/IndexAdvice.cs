@@ -36,6 +36,9 @@ public enum StatementOutcome
 
     /// <summary>The analysis ran out of time before reaching it.</summary>
     NotReached,
+
+    /// <summary>The index it would get was applied, did not pay and was rolled back: not proposed again until its quarantine ends.</summary>
+    RolledBack,
 }
 
 /// <summary>One statement an index would serve, and what the planner says the index does for it.</summary>

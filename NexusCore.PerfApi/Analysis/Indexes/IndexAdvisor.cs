@@ -22,6 +22,7 @@ public sealed class IndexAdvisor
     private readonly IOptionsMonitor<IndexAdvisorOptions> _options;
     private readonly IOptionsMonitor<SlowQueryOptions> _slowQueries;
     private readonly TimeProvider _time;
+    private readonly RollbackRegistry _rollbacks;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IndexAnalysis? _cached;
     /// <summary>When the last analysis ended (UTC ticks; 0 before the first): read without the gate, so kept atomic.</summary>
@@ -33,8 +34,10 @@ public sealed class IndexAdvisor
         IndexRetirement retirement,
         IOptionsMonitor<IndexAdvisorOptions> options,
         IOptionsMonitor<SlowQueryOptions> slowQueries,
+        RollbackRegistry rollbacks,
         TimeProvider time)
     {
+        _rollbacks = rollbacks;
         _analyzer = analyzer;
         _retirement = retirement;
         _options = options;
@@ -113,7 +116,37 @@ public sealed class IndexAdvisor
     public Task<IReadOnlyList<RetireAdvice>> RetireAsync(TimeSpan? unusedWindow, CancellationToken ct) =>
         _retirement.EvaluateAsync(_options.CurrentValue, unusedWindow ?? _options.CurrentValue.UnusedWindow, ct);
 
-    private AnalysisRead Read(IndexAnalysis analysis, DateTimeOffset askedAt) => new(analysis, analysis.StartedAt >= askedAt, NextRefreshAt());
+    private AnalysisRead Read(IndexAnalysis analysis, DateTimeOffset askedAt) => new(WithoutRolledBack(analysis), analysis.StartedAt >= askedAt, NextRefreshAt());
+
+    /// <summary>
+    /// The analysis without the recommendations whose index was applied and judged against (<see cref="RollbackRegistry"/>):
+    /// their statements say so instead, so the same index is not proposed again until the quarantine ends.
+    /// </summary>
+    private IndexAnalysis WithoutRolledBack(IndexAnalysis analysis)
+    {
+        var refused = analysis.Recommendations.Select(r => (Recommendation: r, Refusal: _rollbacks.Refusal(r.Id))).Where(r => r.Refusal is not null).ToList();
+        if (refused.Count == 0)
+        {
+            return analysis;
+        }
+
+        var byQuery = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (recommendation, refusal) in refused)
+        {
+            foreach (var query in recommendation.Queries)
+            {
+                byQuery.TryAdd(query.Query, refusal!);
+            }
+        }
+
+        return analysis with
+        {
+            Recommendations = analysis.Recommendations.Except(refused.Select(r => r.Recommendation)).ToList(),
+            Statements = analysis.Statements
+                .Select(s => s.Outcome == StatementOutcome.Recommended && byQuery.TryGetValue(s.Query, out var why) ? s with { Outcome = StatementOutcome.RolledBack, Detail = why } : s)
+                .ToList(),
+        };
+    }
 
     private DateTimeOffset NextRefreshAt() => Volatile.Read(ref _lastEndedTicks) is > 0 and var ended
         ? new DateTimeOffset(ended, TimeSpan.Zero) + _options.CurrentValue.MinRefreshInterval
