@@ -44,6 +44,8 @@ public sealed class PerfApiStack : StackFixture, IAsyncLifetime
         // and then not within a test run, so it never takes the minutes a test wrote days back while it inspects them.
         "--NexusCore:Services:perf-api:Environment:History__CompactionInterval", TimeSpan.FromHours(1).ToString("c", CultureInfo.InvariantCulture),
         // An applied index is judged after 20 executions (or 2 minutes), read twice a second (IndexVerificationTests).
+        // Usage and statement snapshots every 2 s, so that the time advice saves per hour is known within seconds.
+        "--NexusCore:Services:perf-api:Environment:IndexAdvisor__UsageSnapshotInterval", "00:00:02",
         "--NexusCore:Services:perf-api:Environment:IndexAdvisor__VerifyExecutions", VerifyExecutions.ToString(CultureInfo.InvariantCulture),
         "--NexusCore:Services:perf-api:Environment:IndexAdvisor__VerifyWindow", "00:02:00",
         "--NexusCore:Services:perf-api:Environment:IndexAdvisor__VerifyPollInterval", "00:00:00.5",

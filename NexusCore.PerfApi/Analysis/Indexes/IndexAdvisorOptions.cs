@@ -120,6 +120,18 @@ public sealed class IndexAdvisorOptions
 
     /// <summary>How long an index that was rolled back (or would have been) is not proposed again.</summary>
     public TimeSpan RollbackQuarantine { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>The current window a statement's mean is measured over for regressions.</summary>
+    public TimeSpan RegressionWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The baseline: the window just before <see cref="RegressionWindow"/>.</summary>
+    public TimeSpan RegressionBaseline { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>A statement whose current mean exceeds its baseline's by more than this is a regression.</summary>
+    public double RegressionThresholdPercent { get; set; } = 50;
+
+    /// <summary>Executions a statement needs in each of the two windows to be judged.</summary>
+    public long RegressionMinCalls { get; set; } = 20;
 }
 
 internal sealed class IndexAdvisorOptionsValidator : IValidateOptions<IndexAdvisorOptions>
@@ -156,6 +168,10 @@ internal sealed class IndexAdvisorOptionsValidator : IValidateOptions<IndexAdvis
         Check(Between(options.VerifyPollInterval, TimeSpan.FromMilliseconds(100), options.VerifyWindow), "VerifyPollInterval must be from 100 ms to VerifyWindow.");
         Check(options.MinReadImprovementPercent is >= 0 and < 100, "MinReadImprovementPercent must be from 0 to less than 100.");
         Check(options.MaxWriteSlowdownPercent is >= 0 and <= 10_000, "MaxWriteSlowdownPercent must be from 0 to 10000.");
+        Check(Between(options.RegressionWindow, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)), "RegressionWindow must be from 1 s to 1 day.");
+        Check(Between(options.RegressionBaseline, TimeSpan.FromSeconds(1), TimeSpan.FromDays(7)), "RegressionBaseline must be from 1 s to 7 days.");
+        Check(options.RegressionThresholdPercent is > 0 and <= 10_000, "RegressionThresholdPercent must be greater than 0 and at most 10000.");
+        Check(options.RegressionMinCalls >= 1, "RegressionMinCalls must be at least 1.");
         Check(Between(options.RollbackQuarantine, TimeSpan.Zero, TimeSpan.FromDays(365)), "RollbackQuarantine must be from 0 to 365 days.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
 

@@ -22,6 +22,7 @@ public static class IndexAdvisorRegistration
         services.AddSingleton<LatencyProbe>();
         services.AddSingleton<IndexApplier>();
         services.AddSingleton<RollbackRegistry>();
+        services.AddSingleton<RegressionWatch>();
         services.AddHostedService<IndexUsageMonitor>();
 
         // Joins the rules optimization/recommendations asks (registered by AddRecommendationRules), after them.
