@@ -135,7 +135,20 @@ public sealed record RetireAdvice(
     long TableInserts,
     long TableNonHotUpdates,
     long TableDeletes,
-    double? IndexWritesPerHour);
+    double? IndexWritesPerHour)
+{
+    /// <summary>Whether the application's plans on the table were checked, and what they say (see <see cref="RetireProof"/>).</summary>
+    public RetireProof Proof { get; init; } = RetireProof.NotChecked;
+
+    /// <summary>The application's statements on the table whose generic plans were checked.</summary>
+    public IReadOnlyList<string> StatementsChecked { get; init; } = [];
+
+    /// <summary>Those of them whose plan reads this index (only for a duplicate or prefix: an unused index a plan reads is not proposed).</summary>
+    public IReadOnlyList<string> UsedBy { get; init; } = [];
+
+    /// <summary>The statement that undoes the drop.</summary>
+    public string? Undo { get; init; }
+}
 
 /// <summary>One analysis of the statements the application's roles ran, with the telemetry that matched them.</summary>
 /// <param name="HypoPgDetail">Why HypoPG is unavailable; null when it is available.</param>

@@ -86,6 +86,7 @@ public sealed class IndexAdvisor
             try
             {
                 analysis = await _analyzer.AnalyzeAsync(_options.CurrentValue, _slowQueries.CurrentValue.Threshold, ct);
+                await _retirement.CheckPlansAsync(_options.CurrentValue, ct);
             }
             finally
             {
