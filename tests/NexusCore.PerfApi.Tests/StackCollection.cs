@@ -27,6 +27,9 @@ public sealed class PerfApiStack : StackFixture, IAsyncLifetime
 
     public static readonly TimeSpan MinRefreshInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>Executions since a build after which PerfApi gives an applied index its verdict here.</summary>
+    public const int VerifyExecutions = 20;
+
     /// <summary>ClientsApi's role, the advisor's default: the tests' own workloads (<see cref="Features.Indexes.TestTable"/>) run as it.</summary>
     public const string ApplicationRole = "nexuscore_clients_api";
 
@@ -41,6 +44,12 @@ public sealed class PerfApiStack : StackFixture, IAsyncLifetime
         // Tests compact history in process when they mean to (HistoryCompactionTests); PerfApi's own pass runs at start
         // and then not within a test run, so it never takes the minutes a test wrote days back while it inspects them.
         "--NexusCore:Services:perf-api:Environment:History__CompactionInterval", TimeSpan.FromHours(1).ToString("c", CultureInfo.InvariantCulture),
+        // An applied index is judged after 20 executions (or 2 minutes), read twice a second (IndexVerificationTests).
+        // Usage and statement snapshots every 2 s, so that the time advice saves per hour is known within seconds.
+        "--NexusCore:Services:perf-api:Environment:IndexAdvisor__UsageSnapshotInterval", "00:00:02",
+        "--NexusCore:Services:perf-api:Environment:IndexAdvisor__VerifyExecutions", VerifyExecutions.ToString(CultureInfo.InvariantCulture),
+        "--NexusCore:Services:perf-api:Environment:IndexAdvisor__VerifyWindow", "00:02:00",
+        "--NexusCore:Services:perf-api:Environment:IndexAdvisor__VerifyPollInterval", "00:00:00.5",
         "--NexusCore:Services:clients-api:Environment:Tracing__SlowRoutes__0__Route", SlowRoute,
         "--NexusCore:Services:clients-api:Environment:Tracing__SlowRoutes__0__ThresholdSeconds", "0",
         .. new[] { "clients-api", "perf-api" }.SelectMany(service => new[]

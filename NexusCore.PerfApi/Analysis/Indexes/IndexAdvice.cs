@@ -36,6 +36,9 @@ public enum StatementOutcome
 
     /// <summary>The analysis ran out of time before reaching it.</summary>
     NotReached,
+
+    /// <summary>The index it would get was applied, did not pay and was rolled back: not proposed again until its quarantine ends.</summary>
+    RolledBack,
 }
 
 /// <summary>One statement an index would serve, and what the planner says the index does for it.</summary>
@@ -76,6 +79,12 @@ public sealed record IndexRecommendation(
     double? SavingPercent,
     IReadOnlyList<IndexQueryEvidence> Queries)
 {
+    /// <summary>
+    /// Milliseconds of statement time it would save per hour of current traffic (executions per hour × mean × the
+    /// planner's saving, summed over its statements); null for heuristic advice or before traffic was watched.
+    /// </summary>
+    public double? SavedMsPerHour { get; init; }
+
     /// <summary>Where to apply it (admin key).</summary>
     public string Apply => $"/{FastEndpointsDefaults.RoutePrefix}/performance/indexes/{Id}/apply";
 
@@ -126,7 +135,20 @@ public sealed record RetireAdvice(
     long TableInserts,
     long TableNonHotUpdates,
     long TableDeletes,
-    double? IndexWritesPerHour);
+    double? IndexWritesPerHour)
+{
+    /// <summary>Whether the application's plans on the table were checked, and what they say (see <see cref="RetireProof"/>).</summary>
+    public RetireProof Proof { get; init; } = RetireProof.NotChecked;
+
+    /// <summary>The application's statements on the table whose generic plans were checked.</summary>
+    public IReadOnlyList<string> StatementsChecked { get; init; } = [];
+
+    /// <summary>Those of them whose plan reads this index (only for a duplicate or prefix: an unused index a plan reads is not proposed).</summary>
+    public IReadOnlyList<string> UsedBy { get; init; } = [];
+
+    /// <summary>The statement that undoes the drop.</summary>
+    public string? Undo { get; init; }
+}
 
 /// <summary>One analysis of the statements the application's roles ran, with the telemetry that matched them.</summary>
 /// <param name="HypoPgDetail">Why HypoPG is unavailable; null when it is available.</param>

@@ -96,6 +96,42 @@ public sealed class IndexAdvisorOptions
 
     /// <summary>Executions after the build an application needs before it reports a latency change.</summary>
     public long MinCallsAfter { get; set; } = 3;
+
+    /// <summary>
+    /// The longest an applied index is watched before its verdict: the verdict comes sooner once the statements it
+    /// serves (and the table's writes, if it had any) ran <see cref="VerifyExecutions"/> times since the build.
+    /// </summary>
+    public TimeSpan VerifyWindow { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Executions since the build, of the served statements and of the table's writes, that end the verification early.</summary>
+    public long VerifyExecutions { get; set; } = 200;
+
+    /// <summary>How often pg_stat_statements is read while an applied index is verified.</summary>
+    public TimeSpan VerifyPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>An applied index is kept only if the statements it serves got at least this much faster (calls-weighted mean).</summary>
+    public double MinReadImprovementPercent { get; set; } = 20;
+
+    /// <summary>An applied index is rolled back when the table's writes got slower than this (calls-weighted mean).</summary>
+    public double MaxWriteSlowdownPercent { get; set; } = 20;
+
+    /// <summary>When true, a failed verification is reported (<c>wouldRollBack</c>) and the index left in place.</summary>
+    public bool VerifyReportOnly { get; set; }
+
+    /// <summary>How long an index that was rolled back (or would have been) is not proposed again.</summary>
+    public TimeSpan RollbackQuarantine { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>The current window a statement's mean is measured over for regressions.</summary>
+    public TimeSpan RegressionWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The baseline: the window just before <see cref="RegressionWindow"/>.</summary>
+    public TimeSpan RegressionBaseline { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>A statement whose current mean exceeds its baseline's by more than this is a regression.</summary>
+    public double RegressionThresholdPercent { get; set; } = 50;
+
+    /// <summary>Executions a statement needs in each of the two windows to be judged.</summary>
+    public long RegressionMinCalls { get; set; } = 20;
 }
 
 internal sealed class IndexAdvisorOptionsValidator : IValidateOptions<IndexAdvisorOptions>
@@ -127,6 +163,16 @@ internal sealed class IndexAdvisorOptionsValidator : IValidateOptions<IndexAdvis
         Check(Between(options.CleanupTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)), "CleanupTimeout must be from 1 s to 1 h.");
         Check(options.MaxApplications is >= 1 and <= 10_000, "MaxApplications must be from 1 to 10000.");
         Check(options.MinCallsAfter >= 1, "MinCallsAfter must be at least 1.");
+        Check(Between(options.VerifyWindow, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)), "VerifyWindow must be from 1 s to 1 day.");
+        Check(options.VerifyExecutions is >= 1 and <= 100_000_000, "VerifyExecutions must be from 1 to 100000000.");
+        Check(Between(options.VerifyPollInterval, TimeSpan.FromMilliseconds(100), options.VerifyWindow), "VerifyPollInterval must be from 100 ms to VerifyWindow.");
+        Check(options.MinReadImprovementPercent is >= 0 and < 100, "MinReadImprovementPercent must be from 0 to less than 100.");
+        Check(options.MaxWriteSlowdownPercent is >= 0 and <= 10_000, "MaxWriteSlowdownPercent must be from 0 to 10000.");
+        Check(Between(options.RegressionWindow, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)), "RegressionWindow must be from 1 s to 1 day.");
+        Check(Between(options.RegressionBaseline, TimeSpan.FromSeconds(1), TimeSpan.FromDays(7)), "RegressionBaseline must be from 1 s to 7 days.");
+        Check(options.RegressionThresholdPercent is > 0 and <= 10_000, "RegressionThresholdPercent must be greater than 0 and at most 10000.");
+        Check(options.RegressionMinCalls >= 1, "RegressionMinCalls must be at least 1.");
+        Check(Between(options.RollbackQuarantine, TimeSpan.Zero, TimeSpan.FromDays(365)), "RollbackQuarantine must be from 0 to 365 days.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
 
         void Check(bool valid, string message)

@@ -21,6 +21,8 @@ public static class IndexAdvisorRegistration
         services.AddSingleton<IndexAdvisor>();
         services.AddSingleton<LatencyProbe>();
         services.AddSingleton<IndexApplier>();
+        services.AddSingleton<RollbackRegistry>();
+        services.AddSingleton<RegressionWatch>();
         services.AddHostedService<IndexUsageMonitor>();
 
         // Joins the rules optimization/recommendations asks (registered by AddRecommendationRules), after them.

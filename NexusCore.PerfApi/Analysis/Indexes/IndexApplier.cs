@@ -23,6 +23,7 @@ public sealed record LatencyChange(string Query, string Source, LatencyFigures? 
 
 /// <summary>One application of a recommendation: the build and the latency measured around it.</summary>
 /// <param name="Error">Why the build failed, in our words (never PostgreSQL's text); <paramref name="ErrorCode"/> is its SQLSTATE.</param>
+/// <param name="Verification">After a successful build: the reads and writes before and since, and the verdict (kept or rolled back).</param>
 /// <param name="Self">Where to read it again: the latency after fills in as new executions arrive.</param>
 public sealed record ApplicationResponse(
     string Id,
@@ -41,6 +42,7 @@ public sealed record ApplicationResponse(
     string? ErrorCode,
     string? Cleanup,
     IReadOnlyList<LatencyChange> Latency,
+    Verification? Verification,
     string Self);
 
 /// <summary>Why an application could not start.</summary>
@@ -64,6 +66,7 @@ public sealed partial class IndexApplier(
     AdvisorConnections connections,
     NpgsqlDataSource db,
     LatencyProbe probe,
+    RollbackRegistry rollbacks,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     IOptionsMonitor<IndexAdvisorOptions> options,
@@ -131,7 +134,8 @@ public sealed partial class IndexApplier(
                 before.Add(await probe.ReadAsync(query, ct));
             }
 
-            var application = new Application(Guid.NewGuid().ToString("N")[..16], recommendation, lockTimeout, time.GetUtcNow(), before);
+            var writes = await probe.ReadWritesAsync(recommendation.Schema, recommendation.Table, ct);
+            var application = new Application(Guid.NewGuid().ToString("N")[..16], recommendation, lockTimeout, time.GetUtcNow(), before, writes);
             Remember(application);
             var session = connection;
             application.Completion = Task.Run(() => BuildAsync(application, session), CancellationToken.None);
@@ -246,6 +250,7 @@ public sealed partial class IndexApplier(
                 application.ErrorCode,
                 application.Cleanup,
                 changes,
+                application.Verification,
                 $"/{FastEndpointsDefaults.RoutePrefix}/performance/indexes/applications/{application.Id}");
         }
     }
@@ -282,8 +287,12 @@ public sealed partial class IndexApplier(
                 ready.Add(await ReadOrNullAsync(query, stopping));
             }
 
-            application.Succeed(ready, time.GetUtcNow(), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            var writesReady = await probe.ReadWritesAsync(application.Recommendation.Schema, application.Recommendation.Table, stopping);
+            var finished = time.GetUtcNow();
+            application.Succeed(ready, writesReady, finished, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            application.Verify(Watching(application, null, null, finished + settings.VerifyWindow, settings));
             LogBuildSucceeded(application.IndexName, application.Id, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            application.Verifying = Task.Run(() => VerifyAsync(application), CancellationToken.None);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -345,6 +354,151 @@ public sealed partial class IndexApplier(
         }
     }
 
+    /// <summary>
+    /// Watches the statements the index was built for and the table's writes after the build, every
+    /// <see cref="IndexAdvisorOptions.VerifyPollInterval"/>, until they ran <see cref="IndexAdvisorOptions.VerifyExecutions"/>
+    /// times or <see cref="IndexAdvisorOptions.VerifyWindow"/> ended; then gives the verdict (<see cref="VerificationRule"/>).
+    /// An index judged against is dropped with <c>DROP INDEX CONCURRENTLY</c> (unless <see cref="IndexAdvisorOptions.VerifyReportOnly"/>)
+    /// and quarantined so that the next analyses do not propose it again.
+    /// </summary>
+    private async Task VerifyAsync(Application application)
+    {
+        var stopping = lifetime.ApplicationStopping;
+        var settings = options.CurrentValue;
+        var deadline = application.Verification!.Deadline;
+        var recommendation = application.Recommendation;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(settings.VerifyPollInterval, time, stopping);
+                Verification watching;
+                try
+                {
+                    var now = new List<LatencyReading?>();
+                    foreach (var query in recommendation.Queries)
+                    {
+                        now.Add(await probe.ReadAsync(query, stopping));
+                    }
+
+                    var writesNow = await probe.ReadWritesAsync(recommendation.Schema, recommendation.Table, stopping);
+                    watching = Watching(application, now, writesNow, deadline, settings);
+                }
+                catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+                {
+                    // The database busy or restarting: the last evidence stands, and the next poll tries again.
+                    watching = application.Verification!;
+                    if (time.GetUtcNow() < deadline)
+                    {
+                        continue;
+                    }
+                }
+
+                if (time.GetUtcNow() < deadline && !VerificationRule.Enough(watching.Reads, watching.Writes, settings.VerifyExecutions))
+                {
+                    application.Verify(watching);
+                    continue;
+                }
+
+                var (verdict, reason) = VerificationRule.Decide(watching.Reads, watching.Writes, settings);
+                string? rollback = null;
+                DateTimeOffset? until = null;
+                if (verdict is VerificationVerdict.RolledBack or VerificationVerdict.WouldRollBack)
+                {
+                    rollback = $"DROP INDEX CONCURRENTLY IF EXISTS {recommendation.Target.QuotedSchema}.{application.IndexName}";
+                    until = time.GetUtcNow() + settings.RollbackQuarantine;
+                    rollbacks.Quarantine(recommendation.Id, until.Value, $"index {application.IndexName} did not pay when applied ({reason})");
+                    if (verdict == VerificationVerdict.RolledBack && !await DropAsync(application, rollback, settings))
+                    {
+                        verdict = VerificationVerdict.RollbackFailed;
+                    }
+
+                    advisor.Invalidate();
+                }
+
+                application.Verify(watching with { Verdict = verdict, Reason = reason, DecidedAt = time.GetUtcNow(), Rollback = rollback, NotProposedUntil = until });
+                LogVerdict(application.IndexName, application.Id, verdict);
+                return;
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // PerfApi is stopping: the verification ends undecided, and the index stays.
+        }
+    }
+
+    /// <summary>The evidence so far: reads and writes since the build (none yet when <paramref name="now"/> is null) against before it.</summary>
+    private static Verification Watching(
+        Application application, IReadOnlyList<LatencyReading?>? now, IReadOnlyDictionary<string, LatencyReading>? writesNow, DateTimeOffset deadline, IndexAdvisorOptions settings)
+    {
+        var queries = application.Recommendation.Queries;
+        var served = queries.Select(q => q.Query).ToHashSet(StringComparer.Ordinal);
+        var readsBefore = Sum(application.Before);
+        var readsAfter = new LatencyReading(0, 0);
+        for (var i = 0; now is not null && i < queries.Count; i++)
+        {
+            if (application.Ready?[i] is { } ready && now[i] is { } current && current.Calls >= ready.Calls)
+            {
+                readsAfter = new LatencyReading(readsAfter.Calls + current.Calls - ready.Calls, readsAfter.TotalMs + current.TotalMs - ready.TotalMs);
+            }
+        }
+
+        var writesBefore = Sum(application.WritesBefore.Where(w => !served.Contains(w.Key)).Select(w => (LatencyReading?)w.Value));
+        var writesAfter = new LatencyReading(0, 0);
+        var statements = application.WritesBefore.Keys.Where(k => !served.Contains(k)).ToHashSet(StringComparer.Ordinal);
+        foreach (var (query, current) in writesNow ?? new Dictionary<string, LatencyReading>())
+        {
+            if (served.Contains(query))
+            {
+                continue;
+            }
+
+            statements.Add(query);
+            var ready = application.WritesReady?.GetValueOrDefault(query);
+            if (ready is null || current.Calls >= ready.Calls)
+            {
+                writesAfter = new LatencyReading(
+                    writesAfter.Calls + current.Calls - (ready?.Calls ?? 0), writesAfter.TotalMs + current.TotalMs - (ready?.TotalMs ?? 0));
+            }
+        }
+
+        return new Verification(
+            VerificationVerdict.Verifying,
+            "watching the statements it serves and the table's writes since the build",
+            deadline,
+            null,
+            VerificationFigures.From(readsBefore, readsAfter),
+            VerificationFigures.From(writesBefore, writesAfter),
+            statements.Order(StringComparer.Ordinal).Take(20).ToList(),
+            settings.MinReadImprovementPercent,
+            settings.MaxWriteSlowdownPercent,
+            null,
+            null);
+
+        static LatencyReading Sum(IEnumerable<LatencyReading?> readings) =>
+            readings.Aggregate(new LatencyReading(0, 0), (sum, r) => r is null ? sum : new LatencyReading(sum.Calls + r.Calls, sum.TotalMs + r.TotalMs));
+    }
+
+    /// <summary>Drops an index the verification judged against; it waits for transactions using the table, blocking no writes.</summary>
+    private async Task<bool> DropAsync(Application application, string drop, IndexAdvisorOptions settings)
+    {
+        using var timeout = new CancellationTokenSource(settings.CleanupTimeout + TimeSpan.FromSeconds(5));
+        try
+        {
+            await using var connection = await connections.Indexing.OpenConnectionAsync(timeout.Token);
+            await SetTimeoutsAsync(connection, TimeSpan.Zero, settings.CleanupTimeout, timeout.Token);
+            await using var command = connection.CreateCommand();
+            command.CommandText = drop;
+            await command.ExecuteNonQueryAsync(timeout.Token);
+            return true;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            LogRollbackFailed(AdvisorErrors.Describe(ex).Code, application.IndexName, application.Id);
+            return false;
+        }
+    }
+
     /// <summary>A reading that failed (the database busy right after a build) only leaves that statement's "after" unknown.</summary>
     private async Task<LatencyReading?> ReadOrNullAsync(IndexQueryEvidence query, CancellationToken ct)
     {
@@ -400,6 +554,12 @@ public sealed partial class IndexApplier(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Index {Index} of application {ApplicationId} could not be built ({Code})")]
     private partial void LogBuildFailed(string code, string index, string applicationId);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Verified index {Index} of application {ApplicationId}: {Verdict}")]
+    private partial void LogVerdict(string index, string applicationId, VerificationVerdict verdict);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not roll back index {Index} of application {ApplicationId} ({Code})")]
+    private partial void LogRollbackFailed(string code, string index, string applicationId);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Dropped the invalid index {Index} left by application {ApplicationId}")]
     private partial void LogCleanedUp(string index, string applicationId);
 
@@ -407,7 +567,9 @@ public sealed partial class IndexApplier(
     private partial void LogCleanupFailed(string code, string index, string applicationId);
 
     /// <summary>The mutable state of one application, read under <see cref="Gate"/>.</summary>
-    private sealed class Application(string id, IndexRecommendation recommendation, TimeSpan lockTimeout, DateTimeOffset startedAt, IReadOnlyList<LatencyReading?> before)
+    private sealed class Application(
+        string id, IndexRecommendation recommendation, TimeSpan lockTimeout, DateTimeOffset startedAt, IReadOnlyList<LatencyReading?> before,
+        IReadOnlyDictionary<string, LatencyReading> writesBefore)
     {
         public Lock Gate { get; } = new();
 
@@ -420,6 +582,15 @@ public sealed partial class IndexApplier(
         public DateTimeOffset StartedAt { get; } = startedAt;
 
         public IReadOnlyList<LatencyReading?> Before { get; } = before;
+
+        /// <summary>The table's write statements, cumulative, when the apply started.</summary>
+        public IReadOnlyDictionary<string, LatencyReading> WritesBefore { get; } = writesBefore;
+
+        public IReadOnlyDictionary<string, LatencyReading>? WritesReady { get; private set; }
+
+        public Task Verifying { get; set; } = Task.CompletedTask;
+
+        public Verification? Verification { get; private set; }
 
         public Task Completion { get; set; } = Task.CompletedTask;
 
@@ -450,11 +621,20 @@ public sealed partial class IndexApplier(
             }
         }
 
-        public void Succeed(IReadOnlyList<LatencyReading?> ready, DateTimeOffset at, double ms)
+        public void Verify(Verification verification)
+        {
+            lock (Gate)
+            {
+                Verification = verification;
+            }
+        }
+
+        public void Succeed(IReadOnlyList<LatencyReading?> ready, IReadOnlyDictionary<string, LatencyReading> writesReady, DateTimeOffset at, double ms)
         {
             lock (Gate)
             {
                 Ready = ready;
+                WritesReady = writesReady;
                 FinishedAt = at;
                 BuildMs = Math.Round(ms, 1);
                 Status = ApplicationStatus.Succeeded;

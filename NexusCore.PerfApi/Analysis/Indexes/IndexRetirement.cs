@@ -44,8 +44,14 @@ internal sealed record IndexUsage(
 /// of another index, and invalid indexes left by failed concurrent builds. Never a unique or primary-key index, nor
 /// one that backs a constraint. Each comes with its <c>DROP INDEX CONCURRENTLY</c> statement and its write cost.
 /// </summary>
-public sealed class IndexRetirement(NpgsqlDataSource db, TimeProvider time)
+public sealed class IndexRetirement(NpgsqlDataSource db, AdvisorConnections connections, TimeProvider time)
 {
+    private IReadOnlyList<PlannedStatement>? _plans;
+
+    /// <summary>Re-plans the application's statements (with each analysis, under its rate limit) for the retirement proof.</summary>
+    internal async Task CheckPlansAsync(IndexAdvisorOptions options, CancellationToken ct) =>
+        Volatile.Write(ref _plans, await PlanUsage.ReadAsync(db, connections, options, ct));
+
     private const long EntriesKeyOffset = 1L << 40;
 
     private UsageHistory? _history;
@@ -114,6 +120,32 @@ public sealed class IndexRetirement(NpgsqlDataSource db, TimeProvider time)
                 continue;
             }
 
+            // The proof: the application's statements on the table, re-planned. An index a plan reads is kept
+            // whatever its counters say; a duplicate or prefix a plan reads cannot be shown unneeded here.
+            var proof = RetireProof.NotChecked;
+            IReadOnlyList<string> checkedStatements = [];
+            IReadOnlyList<string> usedBy = [];
+            if (Volatile.Read(ref _plans) is { } plans && index.Valid)
+            {
+                var onTable = plans.Where(p => p.Tables.Contains(index.Table)).ToList();
+                checkedStatements = onTable.Select(p => p.Query).ToList();
+                usedBy = onTable.Where(p => p.Indexes.Contains(index.Name)).Select(p => p.Query).ToList();
+                if (usedBy.Count > 0)
+                {
+                    reasons[index.Oid].Remove(RetireReason.Unused);
+                    if (reasons[index.Oid].Count == 0)
+                    {
+                        continue;
+                    }
+                }
+
+                proof = usedBy.Count > 0 ? RetireProof.NotProven : RetireProof.Proven;
+            }
+            else if (!index.Valid)
+            {
+                proof = RetireProof.Proven;
+            }
+
             var observed = scans?.ObservedSeconds ?? 0;
             advice.Add(new RetireAdvice(
                 index.Schema,
@@ -130,7 +162,15 @@ public sealed class IndexRetirement(NpgsqlDataSource db, TimeProvider time)
                 index.TableInserts,
                 index.TableUpdates - index.TableHotUpdates,
                 index.TableDeletes,
-                entries is { ObservedSeconds: > 0 } e ? Math.Round(e.SinceFirstSeen / e.ObservedSeconds * 3600, 1) : null));
+                entries is { ObservedSeconds: > 0 } e ? Math.Round(e.SinceFirstSeen / e.ObservedSeconds * 3600, 1) : null)
+            {
+                Proof = proof,
+                StatementsChecked = checkedStatements,
+                UsedBy = usedBy,
+                Undo = index.Valid && index.Definition.StartsWith("CREATE INDEX ", StringComparison.Ordinal)
+                    ? "CREATE INDEX CONCURRENTLY " + index.Definition["CREATE INDEX ".Length..]
+                    : null,
+            });
         }
 
         return advice.OrderBy(a => a.Reasons[0]).ThenByDescending(a => a.SizeBytes).ToList();

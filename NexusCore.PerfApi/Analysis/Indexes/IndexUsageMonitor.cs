@@ -8,6 +8,7 @@ namespace NexusCore.PerfApi.Analysis.Indexes;
 /// </summary>
 internal sealed partial class IndexUsageMonitor(
     IndexRetirement retirement,
+    RegressionWatch regressions,
     TimeProvider time,
     IOptions<IndexAdvisorOptions> options,
     ILogger<IndexUsageMonitor> logger) : BackgroundService
@@ -22,6 +23,7 @@ internal sealed partial class IndexUsageMonitor(
                 try
                 {
                     await retirement.SnapshotAsync(options.Value, stoppingToken);
+                    await regressions.SnapshotAsync(options.Value, stoppingToken);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException && ex is not OutOfMemoryException)
                 {

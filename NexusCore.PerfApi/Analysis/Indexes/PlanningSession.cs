@@ -6,7 +6,11 @@ using Npgsql;
 namespace NexusCore.PerfApi.Analysis.Indexes;
 
 /// <summary>A generic plan's total cost, and every table it reads whole (with the filter applied while reading).</summary>
-internal sealed record PlanSummary(double TotalCost, IReadOnlyList<SequentialScan> SequentialScans);
+internal sealed record PlanSummary(double TotalCost, IReadOnlyList<SequentialScan> SequentialScans)
+{
+    /// <summary>The indexes the plan reads (index, index-only and bitmap index scans), by name.</summary>
+    public IReadOnlySet<string> Indexes { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+}
 
 /// <summary>A sequential scan in a plan: the table (schema and name as the plan names them) and its filter, if any.</summary>
 internal sealed record SequentialScan(string? Schema, string Table, string? Filter, double TotalCost);
@@ -243,11 +247,17 @@ internal sealed class PlanningSession : IAsyncDisposable
         using var document = JsonDocument.Parse(json);
         var plan = document.RootElement[0].GetProperty("Plan");
         var scans = new List<SequentialScan>();
-        Visit(plan, scans);
-        return new PlanSummary(plan.GetProperty("Total Cost").GetDouble(), scans);
+        var indexes = new HashSet<string>(StringComparer.Ordinal);
+        Visit(plan, scans, indexes);
+        return new PlanSummary(plan.GetProperty("Total Cost").GetDouble(), scans) { Indexes = indexes };
 
-        static void Visit(JsonElement node, List<SequentialScan> scans)
+        static void Visit(JsonElement node, List<SequentialScan> scans, HashSet<string> indexes)
         {
+            if (node.TryGetProperty("Index Name", out var index) && index.GetString() is { } name)
+            {
+                indexes.Add(name);
+            }
+
             if (node.TryGetProperty("Node Type", out var type) && type.GetString() == "Seq Scan" && node.TryGetProperty("Relation Name", out var relation))
             {
                 scans.Add(new SequentialScan(
@@ -261,7 +271,7 @@ internal sealed class PlanningSession : IAsyncDisposable
             {
                 foreach (var child in children.EnumerateArray())
                 {
-                    Visit(child, scans);
+                    Visit(child, scans, indexes);
                 }
             }
         }

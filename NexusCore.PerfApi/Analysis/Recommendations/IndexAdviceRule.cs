@@ -31,6 +31,11 @@ public sealed class IndexAdviceRule(IndexAdvisor advisor) : IRecommendationRule
             advice.Add(Drop(index, advisor.Options.UnusedWindow));
         }
 
+        foreach (var regression in await advisor.RegressionsAsync(ct))
+        {
+            advice.Add(Regressed(regression));
+        }
+
         return advice;
     }
 
@@ -63,6 +68,11 @@ public sealed class IndexAdviceRule(IndexAdvisor advisor) : IRecommendationRule
         {
             evidence["costAfter"] = after;
             evidence["savingPercent"] = top.SavingPercent ?? 0;
+        }
+
+        if (index.SavedMsPerHour is { } saved)
+        {
+            evidence["savedMsPerHour"] = saved;
         }
 
         if (index.EstimatedSizeBytes is { } size)
@@ -123,6 +133,25 @@ public sealed class IndexAdviceRule(IndexAdvisor advisor) : IRecommendationRule
             index.Statement,
             evidence);
     }
+
+    private Recommendation Regressed(StatementRegression regression) => new(
+        Name,
+        RecommendationCategory.Index,
+        RecommendationPriority.High,
+        $"Regression: a statement is {Format(regression.ChangePercent)} % slower than its baseline",
+        $"{Preview(regression.Query)}: mean {Format(regression.CurrentMeanMs)} ms over {Format(regression.CurrentSeconds)} s ({regression.CurrentCalls} calls), " +
+        $"{Format(regression.BaselineMeanMs)} ms before ({regression.BaselineCalls} calls). " +
+        (regression.Causes.Count > 0 ? "Likely cause: " + string.Join("; ", regression.Causes) + "." : "No cause visible in the statistics."),
+        $"About {Format((regression.CurrentMeanMs - regression.BaselineMeanMs) * regression.CurrentCalls)} ms more statement time over the window.",
+        regression.Recommendation,
+        new Dictionary<string, double>
+        {
+            ["baselineMeanMs"] = regression.BaselineMeanMs,
+            ["currentMeanMs"] = regression.CurrentMeanMs,
+            ["changePercent"] = regression.ChangePercent,
+            ["currentCalls"] = regression.CurrentCalls,
+            ["baselineCalls"] = regression.BaselineCalls,
+        });
 
     private static string Preview(string query) => query.Length > QueryPreviewLength ? query[..QueryPreviewLength] + "…" : query;
 

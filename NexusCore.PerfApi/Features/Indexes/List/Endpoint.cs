@@ -48,10 +48,12 @@ public sealed class Endpoint(IndexAdvisor advisor, IndexApplier applier, TimePro
         var refresh = request.Refresh;
         AnalysisRead read;
         IReadOnlyList<RetireAdvice> retire;
+        IReadOnlyList<StatementRegression> regressions;
         try
         {
             read = await advisor.AnalysisAsync(refresh, ct);
             retire = await advisor.RetireAsync(TimeSpan.FromSeconds(window), ct);
+            regressions = await advisor.RegressionsAsync(ct);
         }
         catch (NpgsqlException ex)
         {
@@ -89,6 +91,7 @@ public sealed class Endpoint(IndexAdvisor advisor, IndexApplier applier, TimePro
                     window),
                 analysis.Recommendations,
                 retire,
+                regressions,
                 analysis.Statements,
                 applier.Running),
             ct);

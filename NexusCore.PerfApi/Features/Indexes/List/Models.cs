@@ -32,6 +32,7 @@ public sealed class Validator : Validator<Request>
 /// <param name="Planning">How the statements were planned.</param>
 /// <param name="TelemetryUnmatched">Statements PerfApi's telemetry saw (within <c>IndexAdvisor:TelemetryWindow</c>) that match no analysed statement: counted, never planned nor listed.</param>
 /// <param name="Statements">Every statement the analysis looked at and what became of it.</param>
+/// <param name="Regressions">Statements slower over <c>IndexAdvisor:RegressionWindow</c> than over the baseline before it, with likely causes.</param>
 /// <param name="Applying">The application building now, if any.</param>
 public sealed record Response(
     DateTimeOffset GeneratedAt,
@@ -47,6 +48,7 @@ public sealed record Response(
     Thresholds Thresholds,
     IReadOnlyList<IndexRecommendation> Recommendations,
     IReadOnlyList<RetireAdvice> Retire,
+    IReadOnlyList<StatementRegression> Regressions,
     IReadOnlyList<AnalyzedStatement> Statements,
     string? Applying);
 
