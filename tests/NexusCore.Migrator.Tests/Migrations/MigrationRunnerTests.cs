@@ -111,7 +111,7 @@ public sealed class MigrationRunnerTests(PostgresOnly postgres)
 
     private static async Task<(int ExitCode, string Output)> RunMigratorProcessAsync(string connectionString)
     {
-        var startInfo = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "NexusCore.Migrator.dll")])
+        var startInfo = new ProcessStartInfo("dotnet", [Seeding.MigratorProcess.Dll])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

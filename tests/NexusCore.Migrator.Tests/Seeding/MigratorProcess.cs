@@ -1,13 +1,18 @@
 using System.Diagnostics;
+using System.Reflection;
 
 namespace NexusCore.Migrator.Tests.Seeding;
 
 /// <summary>Runs the built migrator as a process, as the AppHost and a developer do.</summary>
 internal static class MigratorProcess
 {
+    /// <summary>The migrator in its own build output (see the test project's <c>MigratorDll</c> metadata).</summary>
+    public static readonly string Dll = typeof(MigratorProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "MigratorDll").Value!;
+
     public static async Task<(int ExitCode, string Output)> RunAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var startInfo = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "NexusCore.Migrator.dll"), .. args])
+        var startInfo = new ProcessStartInfo("dotnet", [Dll, .. args])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
