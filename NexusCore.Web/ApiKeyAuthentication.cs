@@ -157,10 +157,10 @@ public static class ApiKeyAuthentication
 /// <summary>
 /// The configured keys' digests, decoded once per configuration (again when it changes) instead of on every request.
 /// </summary>
-internal sealed class ApiKeyDigests(IOptionsMonitor<ApiKeyOptions> keys)
+public sealed class ApiKeyDigests(IOptionsMonitor<ApiKeyOptions> keys)
 {
     /// <summary>A configured key: its digest, and the principal every request that presents it gets (built once).</summary>
-    internal sealed record KnownKey(string Id, string Role, byte[] Digest, ClaimsPrincipal Principal);
+    public sealed record KnownKey(string Id, string Role, byte[] Digest, ClaimsPrincipal Principal);
 
     /// <summary>
     /// The keys of one configuration, and the presented strings already proven to be one of them. Only

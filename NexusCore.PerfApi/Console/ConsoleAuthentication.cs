@@ -1,9 +1,7 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.Extensions.Options;
 
 namespace NexusCore.PerfApi.Console;
 
@@ -57,32 +55,22 @@ internal static class ConsoleAuthentication
     }
 }
 
-/// <summary>Checks a key typed into the sign-in form against <see cref="ApiKeyOptions"/> (the same hashes the API checks).</summary>
-internal sealed class ConsoleKeys(IOptionsMonitor<ApiKeyOptions> keys)
+/// <summary>
+/// Checks a key typed into the sign-in form through the API's own key lookup (<see cref="ApiKeyDigests"/>: the same
+/// hashes, compared in constant time), so the console and the API can never disagree on what a key is.
+/// </summary>
+internal sealed class ConsoleKeys(ApiKeyDigests keys)
 {
     /// <summary>The principal a valid reader or admin key signs in as (its id and granted roles), or null.</summary>
     public ClaimsPrincipal? SignIn(string presented)
     {
-        // The key's SHA-256 over its UTF-8 bytes, as ServiceDefaults' ApiKeyRules.Digest hashes it (the hashes are validated at start).
-        var digest = SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(presented));
-        foreach (var (id, entry) in keys.CurrentValue.Keys)
+        var known = keys.Find(presented);
+        if (known is null || !known.Principal.IsInRole(ApiRoles.Reader))
         {
-            // Every entry is compared, in constant time, so the answer's timing tells nothing about the keys.
-            if (CryptographicOperations.FixedTimeEquals(digest, Convert.FromHexString(entry.Hash)))
-            {
-                var granted = ApiRoles.Granted(entry.Role);
-                if (!granted.Contains(ApiRoles.Reader))
-                {
-                    return null;
-                }
-
-                var claims = new List<Claim> { new(ClaimTypes.Name, id) };
-                claims.AddRange(granted.Select(role => new Claim(ClaimTypes.Role, role)));
-                return new ClaimsPrincipal(new ClaimsIdentity(claims, ConsoleAuthentication.Scheme));
-            }
+            return null;
         }
 
-        return null;
+        return new ClaimsPrincipal(new ClaimsIdentity(known.Principal.Claims, ConsoleAuthentication.Scheme));
     }
 }
 
